@@ -1,0 +1,421 @@
+/**
+ * docker's container JSON to berth's domain and back. Every default docker
+ * fills in on inspect is filled in here, so clients see the shapes they expect.
+ */
+import type { ContainerRecord, ContainerSpec, NamespaceMode, NetworkMode, RestartPolicy } from '../../../containers/index.js'
+import { invalidArgument, notFound } from '../../../errors/index.js'
+import { humanDuration } from '../../../lib/index.js'
+import type {
+  ContainerConfig,
+  ContainerCreateRequest,
+  ContainerInspect,
+  ContainerSummary,
+  EndpointSettings,
+  HostConfig,
+  NetworkSettings,
+  PortMap,
+} from '../../types/index.js'
+
+const list = (v: string[] | null | undefined): string[] => (Array.isArray(v) ? v.map(String) : [])
+const strMap = (v: Record<string, string> | null | undefined): Record<string, string> => {
+  const out: Record<string, string> = {}
+  if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out[k] = String(x)
+  return out
+}
+
+function nsMode(field: string, v: string | undefined, allowed: string[]): NamespaceMode {
+  const s = v ?? ''
+  if (s === '' || s === 'private') return { kind: 'private' }
+  if (s === 'host' && allowed.includes('host')) return { kind: 'host' }
+  if (s === 'shareable' && allowed.includes('shareable')) return { kind: 'shareable' }
+  if (s === 'none' && allowed.includes('none')) return { kind: 'private' }
+  if (s.startsWith('container:') && allowed.includes('container')) {
+    const ref = s.slice('container:'.length)
+    if (ref === '') throw invalidArgument(`invalid ${field}: ${s}`)
+    return { kind: 'container', ref }
+  }
+  throw invalidArgument(`invalid ${field}: ${s}`)
+}
+
+function networkMode(v: string | undefined): { mode: NetworkMode; name: string } {
+  const s = v ?? ''
+  if (s === '' || s === 'default' || s === 'bridge') return { mode: { kind: 'bridge' }, name: s === 'bridge' ? 'bridge' : s === '' ? 'default' : 'default' }
+  if (s === 'none') return { mode: { kind: 'none' }, name: 'none' }
+  if (s === 'host') return { mode: { kind: 'host' }, name: 'host' }
+  if (s.startsWith('container:')) return { mode: { kind: 'container', ref: s.slice(10) }, name: s }
+  throw notFound(`network ${s} not found`)
+}
+
+function restartPolicy(p: HostConfig['RestartPolicy']): RestartPolicy {
+  const name = (p?.Name ?? '') as RestartPolicy['name'] | string
+  const max = p?.MaximumRetryCount ?? 0
+  if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(name)) throw invalidArgument(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`)
+  if (max < 0) throw invalidArgument('invalid restart policy: maximum retry count cannot be negative')
+  if (max > 0 && name !== 'on-failure') throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'`)
+  return { name: name as RestartPolicy['name'], maximumRetryCount: max }
+}
+
+/** POST /containers/create body → the domain spec; rejects what docker rejects. */
+export function specFromCreate(body: ContainerCreateRequest | undefined): ContainerSpec {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalidArgument('config cannot be empty in order to create a container')
+  const hc: HostConfig = body.HostConfig ?? {}
+  if (typeof body.Image !== 'string' || body.Image === '') throw invalidArgument('config cannot be empty in order to create a container')
+  for (const [k, v] of [['Cmd', body.Cmd], ['Entrypoint', body.Entrypoint], ['Env', body.Env]] as const) {
+    if (v != null && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw invalidArgument(`invalid ${k}: expected an array of strings`)
+  }
+  const net = networkMode(hc.NetworkMode)
+  const eps = body.NetworkingConfig?.EndpointsConfig ?? {}
+  for (const n of Object.keys(eps)) {
+    if (!['default', 'bridge', 'none', 'host'].includes(n) && n !== hc.NetworkMode) throw notFound(`network ${n} not found`)
+  }
+  for (const e of list(body.Env)) if (e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`)
+  const pid = nsMode('PID mode', hc.PidMode, ['host', 'container'])
+  const ipc = nsMode('IPC mode', hc.IpcMode, ['host', 'container', 'shareable', 'none'])
+  const uts = nsMode('UTS mode', hc.UTSMode, ['host'])
+  if (body.Hostname && (uts.kind === 'host' || net.mode.kind === 'host')) {
+    if (uts.kind === 'host') throw invalidArgument('conflicting options: hostname and the UTS mode')
+  }
+  if (hc.Mounts && hc.Mounts.length > 0) throw invalidArgument('mounts (--mount) are not supported by this berth yet')
+  const shm = hc.ShmSize ?? 0
+  if (shm < 0) throw invalidArgument('SHM size can not be less than 0')
+  const resources: Record<string, unknown> = {}
+  for (const k of ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'Ulimits', 'OomKillDisable'] as const) {
+    const v = hc[k]
+    if (v !== undefined && v !== null && v !== 0 && v !== '' && !(Array.isArray(v) && v.length === 0)) resources[k] = v
+  }
+  const portBindings: ContainerSpec['host']['portBindings'] = {}
+  for (const [port, bs] of Object.entries(hc.PortBindings ?? {})) {
+    portBindings[port] = (bs ?? []).map((b) => ({ hostIp: b.HostIp ?? '', hostPort: b.HostPort ?? '' }))
+  }
+  return {
+    image: body.Image,
+    hostname: body.Hostname ?? '',
+    domainname: body.Domainname ?? '',
+    user: body.User ?? '',
+    env: list(body.Env),
+    cmd: body.Cmd == null ? null : list(body.Cmd),
+    entrypoint: body.Entrypoint == null ? null : list(body.Entrypoint),
+    workingDir: body.WorkingDir ?? '',
+    labels: strMap(body.Labels),
+    tty: body.Tty === true,
+    openStdin: body.OpenStdin === true,
+    stdinOnce: body.StdinOnce === true,
+    attachStdin: body.AttachStdin === true,
+    attachStdout: body.AttachStdout !== false,
+    attachStderr: body.AttachStderr !== false,
+    stopSignal: body.StopSignal ?? '',
+    stopTimeout: typeof body.StopTimeout === 'number' ? body.StopTimeout : null,
+    exposedPorts: Object.keys(body.ExposedPorts ?? {}),
+    volumes: Object.keys(body.Volumes ?? {}),
+    onBuild: body.OnBuild ?? null,
+    host: {
+      autoRemove: hc.AutoRemove === true,
+      restartPolicy: restartPolicy(hc.RestartPolicy),
+      network: net.mode,
+      networkModeName: net.name,
+      pid,
+      ipc,
+      uts,
+      privileged: hc.Privileged === true,
+      capAdd: list(hc.CapAdd),
+      capDrop: list(hc.CapDrop),
+      readonlyRootfs: hc.ReadonlyRootfs === true,
+      init: hc.Init === true,
+      runtime: hc.Runtime ?? '',
+      portBindings,
+      publishAllPorts: hc.PublishAllPorts === true,
+      binds: list(hc.Binds),
+      logConfig: { type: hc.LogConfig?.Type || 'k8s-file', config: strMap(hc.LogConfig?.Config) },
+      shmSize: shm,
+      consoleSize: [hc.ConsoleSize?.[0] ?? 0, hc.ConsoleSize?.[1] ?? 0],
+      groupAdd: list(hc.GroupAdd),
+      dns: list(hc.Dns),
+      dnsSearch: list(hc.DnsSearch),
+      dnsOptions: list(hc.DnsOptions),
+      extraHosts: list(hc.ExtraHosts),
+      oomScoreAdj: hc.OomScoreAdj ?? 0,
+      securityOpt: list(hc.SecurityOpt),
+      tmpfs: strMap(hc.Tmpfs),
+      sysctls: strMap(hc.Sysctls),
+      resources,
+    },
+  }
+}
+
+function modeString(m: NamespaceMode): string {
+  switch (m.kind) {
+    case 'private':
+      return ''
+    case 'host':
+      return 'host'
+    case 'shareable':
+      return 'shareable'
+    case 'container':
+      return `container:${m.ref}`
+  }
+}
+
+function portMap(rec: ContainerRecord): PortMap {
+  const out: PortMap = {}
+  for (const p of rec.effective.exposedPorts) out[p] = null
+  return out
+}
+
+export function hostConfigOf(rec: ContainerRecord): HostConfig {
+  const h = rec.spec.host
+  const r = h.resources
+  const num = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0)
+  return {
+    Binds: h.binds.length ? h.binds : null,
+    ContainerIDFile: '',
+    LogConfig: { Type: 'k8s-file', Config: h.logConfig.config },
+    NetworkMode: h.network.kind === 'container' ? `container:${h.network.ref}` : h.networkModeName === 'default' ? 'bridge' : h.networkModeName,
+    PortBindings: Object.fromEntries(Object.entries(h.portBindings).map(([k, v]) => [k, v.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))])),
+    RestartPolicy: { Name: h.restartPolicy.name || 'no', MaximumRetryCount: h.restartPolicy.maximumRetryCount },
+    AutoRemove: h.autoRemove,
+    VolumeDriver: '',
+    VolumesFrom: null,
+    ConsoleSize: h.consoleSize,
+    CapAdd: h.capAdd.length ? h.capAdd : null,
+    CapDrop: h.capDrop.length ? h.capDrop : null,
+    CgroupnsMode: 'host',
+    Dns: h.dns,
+    DnsOptions: h.dnsOptions,
+    DnsSearch: h.dnsSearch,
+    ExtraHosts: h.extraHosts.length ? h.extraHosts : null,
+    GroupAdd: h.groupAdd.length ? h.groupAdd : null,
+    IpcMode: modeString(h.ipc) || 'private',
+    Cgroup: '',
+    Links: null,
+    OomScoreAdj: h.oomScoreAdj,
+    PidMode: modeString(h.pid),
+    Privileged: h.privileged,
+    PublishAllPorts: h.publishAllPorts,
+    ReadonlyRootfs: h.readonlyRootfs,
+    SecurityOpt: h.securityOpt.length ? h.securityOpt : null,
+    UTSMode: modeString(h.uts),
+    UsernsMode: '',
+    ShmSize: h.shmSize || 67108864,
+    Runtime: h.runtime,
+    Isolation: '',
+    CpuShares: num('CpuShares'),
+    Memory: num('Memory'),
+    NanoCpus: num('NanoCpus'),
+    CgroupParent: '',
+    BlkioWeight: num('BlkioWeight'),
+    BlkioWeightDevice: [],
+    BlkioDeviceReadBps: [],
+    BlkioDeviceWriteBps: [],
+    BlkioDeviceReadIOps: [],
+    BlkioDeviceWriteIOps: [],
+    CpuPeriod: num('CpuPeriod'),
+    CpuQuota: num('CpuQuota'),
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: typeof r.CpusetCpus === 'string' ? r.CpusetCpus : '',
+    CpusetMems: typeof r.CpusetMems === 'string' ? r.CpusetMems : '',
+    Devices: [],
+    DeviceCgroupRules: null,
+    DeviceRequests: null,
+    MemoryReservation: num('MemoryReservation'),
+    MemorySwap: num('MemorySwap'),
+    MemorySwappiness: null,
+    OomKillDisable: r.OomKillDisable === true,
+    PidsLimit: typeof r.PidsLimit === 'number' ? r.PidsLimit : null,
+    Ulimits: Array.isArray(r.Ulimits) ? (r.Ulimits as HostConfig['Ulimits']) : [],
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
+    Init: h.init ? true : null,
+    Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : undefined,
+    Sysctls: Object.keys(h.sysctls).length ? h.sysctls : undefined,
+    MaskedPaths: ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'],
+    ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+  }
+}
+
+export function configOf(rec: ContainerRecord): ContainerConfig {
+  const s = rec.spec
+  const cfg: ContainerConfig = {
+    Hostname: s.hostname,
+    Domainname: s.domainname,
+    User: rec.effective.user,
+    AttachStdin: s.attachStdin,
+    AttachStdout: s.attachStdout,
+    AttachStderr: s.attachStderr,
+    Tty: s.tty,
+    OpenStdin: s.openStdin,
+    StdinOnce: s.stdinOnce,
+    Env: rec.effective.env,
+    Cmd: rec.effective.cmd,
+    Image: s.image,
+    Volumes: rec.effective.volumes.length ? Object.fromEntries(rec.effective.volumes.map((v) => [v, {}])) : null,
+    WorkingDir: rec.effective.workingDir === '/' && !s.workingDir ? '' : rec.effective.workingDir,
+    Entrypoint: rec.effective.entrypoint,
+    OnBuild: s.onBuild,
+    Labels: rec.effective.labels,
+  }
+  if (rec.effective.exposedPorts.length) cfg.ExposedPorts = Object.fromEntries(rec.effective.exposedPorts.map((p) => [p, {}]))
+  if (rec.effective.stopSignal !== 'SIGTERM' || s.stopSignal) cfg.StopSignal = rec.effective.stopSignal
+  if (s.stopTimeout !== null) cfg.StopTimeout = s.stopTimeout
+  return cfg
+}
+
+function endpoints(rec: ContainerRecord): Record<string, EndpointSettings> {
+  const net = rec.spec.host.network
+  if (net.kind === 'container') return {}
+  const name = net.kind === 'bridge' ? 'bridge' : net.kind
+  return {
+    [name]: {
+      IPAMConfig: null,
+      Links: null,
+      Aliases: null,
+      MacAddress: '',
+      DriverOpts: null,
+      GwPriority: 0,
+      NetworkID: '',
+      EndpointID: '',
+      Gateway: '',
+      IPAddress: '',
+      IPPrefixLen: 0,
+      IPv6Gateway: '',
+      GlobalIPv6Address: '',
+      GlobalIPv6PrefixLen: 0,
+      DNSNames: null,
+    },
+  }
+}
+
+export function networkSettingsOf(rec: ContainerRecord): NetworkSettings {
+  const running = rec.state.status === 'running' || rec.state.status === 'paused'
+  return {
+    Bridge: '',
+    SandboxID: running ? rec.id : '',
+    SandboxKey: running && rec.spec.host.network.kind !== 'host' && rec.state.pid > 0 ? `/proc/${rec.state.pid}/ns/net` : '',
+    HairpinMode: false,
+    LinkLocalIPv6Address: '',
+    LinkLocalIPv6PrefixLen: 0,
+    Ports: portMap(rec),
+    SecondaryIPAddresses: null,
+    SecondaryIPv6Addresses: null,
+    EndpointID: '',
+    Gateway: '',
+    GlobalIPv6Address: '',
+    GlobalIPv6PrefixLen: 0,
+    IPAddress: '',
+    IPPrefixLen: 0,
+    IPv6Gateway: '',
+    MacAddress: '',
+    Networks: endpoints(rec),
+  }
+}
+
+export interface InspectExtras {
+  execIds: string[]
+  graphDriver: { lowerDir?: string; upperDir: string; workDir: string; mergedDir: string }
+  sizeRw?: number
+  sizeRootFs?: number
+  imageName?: string
+}
+
+export function inspectOf(rec: ContainerRecord, x: InspectExtras): ContainerInspect {
+  const st = rec.state
+  const out: ContainerInspect = {
+    Id: rec.id,
+    Created: rec.created,
+    Path: rec.path,
+    Args: rec.args,
+    State: {
+      Status: st.status,
+      Running: st.status === 'running' || st.status === 'paused',
+      Paused: st.status === 'paused',
+      Restarting: st.status === 'restarting',
+      OOMKilled: st.oomKilled,
+      Dead: st.status === 'dead',
+      Pid: st.pid,
+      ExitCode: st.exitCode,
+      Error: st.error,
+      StartedAt: st.startedAt,
+      FinishedAt: st.finishedAt,
+    },
+    Image: rec.imageId,
+    ResolvConfPath: rec.paths.resolvConf,
+    HostnamePath: rec.paths.hostname,
+    HostsPath: rec.paths.hosts,
+    LogPath: rec.paths.log,
+    Name: `/${rec.name}`,
+    RestartCount: st.restartCount,
+    Driver: 'overlay2',
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    ExecIDs: x.execIds.length ? x.execIds : null,
+    HostConfig: hostConfigOf(rec),
+    GraphDriver: {
+      Name: 'overlay2',
+      Data: {
+        ...(x.graphDriver.lowerDir ? { LowerDir: x.graphDriver.lowerDir } : {}),
+        MergedDir: x.graphDriver.mergedDir,
+        UpperDir: x.graphDriver.upperDir,
+        WorkDir: x.graphDriver.workDir,
+      },
+    },
+    Mounts: [],
+    Config: configOf(rec),
+    NetworkSettings: networkSettingsOf(rec),
+  }
+  if (x.sizeRw !== undefined) out.SizeRw = x.sizeRw
+  if (x.sizeRootFs !== undefined) out.SizeRootFs = x.sizeRootFs
+  return out
+}
+
+/** docker's STATUS column text. */
+export function statusText(rec: ContainerRecord, now = Date.now()): string {
+  const st = rec.state
+  const since = (t: string) => humanDuration(now - Date.parse(t))
+  switch (st.status) {
+    case 'running':
+      return `Up ${since(st.startedAt)}`
+    case 'paused':
+      return `Up ${since(st.startedAt)} (Paused)`
+    case 'restarting':
+      return `Restarting (${st.exitCode}) ${since(st.finishedAt)} ago`
+    case 'removing':
+      return 'Removal In Progress'
+    case 'dead':
+      return 'Dead'
+    case 'created':
+      return 'Created'
+    case 'exited':
+      return st.finishedAt === '0001-01-01T00:00:00Z' ? 'Created' : `Exited (${st.exitCode}) ${since(st.finishedAt)} ago`
+  }
+}
+
+/** docker's Command field: path and args, an arg with a space in single quotes. */
+export function commandOf(rec: ContainerRecord): string {
+  if (rec.args.length === 0) return rec.path
+  return `${rec.path} ${rec.args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`
+}
+
+export function summaryOf(rec: ContainerRecord, x: { imageName: string; sizeRw?: number; sizeRootFs?: number }): ContainerSummary {
+  const out: ContainerSummary = {
+    Id: rec.id,
+    Names: [`/${rec.name}`],
+    Image: x.imageName,
+    ImageID: rec.imageId,
+    Command: commandOf(rec),
+    Created: Math.floor(Date.parse(rec.created) / 1000),
+    Ports: [],
+    Labels: rec.effective.labels,
+    State: rec.state.status,
+    Status: statusText(rec),
+    HostConfig: { NetworkMode: hostConfigOf(rec).NetworkMode ?? 'bridge' },
+    NetworkSettings: { Networks: endpoints(rec) },
+    Mounts: [],
+  }
+  if (x.sizeRw !== undefined) out.SizeRw = x.sizeRw
+  if (x.sizeRootFs !== undefined) out.SizeRootFs = x.sizeRootFs
+  return out
+}

@@ -1,0 +1,2 @@
+export { containerRoutes, timeParamNano } from './routes.js'
+export type { ContainersBackend } from './backend.js'

@@ -1,0 +1,1 @@
+export { systemRoutes, eventJson, eventMatcher, type SystemBackend } from './routes.js'

@@ -1,0 +1,5 @@
+export { ApiServer, API_VERSION, MIN_API_VERSION, type ServerOptions } from './server.js'
+export { Router, type Handler, type Method } from './router.js'
+export { Ctx, type Hijacked, MAX_JSON_BODY } from './context.js'
+export { statusOf } from './http-status.js'
+export { writeFrame, muxWriter, type StreamId } from './stdcopy.js'

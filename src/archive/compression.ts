@@ -1,0 +1,48 @@
+import { Readable } from 'node:stream'
+import { createGunzip } from 'node:zlib'
+import { invalidArgument } from '../errors/index.js'
+
+export type Compression = 'none' | 'gzip' | 'zstd' | 'bzip2' | 'xz'
+
+export function detectCompression(head: Uint8Array): Compression {
+  const b = Buffer.from(head)
+  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) return 'gzip'
+  if (b.length >= 4 && b.readUInt32LE(0) === 0xfd2fb528) return 'zstd'
+  if (b.length >= 3 && b.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2'
+  if (b.length >= 6 && b.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz'
+  return 'none'
+}
+
+/**
+ * The uncompressed bytes of a layer or archive stream: plain or gzip, told
+ * apart by their magic. Other compressions are refused by name.
+ */
+export async function decompress(input: Readable): Promise<Readable> {
+  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+  let head = Buffer.alloc(0)
+  let done = false
+  while (head.length < 6 && !done) {
+    const r = await it.next()
+    if (r.done) done = true
+    else head = Buffer.concat([head, r.value])
+  }
+  const kind = detectCompression(head)
+  if (kind !== 'none' && kind !== 'gzip') {
+    input.destroy()
+    throw invalidArgument(`unsupported compression format ${kind}: berth reads plain and gzip-compressed tar`)
+  }
+  async function* replay(): AsyncGenerator<Buffer> {
+    if (head.length) yield head
+    if (done) return
+    for (;;) {
+      const r = await it.next()
+      if (r.done) return
+      yield r.value
+    }
+  }
+  const plain = Readable.from(replay(), { objectMode: false })
+  if (kind === 'none') return plain
+  const gunzip = createGunzip()
+  plain.on('error', (e) => gunzip.destroy(e))
+  return plain.pipe(gunzip)
+}

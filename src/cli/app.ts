@@ -1,0 +1,320 @@
+/**
+ * berth's command tree (docker's, via commander). Only flag definitions live
+ * here; each action imports its command module on demand so `berth ps` loads
+ * little code.
+ */
+import { Command, CommanderError, Help, Option } from 'commander'
+
+export type Opts = Record<string, unknown>
+/** Every handler: positional args, parsed options, and the command path for messages. */
+export type Handler = (args: string[], opts: Opts, ctx: { path: string; globals: Opts }) => Promise<number | void>
+
+type Loader = () => Promise<Record<string, unknown>>
+
+const list = (v: string, prev: string[] = []): string[] => [...prev, v]
+
+interface CmdSpec {
+  use: string
+  short: string
+  /** Minimum and maximum number of positional args (max -1: unbounded). */
+  args: [number, number]
+  opts?: OptSpec[]
+  /** Stop option parsing at the first positional (IMAGE, CONTAINER COMMAND…). */
+  interspersed?: false
+  load: Loader
+  fn: string
+  aliases?: string[]
+}
+
+/** [flags, description, kind?, default?]; kind 'list' repeats, 'optbool' takes an optional =false. */
+type OptSpec = [string, string, ('list' | 'optbool' | 'hidden')?, unknown?]
+
+const runOpts: OptSpec[] = [
+  ['-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR', 'list'],
+  ['--cap-add <list>', 'Add Linux capabilities', 'list'],
+  ['--cap-drop <list>', 'Drop Linux capabilities', 'list'],
+  ['--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image'],
+  ['-e, --env <list>', 'Set environment variables', 'list'],
+  ['--env-file <list>', 'Read in a file of environment variables', 'list'],
+  ['-h, --hostname <string>', 'Container host name'],
+  ['--init', 'Run an init inside the container that forwards signals and reaps processes'],
+  ['-i, --interactive', 'Keep STDIN open even if not attached'],
+  ['--ipc <string>', 'IPC mode to use'],
+  ['-l, --label <list>', 'Set meta data on a container', 'list'],
+  ['--label-file <list>', 'Read in a line delimited file of labels', 'list'],
+  ['--name <string>', 'Assign a name to the container'],
+  ['--network <network>', 'Connect a container to a network'],
+  ['--net <network>', 'Connect a container to a network', 'hidden'],
+  ['--pid <string>', 'PID namespace to use'],
+  ['--platform <string>', 'Set platform if server is multi-platform capable'],
+  ['--privileged', 'Give extended privileges to this container'],
+  ['-p, --publish <list>', "Publish a container's port(s) to the host", 'list'],
+  ['-P, --publish-all', 'Publish all exposed ports to random ports'],
+  ['--pull <string>', 'Pull image before running ("always", "missing", "never")', undefined, 'missing'],
+  ['-q, --quiet', 'Suppress the pull output'],
+  ['--read-only', "Mount the container's root filesystem as read only"],
+  ['--restart <string>', 'Restart policy to apply when a container exits', undefined, 'no'],
+  ['--rm', 'Automatically remove the container and its associated anonymous volumes when it exits'],
+  ['--runtime <string>', 'Runtime to use for this container'],
+  ['--stop-signal <string>', 'Signal to stop the container'],
+  ['--stop-timeout <int>', 'Timeout (in seconds) to stop a container'],
+  ['-t, --tty', 'Allocate a pseudo-TTY'],
+  ['-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])'],
+  ['--uts <string>', 'UTS namespace to use'],
+  ['-v, --volume <list>', 'Bind mount a volume', 'list'],
+  ['-w, --workdir <string>', 'Working directory inside the container'],
+]
+
+const runOnlyOpts: OptSpec[] = [
+  ['-d, --detach', 'Run container in background and print container ID'],
+  ['--detach-keys <string>', 'Override the key sequence for detaching a container'],
+  ['--sig-proxy [bool]', 'Proxy received signals to the process', 'optbool', true],
+]
+
+const psOpts: OptSpec[] = [
+  ['-a, --all', 'Show all containers (default shows just running)'],
+  ['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'],
+  ['--format <string>', 'Format output using a custom template:\n\'table\':            Print output in table format with column headers (default)\n\'table TEMPLATE\':   Print output in table format using the given Go template\n\'json\':             Print in JSON format\n\'TEMPLATE\':         Print output using the given Go template.'],
+  ['-n, --last <int>', 'Show n last created containers (includes all states)', undefined, '-1'],
+  ['-l, --latest', 'Show the latest created container (includes all states)'],
+  ['--no-trunc', "Don't truncate output"],
+  ['-q, --quiet', 'Only display container IDs'],
+  ['-s, --size', 'Display total file sizes'],
+]
+
+const imagesOpts: OptSpec[] = [
+  ['-a, --all', 'Show all images (default hides intermediate images)'],
+  ['--digests', 'Show digests'],
+  ['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'],
+  ['--format <string>', "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."],
+  ['--no-trunc', "Don't truncate output"],
+  ['-q, --quiet', 'Only show image IDs'],
+]
+
+const container = (): Promise<Record<string, unknown>> => import('./commands/container.js')
+const image = (): Promise<Record<string, unknown>> => import('./commands/image.js')
+const system = (): Promise<Record<string, unknown>> => import('./commands/system.js')
+const run = (): Promise<Record<string, unknown>> => import('./commands/run.js')
+const io = (): Promise<Record<string, unknown>> => import('./commands/exec.js')
+
+const specs: Record<string, CmdSpec> = {
+  run: { use: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', args: [1, -1], opts: [...runOpts, ...runOnlyOpts], interspersed: false, load: run, fn: 'runCommand' },
+  create: { use: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', args: [1, -1], opts: runOpts, interspersed: false, load: run, fn: 'createCommand' },
+  start: { use: 'start [OPTIONS] CONTAINER [CONTAINER...]', short: 'Start one or more stopped containers', args: [1, -1], opts: [['-a, --attach', 'Attach STDOUT/STDERR and forward signals'], ['--detach-keys <string>', 'Override the key sequence for detaching a container'], ['-i, --interactive', "Attach container's STDIN"]], load: io, fn: 'startCommand' },
+  stop: { use: 'stop [OPTIONS] CONTAINER [CONTAINER...]', short: 'Stop one or more running containers', args: [1, -1], opts: [['-s, --signal <string>', 'Signal to send to the container'], ['-t, --timeout <int>', 'Seconds to wait before killing the container'], ['--time <int>', 'Seconds to wait before killing the container (deprecated: use --timeout)', 'hidden']], load: container, fn: 'stopCommand' },
+  kill: { use: 'kill [OPTIONS] CONTAINER [CONTAINER...]', short: 'Kill one or more running containers', args: [1, -1], opts: [['-s, --signal <string>', 'Signal to send to the container']], load: container, fn: 'killCommand' },
+  restart: { use: 'restart [OPTIONS] CONTAINER [CONTAINER...]', short: 'Restart one or more containers', args: [1, -1], opts: [['-s, --signal <string>', 'Signal to send to the container'], ['-t, --timeout <int>', 'Seconds to wait before killing the container'], ['--time <int>', 'Seconds to wait before killing the container (deprecated: use --timeout)', 'hidden']], load: container, fn: 'restartCommand' },
+  rm: { use: 'rm [OPTIONS] CONTAINER [CONTAINER...]', short: 'Remove one or more containers', args: [1, -1], opts: [['-f, --force', 'Force the removal of a running container (uses SIGKILL)'], ['-l, --link', 'Remove the specified link'], ['-v, --volumes', 'Remove anonymous volumes associated with the container']], load: container, fn: 'rmCommand' },
+  ps: { use: 'ps [OPTIONS]', short: 'List containers', args: [0, 0], opts: psOpts, load: container, fn: 'psCommand' },
+  wait: { use: 'wait CONTAINER [CONTAINER...]', short: 'Block until one or more containers stop, then print their exit codes', args: [1, -1], load: container, fn: 'waitCommand' },
+  attach: { use: 'attach [OPTIONS] CONTAINER', short: 'Attach local standard input, output, and error streams to a running container', args: [1, 1], opts: [['--detach-keys <string>', 'Override the key sequence for detaching a container'], ['--no-stdin', 'Do not attach STDIN'], ['--sig-proxy [bool]', 'Proxy all received signals to the process', 'optbool', true]], load: io, fn: 'attachCommand' },
+  exec: { use: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', short: 'Execute a command in a running container', args: [2, -1], interspersed: false, opts: [['-d, --detach', 'Detached mode: run command in the background'], ['--detach-keys <string>', 'Override the key sequence for detaching a container'], ['-e, --env <list>', 'Set environment variables', 'list'], ['--env-file <list>', 'Read in a file of environment variables', 'list'], ['-i, --interactive', 'Keep STDIN open even if not attached'], ['--privileged', 'Give extended privileges to the command'], ['-t, --tty', 'Allocate a pseudo-TTY'], ['-u, --user <string>', 'Username or UID (format: "<name|uid>[:<group|gid>]")'], ['-w, --workdir <string>', 'Working directory inside the container']], load: io, fn: 'execCommand' },
+  logs: { use: 'logs [OPTIONS] CONTAINER', short: 'Fetch the logs of a container', args: [1, 1], opts: [['--details', 'Show extra details provided to logs'], ['-f, --follow', 'Follow log output'], ['--since <string>', 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'], ['-n, --tail <string>', 'Number of lines to show from the end of the logs', undefined, 'all'], ['-t, --timestamps', 'Show timestamps'], ['--until <string>', 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)']], load: io, fn: 'logsCommand' },
+  top: { use: 'top CONTAINER [ps OPTIONS]', short: 'Display the running processes of a container', args: [1, -1], interspersed: false, load: container, fn: 'topCommand' },
+  rename: { use: 'rename CONTAINER NEW_NAME', short: 'Rename a container', args: [2, 2], load: container, fn: 'renameCommand' },
+  port: { use: 'port CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', args: [1, 2], load: container, fn: 'portCommand' },
+  inspect: { use: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on Docker objects', args: [1, -1], opts: [['-f, --format <string>', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."], ['-s, --size', 'Display total file sizes if the type is container'], ['--type <string>', 'Only inspect objects of the given type']], load: container, fn: 'inspectCommand' },
+  events: { use: 'events [OPTIONS]', short: 'Get real time events from the server', args: [0, 0], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."], ['--since <string>', 'Show all events created since timestamp'], ['--until <string>', 'Stream events until this timestamp']], load: system, fn: 'eventsCommand' },
+  images: { use: 'images [OPTIONS] [REPOSITORY[:TAG]]', short: 'List images', args: [0, 1], opts: imagesOpts, load: image, fn: 'imagesCommand' },
+  rmi: { use: 'rmi [OPTIONS] IMAGE [IMAGE...]', short: 'Remove one or more images', args: [1, -1], opts: [['-f, --force', 'Force removal of the image'], ['--no-prune', 'Do not delete untagged parents'], ['--platform <list>', 'Remove only the given platform variant.', 'list']], load: image, fn: 'rmiCommand' },
+  tag: { use: 'tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', args: [2, 2], load: image, fn: 'tagCommand' },
+  history: { use: 'history [OPTIONS] IMAGE', short: 'Show the history of an image', args: [1, 1], opts: [['--format <string>', "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."], ['-H, --human [bool]', 'Print sizes and dates in human readable format', 'optbool', true], ['--no-trunc', "Don't truncate output"], ['--platform <string>', 'Show history for the given platform.'], ['-q, --quiet', 'Only show image IDs']], load: image, fn: 'historyCommand' },
+  import: { use: 'import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]', short: 'Import the contents from a tarball to create a filesystem image', args: [1, 2], opts: [['-c, --change <list>', 'Apply Dockerfile instruction to the created image', 'list'], ['-m, --message <string>', 'Set commit message for imported image'], ['--platform <string>', 'Set platform if server is multi-platform capable']], load: image, fn: 'importCommand' },
+  save: { use: 'save [OPTIONS] IMAGE [IMAGE...]', short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', args: [1, -1], opts: [['-o, --output <string>', 'Write to a file, instead of STDOUT'], ['--platform <list>', 'Save only the given platform(s).', 'list']], load: image, fn: 'saveCommand' },
+  load: { use: 'load [OPTIONS]', short: 'Load an image from a tar archive or STDIN', args: [0, 0], opts: [['-i, --input <string>', 'Read from tar archive file, instead of STDIN'], ['--platform <list>', 'Load only the given platform(s).', 'list'], ['-q, --quiet', 'Suppress the load output']], load: image, fn: 'loadCommand' },
+  pull: { use: 'pull [OPTIONS] NAME[:TAG|@DIGEST]', short: 'Download an image from a registry', args: [1, 1], opts: [['-a, --all-tags', 'Download all tagged images in the repository'], ['--disable-content-trust [bool]', 'Skip image verification', 'optbool', true], ['--platform <string>', 'Set platform if server is multi-platform capable'], ['-q, --quiet', 'Suppress verbose output']], load: image, fn: 'pullCommand' },
+  version: { use: 'version [OPTIONS]', short: 'Show the Docker version information', args: [0, 0], opts: [['-f, --format <string>', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."]], load: system, fn: 'versionCommand' },
+  info: { use: 'info [OPTIONS]', short: 'Display system-wide information', args: [0, 0], opts: [['-f, --format <string>', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."]], load: system, fn: 'infoCommand' },
+  containerPrune: { use: 'prune [OPTIONS]', short: 'Remove all stopped containers', args: [0, 0], opts: [['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: container, fn: 'containerPruneCommand' },
+  imagePrune: { use: 'prune [OPTIONS]', short: 'Remove unused images', args: [0, 0], opts: [['-a, --all', 'Remove all unused images, not just dangling ones'], ['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: image, fn: 'imagePruneCommand' },
+}
+
+const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'version', 'info']
+
+const groups: Record<string, { short: string; cmds: Record<string, string> }> = {
+  container: {
+    short: 'Manage containers',
+    cmds: { attach: 'attach', create: 'create', exec: 'exec', inspect: 'inspect', kill: 'kill', logs: 'logs', ls: 'ps', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stop: 'stop', top: 'top', wait: 'wait' },
+  },
+  image: {
+    short: 'Manage images',
+    cmds: { history: 'history', import: 'import', inspect: 'inspect', load: 'load', ls: 'images', prune: 'imagePrune', pull: 'pull', rm: 'rmi', save: 'save', tag: 'tag' },
+  },
+  system: { short: 'Manage Docker', cmds: { events: 'events', info: 'info' } },
+}
+
+/** Aliases docker lists for each command, by "group verb". */
+const aliasOf: Record<string, string[]> = {
+  'container ls': ['list', 'ps'], 'container rm': ['remove'], 'image ls': ['list'], 'image rm': ['remove'],
+}
+
+/** docker's usage layout: "Usage:  berth …", Aliases, Options with short flags aligned. */
+class DockerHelp extends Help {
+  override formatHelp(cmd: Command, helper: Help): string {
+    const spec = (cmd as Command & { _berthUse?: string })._berthUse ?? cmd.name()
+    const path = commandPath(cmd)
+    const lines: string[] = [`Usage:  ${path.split(' ').slice(0, -1).concat(spec).join(' ')}`, '', cmd.description(), '']
+    const aliases = (cmd as Command & { _berthAliases?: string[] })._berthAliases
+    if (aliases && aliases.length > 1) lines.push('Aliases:', `  ${aliases.join(', ')}`, '')
+    const subs = helper.visibleCommands(cmd).filter((c) => c.name() !== 'help')
+    if (subs.length) {
+      lines.push('Commands:')
+      const w = Math.max(...subs.map((c) => c.name().length))
+      for (const c of subs) lines.push(`  ${c.name().padEnd(w)}   ${c.description()}`)
+      lines.push('')
+    }
+    const options = helper.visibleOptions(cmd).filter((o) => o.long !== '--help')
+    if (options.length) {
+      lines.push('Options:')
+      const rows = options.map((o) => {
+        const type = o.required || o.optional ? ` ${/<(\w+)>/.exec(o.flags)?.[1] ?? ''}` : ''
+        const left = o.short ? `  ${o.short}, ${o.long}${type}` : `      ${o.long}${type}`
+        let desc = o.description.split('\n').join('\n' + ' '.repeat(0))
+        const d = o.defaultValue
+        if (d !== undefined && d !== false && d !== true && d !== '' && !(Array.isArray(d) && d.length === 0) && d !== '-1') desc += ` (default "${String(d)}")`
+        if (d === '-1') desc += ' (default -1)'
+        if (d === true) desc += ' (default true)'
+        return [left.replace(/ (bool)$/, ''), desc] as const
+      })
+      const w = Math.max(...rows.map(([l]) => l.length))
+      for (const [l, d] of rows) {
+        const [first, ...rest] = d.split('\n')
+        lines.push(`${l.padEnd(w)}   ${first}`)
+        for (const r of rest) lines.push(`${' '.repeat(w + 3)}${r}`)
+      }
+      lines.push('')
+    }
+    if (subs.length) lines.push(`Run '${path} COMMAND --help' for more information on a command.`, '')
+    return lines.join('\n')
+  }
+}
+
+export function commandPath(cmd: Command): string {
+  const names: string[] = []
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name())
+  return names.join(' ')
+}
+
+/** Raised to end the program with a status and an already-printed message. */
+export class ExitError extends Error {
+  constructor(readonly code: number, message = '') {
+    super(message)
+  }
+}
+
+/** Commander must not print its own errors: commanderErrorStatus prints docker's. */
+function quiet(cmd: Command): Command {
+  return cmd.exitOverride().showSuggestionAfterError(false).configureOutput({ writeErr: () => {} })
+}
+
+function addOption(cmd: Command, [flags, desc, kind, def]: OptSpec): void {
+  const o = new Option(flags, desc)
+  if (kind === 'list') o.argParser(list)
+  if (kind === 'optbool') o.argParser((v: string) => v !== 'false' && v !== '0')
+  if (kind === 'hidden') o.hideHelp()
+  if (def !== undefined) o.default(def)
+  cmd.addOption(o)
+}
+
+function build(parent: Command, name: string, key: string, globals: () => Opts, aliases: string[] | undefined): Command {
+  const spec = specs[key]
+  if (!spec) throw new Error(`no spec for ${key}`)
+  const cmd = new Command(name).description(spec.short).helpOption('--help', 'Print usage')
+  ;(cmd as Command & { _berthUse?: string })._berthUse = spec.use.replace(/^\S+/, name)
+  if (aliases) (cmd as Command & { _berthAliases?: string[] })._berthAliases = aliases
+  cmd.configureHelp({ formatHelp: (c, h) => new DockerHelp().formatHelp(c, h) })
+  cmd.allowExcessArguments(true).allowUnknownOption(false).argument('[args...]')
+  if (spec.interspersed === false) cmd.passThroughOptions()
+  for (const o of spec.opts ?? []) addOption(cmd, o)
+  quiet(cmd)
+  cmd.action(async (args: string[], opts: Opts, self: Command) => {
+    const path = commandPath(self)
+    const usage = `${path.split(' ').slice(0, -1).concat(spec.use.replace(/^\S+/, name)).join(' ')}`
+    const [min, max] = spec.args
+    const n = args.length
+    const plural = (k: number): string => (k === 1 ? 'argument' : 'arguments')
+    let msg: string | undefined
+    if (min === 0 && max === 0 && n > 0) msg = `berth: '${path}' accepts no arguments`
+    else if (min === max && n !== min) msg = `berth: '${path}' requires ${min} ${plural(min)}`
+    else if (n < min && max === -1) msg = `berth: '${path}' requires at least ${min} ${plural(min)}`
+    else if ((n < min || (max >= 0 && n > max)) && max > 0) msg = `berth: '${path}' requires at least ${min} and at most ${max} ${plural(max)}`
+    if (msg) {
+      process.stderr.write(`${msg}\n\nUsage:  ${usage}\n\nRun '${path} --help' for more information\n`)
+      throw new ExitError(1)
+    }
+    const mod = await spec.load()
+    const fn = mod[spec.fn] as Handler
+    const code = await fn(args, opts, { path, globals: globals() })
+    if (typeof code === 'number') throw new ExitError(code)
+  })
+  parent.addCommand(cmd)
+  return cmd
+}
+
+export function buildProgram(): Command {
+  const program = new Command('berth')
+    .description('A self-sufficient runtime for containers')
+    .helpOption('--help', 'Print usage')
+    .option('-H, --host <list>', 'Daemon socket to connect to')
+    .option('-v, --version', 'Print version information and quit')
+    .enablePositionalOptions()
+  quiet(program)
+  program.configureHelp({ formatHelp: (c, h) => new DockerHelp().formatHelp(c, h) })
+  ;(program as Command & { _berthUse?: string })._berthUse = 'berth [OPTIONS] COMMAND'
+  const globals = (): Opts => program.opts()
+  for (const name of shortcuts) {
+    const groupName = Object.entries(groups).find(([, g]) => Object.values(g.cmds).includes(name))?.[0]
+    const verb = groupName ? Object.entries(groups[groupName]?.cmds ?? {}).find(([, k]) => k === name)?.[0] : undefined
+    const aliases = groupName && verb ? [`berth ${groupName} ${verb}`, ...(aliasOf[`${groupName} ${verb}`] ?? []).map((a) => `berth ${groupName} ${a}`), `berth ${name}`] : undefined
+    build(program, name, name, globals, aliases)
+  }
+  for (const [g, def] of Object.entries(groups)) {
+    const group = quiet(new Command(g).description(def.short).helpOption('--help', 'Print usage').enablePositionalOptions())
+    ;(group as Command & { _berthUse?: string })._berthUse = `${g} COMMAND`
+    group.configureHelp({ formatHelp: (c, h) => new DockerHelp().formatHelp(c, h) })
+    for (const [verb, key] of Object.entries(def.cmds)) {
+      const aliases = [`berth ${g} ${verb}`, ...(aliasOf[`${g} ${verb}`] ?? []).map((a) => `berth ${g} ${a}`)]
+      if (shortcuts.includes(key)) aliases.push(`berth ${key}`)
+      const cmd = build(group, verb, key, globals, aliases)
+      for (const a of aliasOf[`${g} ${verb}`] ?? []) cmd.alias(a)
+    }
+    program.addCommand(group)
+  }
+  return program
+}
+
+/** The usage line of the command named by the words of argv, if one is. */
+function usageFor(argv: string[]): { path: string; usage: string } {
+  const words = argv.filter((a) => !a.startsWith('-'))
+  const [first = '', second = ''] = words
+  const group = groups[first]
+  const key = group ? group.cmds[second] ?? Object.entries(aliasOf).find(([k, v]) => k.startsWith(`${first} `) && v.includes(second))?.[0]?.split(' ')[1] : first
+  const resolved = group && key ? group.cmds[key] ?? key : key
+  const spec = resolved ? specs[resolved] : undefined
+  if (!spec) return { path: 'berth', usage: 'berth [OPTIONS] COMMAND' }
+  const path = group ? `berth ${first} ${second}` : `berth ${first}`
+  const name = group ? second : first
+  return { path, usage: `${path.split(' ').slice(0, -1).join(' ')} ${spec.use.replace(/^\S+/, name)}` }
+}
+
+/** Turns commander's parse errors into docker 28's wording; returns the exit status. */
+export function commanderErrorStatus(err: CommanderError, argv: string[]): number {
+  if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0
+  if (err.code === 'commander.unknownCommand') {
+    const cmd = /unknown command '([^']+)'/.exec(err.message)?.[1] ?? ''
+    process.stderr.write(`berth: unknown command: berth ${cmd}\n\nRun 'berth --help' for more information\n`)
+    return 1
+  }
+  const { path, usage } = usageFor(argv)
+  const m = /unknown option '([^']+)'/.exec(err.message)
+  const flag = m?.[1]
+  let text: string
+  if (flag) {
+    text = flag.startsWith('--') ? `unknown flag: ${flag}` : `unknown shorthand flag: '${flag.replace(/^-/, '').slice(0, 1)}' in ${flag}`
+  } else {
+    const missing = /option '([^']+)' argument missing/.exec(err.message)
+    text = missing ? `flag needs an argument: ${missing[1]?.split(/[ ,]+/).pop() ?? ''}` : err.message.replace(/^error: /, '')
+  }
+  process.stderr.write(`${text}\n\nUsage:  ${usage}\n\nRun '${path} --help' for more information\n`)
+  return 125
+}

@@ -1,0 +1,208 @@
+/** Container listing and lifecycle commands; inspect (any object type) lives here too. */
+import type { Handler } from '../app.js'
+import { ClientError } from '../../client/index.js'
+import { parseTemplate, dockerFuncs } from '../../gotemplate/index.js'
+import { bool, err, getClient, int, out, str, strs } from '../context.js'
+import { parseFilters } from '../opts.js'
+import { CONTAINER_HEADERS, containerRow, DEFAULT_CONTAINER_TABLE } from '../output/contexts.js'
+import { QUIET_FORMAT, renderFormat, TABLE_KEY } from '../output/format.js'
+import { humanSizeWithPrecision } from '../output/units.js'
+
+/** docker's NewContainerFormat. */
+export function containerFormat(source: string | undefined, quiet: boolean, size: boolean): string {
+  if (!source || source === TABLE_KEY) {
+    if (quiet) return QUIET_FORMAT
+    return DEFAULT_CONTAINER_TABLE + (size ? '\t{{.Size}}' : '')
+  }
+  if (quiet) return QUIET_FORMAT
+  return source
+}
+
+export const psCommand: Handler = async (_args, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const last = Number(str(opts.last) ?? '-1')
+  let limit = Number.isInteger(last) && last > 0 ? last : 0
+  if (bool(opts.latest) && limit === 0) limit = 1
+  const format = containerFormat(str(opts.format), bool(opts.quiet), bool(opts.size))
+  // Like docker, ask for sizes when the template uses them.
+  const size = bool(opts.size) || (format.includes('.Size') && !bool(opts.quiet))
+  const list = await client.containerList({ all: bool(opts.all) || limit > 0, size, limit, filters: parseFilters(strs(opts.filter)) })
+  const trunc = !bool(opts.noTrunc)
+  out(renderFormat(format, list.map((c) => containerRow(c, trunc)), CONTAINER_HEADERS))
+}
+
+/** Runs `fn` for each name, printing the name on success and docker's error otherwise. */
+async function each(names: string[], fn: (name: string) => Promise<void>, echo = true): Promise<number> {
+  let failed = false
+  for (const n of names) {
+    try {
+      await fn(n)
+      if (echo) out(`${n}\n`)
+    } catch (e) {
+      failed = true
+      err(daemonMessage(e) + '\n')
+    }
+  }
+  return failed ? 1 : 0
+}
+
+export function daemonMessage(e: unknown): string {
+  if (e instanceof ClientError) return `Error response from daemon: ${e.message}`
+  return (e as Error).message
+}
+
+export const stopCommand: Handler = async (names, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const timeout = int(opts.timeout ?? opts.time, '-t, --timeout')
+  return each(names, (n) => client.containerStop(n, { signal: str(opts.signal), timeout }))
+}
+
+export const restartCommand: Handler = async (names, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const timeout = int(opts.timeout ?? opts.time, '-t, --timeout')
+  return each(names, (n) => client.containerRestart(n, { signal: str(opts.signal), timeout }))
+}
+
+export const killCommand: Handler = async (names, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  return each(names, (n) => client.containerKill(n, str(opts.signal)))
+}
+
+export const rmCommand: Handler = async (names, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  return each(names, async (n) => {
+    try {
+      await client.containerRemove(n, { force: bool(opts.force), volumes: bool(opts.volumes), link: bool(opts.link) })
+    } catch (e) {
+      // docker rm -f ignores containers that are already gone.
+      if (bool(opts.force) && e instanceof ClientError && e.statusCode === 404) return
+      throw e
+    }
+  })
+}
+
+export const waitCommand: Handler = async (names, _opts, ctx) => {
+  const client = getClient(ctx.globals)
+  return each(names, async (n) => {
+    const res = await client.wait(n, 'not-running').result
+    out(`${res.StatusCode}\n`)
+  }, false)
+}
+
+export const topCommand: Handler = async ([container = '', ...psArgs], _opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const top = await client.containerTop(container, psArgs.join(' '))
+  const { tabwrite } = await import('../output/tabwriter.js')
+  const lines = [top.Titles.join('\t'), ...top.Processes.map((p) => p.join('\t'))]
+  // docker top: tabwriter.NewWriter(out, 20, 1, 3, ' ', 0)
+  out(tabwrite(lines.join('\n') + '\n', { minwidth: 20, tabwidth: 1, padding: 3, padchar: ' ' }))
+}
+
+export const renameCommand: Handler = async ([oldName = '', newName = ''], _opts, ctx) => {
+  const client = getClient(ctx.globals)
+  if (!newName.trim() || !oldName.trim()) {
+    err('Error: neither old nor new names may be empty\n')
+    return 1
+  }
+  await client.containerRename(oldName, newName)
+}
+
+export const portCommand: Handler = async ([container = '', port], _opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const info = await client.containerInspect(container)
+  const ports = info.NetworkSettings?.Ports ?? {}
+  const fmt = (b: { HostIp?: string; HostPort?: string }): string => {
+    const ip = b.HostIp ?? ''
+    return `${ip.includes(':') ? `[${ip}]` : ip}:${b.HostPort ?? ''}`
+  }
+  if (port) {
+    const [p, proto = 'tcp'] = port.split('/')
+    const key = `${p}/${proto}`
+    const bindings = ports[key]
+    if (!bindings || bindings.length === 0) {
+      err(`Error: No public port '${key}' published for ${container}\n`)
+      return 1
+    }
+    for (const b of bindings) out(`${fmt(b)}\n`)
+    return 0
+  }
+  const keys = Object.keys(ports).sort((a, b) => parseInt(a) - parseInt(b) || (a < b ? -1 : 1))
+  for (const k of keys) for (const b of ports[k] ?? []) out(`${k} -> ${fmt(b)}\n`)
+  return 0
+}
+
+export const containerPruneCommand: Handler = async (_args, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  if (!bool(opts.force)) {
+    const ok = await confirm('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ')
+    if (!ok) return 0
+  }
+  const report = await client.containerPrune(parseFilters(strs(opts.filter)))
+  const deleted = report.ContainersDeleted ?? []
+  if (deleted.length) out(`Deleted Containers:\n${deleted.map((d) => `${d}\n`).join('')}\n`)
+  out(`Total reclaimed space: ${humanSizeWithPrecision(report.SpaceReclaimed ?? 0, 3)}\n`)
+}
+
+/** docker's prompt: reads one line from stdin; anything but y/yes declines. */
+export async function confirm(question: string): Promise<boolean> {
+  out(question)
+  const { createInterface } = await import('node:readline')
+  const rl = createInterface({ input: process.stdin })
+  const answer = await new Promise<string>((resolve) => {
+    rl.once('line', resolve)
+    rl.once('close', () => resolve(''))
+  })
+  rl.close()
+  return /^y(es)?$/i.test(answer.trim())
+}
+
+/** Go's json.MarshalIndent with 4 spaces, escaping <, > and & as Go does. */
+export function indentJSON(v: unknown): string {
+  return JSON.stringify(v, null, 4).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)
+}
+
+export const inspectCommand: Handler = async (names, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const type = str(opts.type)
+  const group = ctx.path.split(' ')[1]
+  const kind = type ?? (group === 'container' ? 'container' : group === 'image' ? 'image' : undefined)
+  if (kind && kind !== 'container' && kind !== 'image') {
+    err(`"${kind}" is not a valid value for --type\n`)
+    return 1
+  }
+  const format = str(opts.format)
+  const tmpl = format && format !== 'json' ? parseTemplate(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), { funcs: dockerFuncs }) : undefined
+  const found: unknown[] = []
+  let failed = false
+  for (const name of names) {
+    try {
+      let obj: unknown
+      if (kind === 'container') obj = await client.containerInspect(name, { size: bool(opts.size) })
+      else if (kind === 'image') obj = await client.imageInspect(name)
+      else {
+        try {
+          obj = await client.containerInspect(name, { size: bool(opts.size) })
+        } catch (e) {
+          if (!(e instanceof ClientError) || e.statusCode !== 404) throw e
+          try {
+            obj = await client.imageInspect(name)
+          } catch (e2) {
+            if (e2 instanceof ClientError && e2.statusCode === 404) throw new Error(`Error: No such object: ${name}`)
+            throw e2
+          }
+        }
+      }
+      if (tmpl) out(tmpl.execute(obj) + '\n')
+      else found.push(obj)
+    } catch (e) {
+      failed = true
+      const msg = e instanceof ClientError ? (kind ? `Error response from daemon: ${e.message}` : e.message) : (e as Error).message
+      err(`${msg}\n`)
+    }
+  }
+  if (!tmpl) {
+    if (format === 'json') out(JSON.stringify(found) + '\n')
+    else out(found.length ? indentJSON(found) + '\n' : '[]\n')
+  }
+  return failed ? 1 : 0
+}

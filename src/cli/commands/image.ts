@@ -1,0 +1,163 @@
+/** Image commands: images, rmi, tag, history, prune, import, save, load, pull. */
+import { createReadStream, createWriteStream } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
+import type { JSONMessage } from '../../api/types/index.js'
+import { readJSONStream } from '../../client/index.js'
+import type { Handler } from '../app.js'
+import { bool, err, getClient, out, str, strs } from '../context.js'
+import { parseFilters, UsageError } from '../opts.js'
+import {
+  DEFAULT_HISTORY_TABLE, DEFAULT_IMAGE_TABLE, DEFAULT_IMAGE_TABLE_DIGEST, HISTORY_HEADERS, historyRow, IMAGE_HEADERS, imageRows,
+} from '../output/contexts.js'
+import { QUIET_FORMAT, renderFormat, TABLE_KEY } from '../output/format.js'
+import { ProgressRenderer } from '../output/progress.js'
+import { humanSizeWithPrecision } from '../output/units.js'
+import { familiarString, normalizeReference, parseReference } from '../reference.js'
+import { confirm } from './container.js'
+
+/** docker's NewImageFormat. */
+export function imageFormat(source: string | undefined, quiet: boolean, digest: boolean): string {
+  if (!source || source === TABLE_KEY) {
+    if (quiet) return QUIET_FORMAT
+    return digest ? DEFAULT_IMAGE_TABLE_DIGEST : DEFAULT_IMAGE_TABLE
+  }
+  if (quiet) return QUIET_FORMAT
+  let f = source
+  if (f.startsWith(TABLE_KEY) && digest && !f.includes('{{.Digest}}')) f += '\t{{.Digest}}'
+  return f
+}
+
+export const imagesCommand: Handler = async ([repo], opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const filters = parseFilters(strs(opts.filter))
+  if (repo) filters.reference = { ...(filters.reference ?? {}), [repo]: true }
+  const list = await client.imageList({ all: bool(opts.all), filters })
+  const digest = bool(opts.digests)
+  const format = imageFormat(str(opts.format), bool(opts.quiet), digest)
+  let rows = imageRows(list, { trunc: !bool(opts.noTrunc), digest, needDigest: digest || format.includes('{{.Digest}}') })
+  // -q prints each image once, as docker dedups quiet output.
+  if (format === QUIET_FORMAT) rows = rows.filter((r, i) => rows.findIndex((x) => x.ID === r.ID) === i)
+  out(renderFormat(format, rows, IMAGE_HEADERS))
+}
+
+export const rmiCommand: Handler = async (names, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  let failed = false
+  for (const n of names) {
+    try {
+      const items = await client.imageRemove(n, { force: bool(opts.force), noPrune: bool(opts.noPrune) })
+      for (const item of items) {
+        if ('Untagged' in item) out(`Untagged: ${item.Untagged}\n`)
+        else out(`Deleted: ${item.Deleted}\n`)
+      }
+    } catch (e) {
+      failed = true
+      err(`Error response from daemon: ${(e as Error).message}\n`)
+    }
+  }
+  return failed ? 1 : 0
+}
+
+export const tagCommand: Handler = async ([source = '', target = ''], _opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const ref = parseReference(target)
+  if (!ref || ref.digest) throw new UsageError(`invalid reference format`)
+  await client.imageTag(source, familiarNameFull(ref.name), ref.tag ?? 'latest')
+}
+
+function familiarNameFull(name: string): string {
+  return name
+}
+
+export const historyCommand: Handler = async ([name = ''], opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const items = await client.imageHistory(name)
+  const human = opts.human !== false
+  const source = str(opts.format)
+  let format: string
+  if (!source || source === TABLE_KEY) {
+    format = bool(opts.quiet) ? QUIET_FORMAT : human ? DEFAULT_HISTORY_TABLE : 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}'
+  } else format = source
+  const trunc = !bool(opts.noTrunc)
+  out(renderFormat(format, items.map((h) => historyRow(h, { trunc, human })), HISTORY_HEADERS))
+}
+
+export const imagePruneCommand: Handler = async (_args, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const all = bool(opts.all)
+  const filters = parseFilters(strs(opts.filter))
+  filters.dangling = { [all ? 'false' : 'true']: true }
+  if (!bool(opts.force)) {
+    const warning = all
+      ? 'WARNING! This will remove all images without at least one container associated to them.'
+      : 'WARNING! This will remove all dangling images.'
+    if (!(await confirm(`${warning}\nAre you sure you want to continue? [y/N] `))) return 0
+  }
+  const report = await client.imagePrune(filters)
+  const items = report.ImagesDeleted ?? []
+  if (items.length) {
+    let s = 'Deleted Images:\n'
+    for (const i of items) s += 'Untagged' in i ? `untagged: ${i.Untagged}\n` : `deleted: ${i.Deleted}\n`
+    out(s + '\n')
+  }
+  out(`Total reclaimed space: ${humanSizeWithPrecision(report.SpaceReclaimed ?? 0, 3)}\n`)
+}
+
+async function renderProgress(res: NodeJS.ReadableStream, opts: { onAux?: (aux: unknown) => void; write?: (s: string) => void } = {}): Promise<void> {
+  const renderer = new ProgressRenderer(opts.write ?? out, { isTerminal: !!process.stdout.isTTY, width: process.stdout.columns, onAux: opts.onAux })
+  for await (const msg of readJSONStream<JSONMessage>(res as never)) renderer.render(msg)
+}
+
+export const importCommand: Handler = async ([source = '', repository], opts, ctx) => {
+  const client = getClient(ctx.globals)
+  let repo: string | undefined
+  let tag: string | undefined
+  if (repository) {
+    const ref = parseReference(repository)
+    if (!ref || ref.digest) throw new UsageError('invalid reference format')
+    repo = ref.name
+    tag = ref.tag
+  }
+  const isURL = /^https?:\/\//.test(source)
+  const body = source === '-' ? process.stdin : isURL ? undefined : createReadStream(source)
+  const res = await client.importImage({
+    source: isURL ? source : '-', repo, tag, changes: strs(opts.change), message: str(opts.message), platform: str(opts.platform),
+  }, body)
+  await renderProgress(res)
+}
+
+export const saveCommand: Handler = async (names, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const output = str(opts.output)
+  if (!output && process.stdout.isTTY) {
+    err('Cowardly refusing to save to a terminal. Use the -o flag or redirect\n')
+    return 1
+  }
+  const res = await client.imageSave(names)
+  await pipeline(res, output ? createWriteStream(output) : process.stdout)
+}
+
+export const loadCommand: Handler = async (_args, opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const input = str(opts.input)
+  if (!input && process.stdin.isTTY) {
+    err('requested load from stdin, but stdin is empty\n')
+    return 1
+  }
+  const res = await client.imageLoad(input ? createReadStream(input) : process.stdin, bool(opts.quiet))
+  await renderProgress(res)
+}
+
+export const pullCommand: Handler = async ([name = ''], opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const parsed = parseReference(name)
+  if (!parsed) throw new UsageError('invalid reference format')
+  if (!parsed.tag && !parsed.digest && !bool(opts.allTags)) out('Using default tag: latest\n')
+  const ref = normalizeReference(name)
+  if (!ref) throw new UsageError('invalid reference format')
+  const res = await client.pull(ref.name, bool(opts.allTags) ? '' : ref.digest ?? ref.tag ?? 'latest', { platform: str(opts.platform) })
+  const quiet = bool(opts.quiet)
+  await renderProgress(res, { write: quiet ? () => {} : out })
+  out(`${ref.name}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}\n`)
+  void familiarString
+}

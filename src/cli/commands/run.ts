@@ -1,0 +1,294 @@
+/** `berth run` and `berth create`: flags → create request → pull if missing → attach, wait, start. */
+import type { ContainerCreateRequest, HostConfig, JSONMessage } from '../../api/types/index.js'
+import { ClientError, readJSONStream, type EngineClient } from '../../client/index.js'
+import type { Handler, Opts } from '../app.js'
+import { bool, err, getClient, int, out, str, strs } from '../context.js'
+import { kvMap, normalizeEnv, parseAttach, parsePublish, parseRestartPolicy, readEnvFiles, readLabelFiles, UsageError } from '../opts.js'
+import { ProgressRenderer } from '../output/progress.js'
+import { familiarString, normalizeReference } from '../reference.js'
+import { consoleSize, monitorResize, proxySignals, pumpHijacked } from '../streams.js'
+
+export interface CreateInput {
+  image: string
+  args: string[]
+  opts: Opts
+  /** Whether this is `run -d` (or `create`, which never attaches). */
+  detach: boolean
+  /** [rows, cols] when -t and stdout is a terminal. */
+  console?: [number, number]
+}
+
+const NETWORK_MODES = new Set(['none', 'host', 'bridge', 'default'])
+
+/** Builds the POST /containers/create body as the docker CLI does (see docker-cli-captures/runrm.txt). */
+export function buildCreateRequest(input: CreateInput): { body: ContainerCreateRequest; name?: string; platform?: string } {
+  const o = input.opts
+  const tty = bool(o.tty)
+  const interactive = bool(o.interactive)
+  const attach = parseAttach(strs(o.attach))
+  let attachStdin = attach.has('stdin')
+  let attachStdout = attach.has('stdout')
+  let attachStderr = attach.has('stderr')
+  if (attach.size === 0) {
+    attachStdout = true
+    attachStderr = true
+    if (interactive) attachStdin = true
+  }
+  if (input.detach) {
+    if (attach.size > 0) throw new UsageError('conflicting options: cannot specify both --attach and --detach')
+    attachStdin = attachStdout = attachStderr = false
+  }
+  const env = [...readEnvFiles(strs(o.envFile)), ...strs(o.env).map(normalizeEnv)]
+  const labels = kvMap([...readLabelFiles(strs(o.labelFile)), ...strs(o.label)])
+  const { exposed, bindings } = parsePublish(strs(o.publish))
+  const binds: string[] = []
+  const volumes: Record<string, Record<string, never>> = {}
+  for (const v of strs(o.volume)) {
+    const parts = v.split(':')
+    if (parts.length === 1 && (parts[0] ?? '').startsWith('/')) volumes[v] = {}
+    else if (parts.length >= 2 && parts.length <= 3) binds.push(v)
+    else throw new UsageError(`invalid spec: ${v}: invalid volume specification`)
+  }
+  const network = str(o.network) ?? str(o.net) ?? 'default'
+  if (!NETWORK_MODES.has(network) && network.startsWith('container:') === false && !/^[\w][\w.-]*$/.test(network)) {
+    throw new UsageError(`invalid network: ${network}`)
+  }
+  const entrypoint = str(o.entrypoint)
+  const stopTimeout = int(o.stopTimeout, '--stop-timeout')
+  const hostConfig: HostConfig = {
+    Binds: binds.length ? binds : null,
+    ContainerIDFile: '',
+    LogConfig: { Type: '', Config: {} },
+    NetworkMode: network,
+    PortBindings: bindings,
+    RestartPolicy: parseRestartPolicy(str(o.restart)),
+    AutoRemove: bool(o.rm),
+    VolumeDriver: '',
+    VolumesFrom: null,
+    ConsoleSize: input.console ?? [0, 0],
+    CapAdd: strs(o.capAdd).length ? strs(o.capAdd) : null,
+    CapDrop: strs(o.capDrop).length ? strs(o.capDrop) : null,
+    CgroupnsMode: '',
+    Dns: [],
+    DnsOptions: [],
+    DnsSearch: [],
+    ExtraHosts: null,
+    GroupAdd: null,
+    IpcMode: str(o.ipc) ?? '',
+    Cgroup: '',
+    Links: null,
+    OomScoreAdj: 0,
+    PidMode: str(o.pid) ?? '',
+    Privileged: bool(o.privileged),
+    PublishAllPorts: bool(o.publishAll),
+    ReadonlyRootfs: bool(o.readOnly),
+    SecurityOpt: null,
+    UTSMode: str(o.uts) ?? '',
+    UsernsMode: '',
+    ShmSize: 0,
+    Isolation: '',
+    CpuShares: 0,
+    Memory: 0,
+    NanoCpus: 0,
+    CgroupParent: '',
+    BlkioWeight: 0,
+    BlkioWeightDevice: [],
+    BlkioDeviceReadBps: [],
+    BlkioDeviceWriteBps: [],
+    BlkioDeviceReadIOps: [],
+    BlkioDeviceWriteIOps: [],
+    CpuPeriod: 0,
+    CpuQuota: 0,
+    CpuRealtimePeriod: 0,
+    CpuRealtimeRuntime: 0,
+    CpusetCpus: '',
+    CpusetMems: '',
+    Devices: [],
+    DeviceCgroupRules: null,
+    DeviceRequests: null,
+    MemoryReservation: 0,
+    MemorySwap: 0,
+    MemorySwappiness: -1,
+    OomKillDisable: false,
+    PidsLimit: 0,
+    Ulimits: [],
+    CpuCount: 0,
+    CpuPercent: 0,
+    IOMaximumIOps: 0,
+    IOMaximumBandwidth: 0,
+    MaskedPaths: null,
+    ReadonlyPaths: null,
+  }
+  if (bool(o.init)) hostConfig.Init = true
+  const runtime = str(o.runtime)
+  if (runtime) hostConfig.Runtime = runtime
+  const body: ContainerCreateRequest = {
+    Hostname: str(o.hostname) ?? '',
+    Domainname: '',
+    User: str(o.user) ?? '',
+    AttachStdin: attachStdin,
+    AttachStdout: attachStdout,
+    AttachStderr: attachStderr,
+    ...(Object.keys(exposed).length ? { ExposedPorts: exposed } : {}),
+    Tty: tty,
+    OpenStdin: interactive,
+    StdinOnce: interactive && attachStdin && !input.detach,
+    Env: env.length ? env : null,
+    Cmd: input.args.length ? input.args : null,
+    Image: input.image,
+    Volumes: volumes,
+    WorkingDir: str(o.workdir) ?? '',
+    // --entrypoint "" clears the image's entrypoint: docker sends [""].
+    Entrypoint: entrypoint === undefined ? null : entrypoint === '' ? [''] : [entrypoint],
+    OnBuild: null,
+    Labels: labels,
+    ...(str(o.stopSignal) ? { StopSignal: str(o.stopSignal) } : {}),
+    ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
+    HostConfig: hostConfig,
+    NetworkingConfig: {
+      EndpointsConfig: {
+        [network]: {
+          IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0,
+          NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '',
+          GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+        },
+      },
+    },
+  }
+  if (network === 'host' || network === 'none') body.NetworkingConfig = { EndpointsConfig: {} }
+  return { body, name: str(o.name), platform: str(o.platform) }
+}
+
+/** Pulls `image` showing docker's progress on stderr (the run/create path). */
+export async function pullImage(client: EngineClient, image: string, opts: { platform?: string; quiet: boolean; write: (s: string) => void }): Promise<void> {
+  const ref = normalizeReference(image)
+  if (!ref) throw new UsageError(`invalid reference format`)
+  const res = await client.pull(ref.name, ref.digest ?? ref.tag ?? 'latest', { platform: opts.platform })
+  const renderer = new ProgressRenderer(opts.quiet ? () => {} : opts.write, { isTerminal: !!process.stderr.isTTY, width: process.stderr.columns })
+  for await (const msg of readJSONStream<JSONMessage>(res)) renderer.render(msg)
+}
+
+async function createContainer(client: EngineClient, input: CreateInput): Promise<string> {
+  const { body, name, platform } = buildCreateRequest(input)
+  const pull = str(input.opts.pull) ?? 'missing'
+  if (!['always', 'missing', 'never'].includes(pull)) throw new UsageError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`)
+  const quiet = bool(input.opts.quiet)
+  const ref = normalizeReference(input.image)
+  if (pull === 'always') await pullImage(client, input.image, { platform, quiet, write: err })
+  let res
+  try {
+    res = await client.containerCreate(body, { name, platform })
+  } catch (e) {
+    if (!(e instanceof ClientError) || e.statusCode !== 404 || pull !== 'missing' || !/no such image/i.test(e.message)) throw e
+    err(`Unable to find image '${ref ? familiarString(ref) : input.image}' locally\n`)
+    await pullImage(client, input.image, { platform, quiet, write: err })
+    res = await client.containerCreate(body, { name, platform })
+  }
+  for (const w of res.Warnings ?? []) err(`WARNING: ${w}\n`)
+  return res.Id
+}
+
+/** Maps a daemon error at start to docker's run exit codes. */
+function startFailureStatus(message: string): number {
+  if (/executable file not found|no such file or directory|system cannot find the file specified/.test(message)) return 127
+  if (/permission denied|cannot execute/i.test(message)) return 126
+  return 125
+}
+
+export class RunError extends Error {
+  constructor(message: string, readonly status: number, readonly command: string) {
+    super(message)
+  }
+}
+
+export const createCommand: Handler = async ([image = '', ...args], opts, ctx) => {
+  const client = getClient(ctx.globals)
+  try {
+    const id = await createContainer(client, { image, args, opts, detach: true, console: bool(opts.tty) ? consoleSize() : undefined })
+    out(`${id}\n`)
+  } catch (e) {
+    throw asRunError(e, 'create')
+  }
+}
+
+function asRunError(e: unknown, command: string): Error {
+  if (e instanceof ClientError) return new RunError(`Error response from daemon: ${e.message}`, 125, command)
+  if (e instanceof UsageError) return new RunError(e.message, 125, command)
+  return e as Error
+}
+
+export const runCommand: Handler = async ([image = '', ...args], opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const detach = bool(opts.detach)
+  const tty = bool(opts.tty)
+  if (tty && !detach && bool(opts.interactive) && !process.stdin.isTTY) {
+    throw new RunError('the input device is not a TTY', 1, 'run')
+  }
+  let id: string
+  try {
+    id = await createContainer(client, { image, args, opts, detach, console: tty ? consoleSize() : undefined })
+  } catch (e) {
+    throw asRunError(e, 'run')
+  }
+  const inspectAttach = buildCreateRequest({ image, args, opts, detach })
+  const cfg = inspectAttach.body
+  const autoRemove = bool(opts.rm)
+  let stream: Awaited<ReturnType<EngineClient['attach']>> | undefined
+  if (!detach && (cfg.AttachStdin || cfg.AttachStdout || cfg.AttachStderr)) {
+    try {
+      stream = await client.attach(id, {
+        stream: true, stdin: cfg.AttachStdin, stdout: cfg.AttachStdout, stderr: cfg.AttachStderr,
+        detachKeys: str(opts.detachKeys),
+      })
+    } catch (e) {
+      throw asRunError(e, 'run')
+    }
+  }
+  const wait = client.wait(id, autoRemove ? 'removed' : 'next-exit')
+  wait.result.catch(() => {})
+  await wait.registered
+  try {
+    await client.containerStart(id)
+  } catch (e) {
+    stream?.socket.destroy()
+    wait.abort()
+    if (e instanceof ClientError) throw new RunError(`Error response from daemon: ${e.message}`, startFailureStatus(e.message), 'run')
+    throw e
+  }
+  if (detach) {
+    wait.abort()
+    out(`${id}\n`)
+    return 0
+  }
+  const cleanups: (() => void)[] = []
+  if (tty && process.stdout.isTTY) cleanups.push(monitorResize((h, w) => client.containerResize(id, h, w)))
+  const sigProxy = opts.sigProxy !== false
+  if (sigProxy && !tty) cleanups.push(proxySignals((sig) => client.containerKill(id, sig)))
+  try {
+    if (stream) {
+      await pumpHijacked({ socket: stream.socket, tty, stdin: !!cfg.AttachStdin, stdout: !!cfg.AttachStdout, stderr: !!cfg.AttachStderr })
+      // The stream also ends when the user detached (ctrl-p ctrl-q): the container still runs then.
+      const detached = await Promise.race([
+        wait.result.then(() => false, () => false),
+        new Promise<boolean>((r) => setTimeout(r, 500, true)).then(async (timedOut) => {
+          if (!timedOut) return false
+          const c = await client.containerInspect(id).catch(() => undefined)
+          return !!c && c.State.Running
+        }),
+      ])
+      if (detached) {
+        wait.abort()
+        return 0
+      }
+    }
+    const res = await wait.result
+    if (res.Error?.Message) {
+      err(`berth: Error response from daemon: ${res.Error.Message}\n`)
+      return 125
+    }
+    return res.StatusCode
+  } finally {
+    for (const c of cleanups) c()
+  }
+}
+

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest'
+import { getTimestamp, kvMap, parseFilters, parseGoDuration, parsePublish, parseRestartPolicy } from './opts.js'
+
+describe('parseFilters', () => {
+  it('builds the JSON map form', () => {
+    expect(parseFilters(['status=exited', 'label=a=b', 'status=created'])).toEqual({
+      status: { exited: true, created: true }, label: { 'a=b': true },
+    })
+  })
+  it('rejects values without =', () => {
+    expect(() => parseFilters(['oops'])).toThrow('bad format of filter (expected name=value)')
+  })
+})
+
+describe('parsePublish', () => {
+  it('matches docker run -p 8080:80', () => {
+    expect(parsePublish(['8080:80'])).toEqual({ exposed: { '80/tcp': {} }, bindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } })
+  })
+  it('ip, proto and ranges', () => {
+    const r = parsePublish(['127.0.0.1:53:53/udp', '7000-7001:8000-8001'])
+    expect(r.bindings['53/udp']).toEqual([{ HostIp: '127.0.0.1', HostPort: '53' }])
+    expect(r.bindings['8001/tcp']).toEqual([{ HostIp: '', HostPort: '7001' }])
+  })
+})
+
+describe('timestamps', () => {
+  it('durations relative to now in whole seconds', () => {
+    expect(getTimestamp('10m', 1_000_000_000_000)).toBe(String(1_000_000_000 - 600))
+    expect(parseGoDuration('1h30m')).toBe(5_400_000)
+  })
+  it('RFC3339 to sec.nanos', () => {
+    expect(getTimestamp('2013-01-02T13:23:37Z')).toBe('1357133017.000000000')
+    expect(getTimestamp('2013-01-02T13:23:37.5+01:00')).toBe('1357129417.500000000')
+  })
+  it('unix times pass through', () => {
+    expect(getTimestamp('1357133017')).toBe('1357133017')
+    expect(() => getTimestamp('nonsense')).toThrow()
+  })
+})
+
+describe('misc', () => {
+  it('restart policies', () => {
+    expect(parseRestartPolicy('on-failure:3')).toEqual({ Name: 'on-failure', MaximumRetryCount: 3 })
+    expect(() => parseRestartPolicy('sometimes')).toThrow()
+  })
+  it('labels', () => {
+    expect(kvMap(['a=1', 'b'])).toEqual({ a: '1', b: '' })
+  })
+})

@@ -1,0 +1,553 @@
+/**
+ * Typed Docker Engine API client over a unix socket (or plain tcp), the way
+ * the docker CLI talks to dockerd: ping once, then version-prefixed paths.
+ * Hand-written on node:http because the upgrade (hijack) handshake and
+ * streaming bodies need the raw socket, which fetch does not expose.
+ */
+import http from 'node:http'
+import type { Duplex, Readable } from 'node:stream'
+import type {
+  ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerPruneReport,
+  ContainerSummary, ContainerTopResponse, ContainerWaitResponse, ExecConfig, ExecInspect,
+  ExecStartConfig, FilterMap, HistoryItem, IdResponse, ImageDeleteResponseItem, ImageInspect,
+  ImagePruneReport, ImageSummary, PingInfo, SystemInfo, VersionResponse, WaitCondition,
+} from '../api/types/index.js'
+import { ClientError, ConnectionError, errorMessageFromBody } from './errors.js'
+
+export const DEFAULT_HOST = 'unix:///run/berth/berth.sock'
+export const CLIENT_API_VERSION = '1.50'
+const FALLBACK_API_VERSION = '1.24'
+
+export interface EngineClientOptions {
+  /** `unix:///path` or `tcp://host:port`; defaults to $BERTH_HOST, then DEFAULT_HOST. */
+  host?: string
+  /** Pin an API version instead of negotiating (like DOCKER_API_VERSION). */
+  version?: string
+  userAgent?: string
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null>
+
+export interface RequestOptions {
+  query?: Query
+  /** Objects are sent as JSON; streams are piped as they are. */
+  body?: unknown
+  headers?: Record<string, string>
+  signal?: AbortSignal
+}
+
+export interface RawResponse {
+  status: number
+  headers: http.IncomingHttpHeaders
+  body: Buffer
+}
+
+export interface HijackedStream {
+  socket: Duplex
+  /** The Content-Type of the 101 reply: raw-stream or multiplexed-stream. */
+  contentType: string
+}
+
+/** Whether the daemon responded before the condition fired, and the eventual result. */
+export interface WaitHandle {
+  /** Resolves once the daemon sent the response headers, so the wait is registered. */
+  registered: Promise<void>
+  result: Promise<ContainerWaitResponse>
+  abort(): void
+}
+
+export interface LogsOptions {
+  follow?: boolean
+  stdout?: boolean
+  stderr?: boolean
+  since?: string
+  until?: string
+  timestamps?: boolean
+  tail?: string
+  details?: boolean
+}
+
+export interface AttachOptions {
+  stream?: boolean
+  stdin?: boolean
+  stdout?: boolean
+  stderr?: boolean
+  logs?: boolean
+  detachKeys?: string
+}
+
+export interface ImportOptions {
+  /** "-" reads the body; otherwise a URL the daemon fetches. */
+  source: string
+  repo?: string
+  tag?: string
+  changes?: string[]
+  message?: string
+  platform?: string
+}
+
+interface Target {
+  socketPath?: string
+  hostname?: string
+  port?: number
+}
+
+export function parseHost(host: string): Target {
+  if (host.startsWith('unix://')) return { socketPath: host.slice('unix://'.length) }
+  if (host.startsWith('tcp://') || host.startsWith('http://')) {
+    const u = new URL(host.replace(/^tcp:/, 'http:'))
+    return { hostname: u.hostname, port: u.port ? Number(u.port) : 2375 }
+  }
+  if (host.startsWith('/')) return { socketPath: host }
+  throw new Error(`unable to parse docker host \`${host}\``)
+}
+
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split('.').map(Number)
+  const pb = b.split('.').map(Number)
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0)
+    if (d !== 0) return d < 0 ? -1 : 1
+  }
+  return 0
+}
+
+export function encodeQuery(query: Query | undefined): string {
+  if (!query) return ''
+  const params = new URLSearchParams()
+  for (const key of Object.keys(query).sort()) {
+    const v = query[key]
+    if (v === undefined || v === null) continue
+    params.set(key, typeof v === 'boolean' ? (v ? '1' : '0') : String(v))
+  }
+  const s = params.toString()
+  return s ? `?${s}` : ''
+}
+
+/** Encodes filters in the JSON map form, or undefined when there are none. */
+export function encodeFilters(filters: FilterMap | undefined): string | undefined {
+  if (!filters || Object.keys(filters).length === 0) return undefined
+  return JSON.stringify(filters)
+}
+
+function isReadable(v: unknown): v is Readable {
+  return typeof v === 'object' && v !== null && typeof (v as Readable).pipe === 'function'
+    && typeof (v as Readable).on === 'function'
+}
+
+function readAll(src: Readable): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    src.on('data', (c: Buffer) => chunks.push(c))
+    src.on('end', () => resolve(Buffer.concat(chunks)))
+    src.on('error', reject)
+  })
+}
+
+export class EngineClient {
+  readonly host: string
+  private readonly target: Target
+  private readonly userAgent: string
+  private pinnedVersion: string | undefined
+  private negotiated: Promise<string> | undefined
+  private pingResult: PingInfo | undefined
+
+  constructor(opts: EngineClientOptions = {}) {
+    this.host = opts.host ?? process.env.BERTH_HOST ?? DEFAULT_HOST
+    this.target = parseHost(this.host)
+    this.userAgent = opts.userAgent ?? 'Berth-Client (linux)'
+    this.pinnedVersion = opts.version
+  }
+
+  /** The negotiated API version: min(daemon, 1.50). */
+  async apiVersion(): Promise<string> {
+    if (this.pinnedVersion) return this.pinnedVersion
+    this.negotiated ??= this.ping().then(
+      (p) => (compareVersions(p.ApiVersion, CLIENT_API_VERSION) < 0 ? p.ApiVersion : CLIENT_API_VERSION),
+      (err: unknown) => {
+        // A failed ping is not final: the real request reports the error.
+        this.negotiated = undefined
+        if (err instanceof ConnectionError) throw err
+        return CLIENT_API_VERSION
+      },
+    )
+    return this.negotiated
+  }
+
+  /** HEAD /_ping, falling back to GET as the docker CLI does. */
+  async ping(): Promise<PingInfo> {
+    if (this.pingResult) return this.pingResult
+    let res = await this.rawRequest('HEAD', '/_ping', {})
+    if (res.status !== 200 && res.status !== 500) res = await this.rawRequest('GET', '/_ping', {})
+    const h = res.headers
+    const header = (k: string): string | undefined => {
+      const v = h[k]
+      return Array.isArray(v) ? v[0] : v
+    }
+    this.pingResult = {
+      ApiVersion: header('api-version') ?? FALLBACK_API_VERSION,
+      OSType: header('ostype') ?? '',
+      Experimental: header('docker-experimental') === 'true',
+      BuilderVersion: header('builder-version'),
+      SwarmStatus: header('swarm'),
+    }
+    return this.pingResult
+  }
+
+  private async versioned(path: string): Promise<string> {
+    return `/v${await this.apiVersion()}${path}`
+  }
+
+  /** Sends a request and returns the response stream unread; non-2xx becomes ClientError. */
+  async stream(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+    const res = await this.send(method, await this.versioned(path), opts)
+    const status = res.statusCode ?? 0
+    if (status < 200 || status >= 300) {
+      const body = await readAll(res)
+      throw new ClientError(status, errorMessageFromBody(status, body.toString()))
+    }
+    return res
+  }
+
+  /** Sends a request and buffers the body; non-2xx becomes ClientError. */
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
+    const res = await this.rawRequest(method, await this.versioned(path), opts)
+    if (res.status < 200 || res.status >= 300) {
+      throw new ClientError(res.status, errorMessageFromBody(res.status, res.body.toString()))
+    }
+    return res
+  }
+
+  async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
+    const res = await this.request(method, path, opts)
+    const text = res.body.toString()
+    return (text.trim() ? JSON.parse(text) : null) as T
+  }
+
+  private async rawRequest(method: string, path: string, opts: RequestOptions): Promise<RawResponse> {
+    const res = await this.send(method, path, opts)
+    const body = await readAll(res)
+    return { status: res.statusCode ?? 0, headers: res.headers, body }
+  }
+
+  private requestOptions(method: string, path: string, opts: RequestOptions): http.RequestOptions {
+    const headers: Record<string, string> = { 'User-Agent': this.userAgent, ...opts.headers }
+    if (opts.body !== undefined && !isReadable(opts.body) && !Buffer.isBuffer(opts.body)) {
+      headers['Content-Type'] ??= 'application/json'
+    }
+    return {
+      method,
+      path: path + encodeQuery(opts.query),
+      headers,
+      // The docker CLI sends this Host over unix sockets; some proxies check it.
+      host: this.target.socketPath ? 'api.moby.localhost' : this.target.hostname,
+      socketPath: this.target.socketPath,
+      port: this.target.port,
+      signal: opts.signal,
+      agent: false,
+    }
+  }
+
+  private writeBody(req: http.ClientRequest, body: unknown): void {
+    if (body === undefined) {
+      req.end()
+    } else if (isReadable(body)) {
+      body.on('error', (err) => req.destroy(err))
+      body.pipe(req)
+    } else if (Buffer.isBuffer(body) || typeof body === 'string') {
+      req.end(body)
+    } else {
+      req.end(JSON.stringify(body) + '\n')
+    }
+  }
+
+  private send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(this.requestOptions(method, path, opts), resolve)
+      req.on('error', (err: NodeJS.ErrnoException) => reject(this.wrapError(err)))
+      this.writeBody(req, opts.body)
+    })
+  }
+
+  private wrapError(err: NodeJS.ErrnoException): Error {
+    if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES') {
+      return new ConnectionError(this.host, { cause: err })
+    }
+    return err
+  }
+
+  /**
+   * Opens a hijacked connection: `Connection: Upgrade`, `Upgrade: tcp`, expecting
+   * 101. Bytes the server sent right after the 101 are put back on the socket.
+   */
+  async hijack(method: string, path: string, opts: RequestOptions = {}): Promise<HijackedStream> {
+    const full = await this.versioned(path)
+    const headers: Record<string, string> = {
+      Connection: 'Upgrade',
+      Upgrade: 'tcp',
+      'Content-Type': opts.body === undefined ? 'text/plain' : 'application/json',
+      ...opts.headers,
+    }
+    return new Promise((resolve, reject) => {
+      const req = http.request(this.requestOptions(method, full, { ...opts, headers }))
+      req.on('upgrade', (res, socket, head) => {
+        if (head.length > 0) socket.unshift(head)
+        const ct = res.headers['content-type'] ?? 'application/vnd.docker.raw-stream'
+        resolve({ socket, contentType: ct })
+      })
+      req.on('response', (res) => {
+        readAll(res).then((body) => {
+          const status = res.statusCode ?? 0
+          if (status >= 200 && status < 300) {
+            reject(new Error(`unable to upgrade to tcp, received ${status}`))
+          } else {
+            reject(new ClientError(status, errorMessageFromBody(status, body.toString())))
+          }
+        }, reject)
+      })
+      req.on('error', (err: NodeJS.ErrnoException) => reject(this.wrapError(err)))
+      this.writeBody(req, opts.body)
+    })
+  }
+
+  // ---- system ----
+
+  version(): Promise<VersionResponse> {
+    return this.json('GET', '/version')
+  }
+
+  info(): Promise<SystemInfo> {
+    return this.json('GET', '/info')
+  }
+
+  events(opts: { since?: string; until?: string; filters?: FilterMap; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
+    return this.stream('GET', '/events', {
+      query: { since: opts.since, until: opts.until, filters: encodeFilters(opts.filters) },
+      signal: opts.signal,
+    })
+  }
+
+  // ---- containers ----
+
+  containerList(opts: { all?: boolean; size?: boolean; limit?: number; filters?: FilterMap } = {}): Promise<ContainerSummary[]> {
+    return this.json('GET', '/containers/json', {
+      query: {
+        all: opts.all ? '1' : undefined,
+        size: opts.size ? '1' : undefined,
+        limit: opts.limit && opts.limit > 0 ? opts.limit : undefined,
+        filters: encodeFilters(opts.filters),
+      },
+    })
+  }
+
+  containerCreate(body: ContainerCreateRequest, opts: { name?: string; platform?: string } = {}): Promise<ContainerCreateResponse> {
+    return this.json('POST', '/containers/create', {
+      query: { name: opts.name || undefined, platform: opts.platform || undefined },
+      body,
+    })
+  }
+
+  containerInspect(id: string, opts: { size?: boolean } = {}): Promise<ContainerInspect> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/json`, { query: { size: opts.size ? '1' : undefined } })
+  }
+
+  async containerStart(id: string, opts: { detachKeys?: string } = {}): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/start`, { query: { detachKeys: opts.detachKeys } })
+  }
+
+  async containerStop(id: string, opts: { signal?: string; timeout?: number } = {}): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/stop`, { query: { signal: opts.signal, t: opts.timeout } })
+  }
+
+  async containerRestart(id: string, opts: { signal?: string; timeout?: number } = {}): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/restart`, { query: { signal: opts.signal, t: opts.timeout } })
+  }
+
+  async containerKill(id: string, signal?: string): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal: signal || undefined } })
+  }
+
+  async containerRemove(id: string, opts: { force?: boolean; volumes?: boolean; link?: boolean } = {}): Promise<void> {
+    await this.request('DELETE', `/containers/${encodeURIComponent(id)}`, {
+      query: { force: opts.force ? '1' : undefined, v: opts.volumes ? '1' : undefined, link: opts.link ? '1' : undefined },
+    })
+  }
+
+  async containerRename(id: string, name: string): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/rename`, { query: { name } })
+  }
+
+  containerTop(id: string, psArgs?: string): Promise<ContainerTopResponse> {
+    return this.json('GET', `/containers/${encodeURIComponent(id)}/top`, { query: { ps_args: psArgs || undefined } })
+  }
+
+  async containerResize(id: string, height: number, width: number): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/resize`, { query: { h: height, w: width } })
+  }
+
+  containerPrune(filters?: FilterMap): Promise<ContainerPruneReport> {
+    return this.json('POST', '/containers/prune', { query: { filters: encodeFilters(filters) } })
+  }
+
+  /** POST /containers/{id}/wait; `registered` resolves when the daemon flushed its headers. */
+  wait(id: string, condition: WaitCondition = 'not-running'): WaitHandle {
+    const ac = new AbortController()
+    let onRegistered: () => void = () => {}
+    const registered = new Promise<void>((r) => { onRegistered = r })
+    const result = (async (): Promise<ContainerWaitResponse> => {
+      const res = await this.stream('POST', `/containers/${encodeURIComponent(id)}/wait`, {
+        query: { condition }, signal: ac.signal,
+      })
+      onRegistered()
+      const body = (await readAll(res)).toString()
+      if (!body.trim()) throw new Error('error waiting for container: unexpected EOF')
+      return JSON.parse(body) as ContainerWaitResponse
+    })()
+    // A failing wait must also unblock whoever waits for registration; they read `result` for the error.
+    result.catch(() => onRegistered())
+    return { registered, result, abort: () => ac.abort() }
+  }
+
+  logs(id: string, opts: LogsOptions, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    return this.stream('GET', `/containers/${encodeURIComponent(id)}/logs`, {
+      query: {
+        details: opts.details ? '1' : undefined,
+        follow: opts.follow ? '1' : undefined,
+        since: opts.since || undefined,
+        stderr: opts.stderr === false ? undefined : '1',
+        stdout: opts.stdout === false ? undefined : '1',
+        tail: opts.tail ?? 'all',
+        timestamps: opts.timestamps ? '1' : undefined,
+        until: opts.until || undefined,
+      },
+      signal,
+    })
+  }
+
+  attach(id: string, opts: AttachOptions): Promise<HijackedStream> {
+    return this.hijack('POST', `/containers/${encodeURIComponent(id)}/attach`, {
+      query: {
+        detachKeys: opts.detachKeys || undefined,
+        logs: opts.logs ? '1' : undefined,
+        stderr: opts.stderr ? '1' : undefined,
+        stdin: opts.stdin ? '1' : undefined,
+        stdout: opts.stdout ? '1' : undefined,
+        stream: opts.stream === false ? undefined : '1',
+      },
+    })
+  }
+
+  // ---- exec ----
+
+  execCreate(container: string, config: ExecConfig): Promise<IdResponse> {
+    return this.json('POST', `/containers/${encodeURIComponent(container)}/exec`, { body: config })
+  }
+
+  /** Starts an exec attached: the JSON body travels on the upgrade request. */
+  execAttach(execId: string, config: ExecStartConfig): Promise<HijackedStream> {
+    return this.hijack('POST', `/exec/${encodeURIComponent(execId)}/start`, { body: config })
+  }
+
+  /** Starts a detached exec (`Detach: true`); returns once it runs. */
+  async execStart(execId: string, config: ExecStartConfig): Promise<void> {
+    await this.request('POST', `/exec/${encodeURIComponent(execId)}/start`, { body: config })
+  }
+
+  execInspect(execId: string): Promise<ExecInspect> {
+    return this.json('GET', `/exec/${encodeURIComponent(execId)}/json`)
+  }
+
+  async execResize(execId: string, height: number, width: number): Promise<void> {
+    await this.request('POST', `/exec/${encodeURIComponent(execId)}/resize`, { query: { h: height, w: width } })
+  }
+
+  // ---- images ----
+
+  imageList(opts: { all?: boolean; digests?: boolean; filters?: FilterMap; sharedSize?: boolean } = {}): Promise<ImageSummary[]> {
+    return this.json('GET', '/images/json', {
+      query: {
+        all: opts.all ? '1' : undefined,
+        digests: opts.digests ? '1' : undefined,
+        'shared-size': opts.sharedSize ? '1' : undefined,
+        filters: encodeFilters(opts.filters),
+      },
+    })
+  }
+
+  imageInspect(name: string): Promise<ImageInspect> {
+    return this.json('GET', `/images/${name}/json`)
+  }
+
+  imageHistory(name: string): Promise<HistoryItem[]> {
+    return this.json('GET', `/images/${name}/history`)
+  }
+
+  async imageTag(source: string, repo: string, tag: string): Promise<void> {
+    await this.request('POST', `/images/${source}/tag`, { query: { repo, tag: tag || undefined } })
+  }
+
+  imageRemove(name: string, opts: { force?: boolean; noPrune?: boolean } = {}): Promise<ImageDeleteResponseItem[]> {
+    return this.json('DELETE', `/images/${name}`, {
+      query: { force: opts.force ? '1' : undefined, noprune: opts.noPrune ? '1' : undefined },
+    })
+  }
+
+  imagePrune(filters?: FilterMap): Promise<ImagePruneReport> {
+    return this.json('POST', '/images/prune', { query: { filters: encodeFilters(filters) } })
+  }
+
+  /** POST /images/load: a JSON progress stream (plain JSON lines even when quiet). */
+  imageLoad(tar: Readable, quiet: boolean): Promise<http.IncomingMessage> {
+    return this.stream('POST', '/images/load', {
+      query: { quiet: quiet ? '1' : '0' },
+      body: tar,
+      headers: { 'Content-Type': 'application/x-tar' },
+    })
+  }
+
+  /** GET /images/get: a docker-archive tar of the named images. */
+  imageSave(names: string[]): Promise<http.IncomingMessage> {
+    const params = new URLSearchParams()
+    for (const n of names) params.append('names', n)
+    return this.apiVersion().then(async (v) => {
+      const res = await this.send('GET', `/v${v}/images/get?${params.toString()}`, {})
+      const status = res.statusCode ?? 0
+      if (status < 200 || status >= 300) {
+        const body = await readAll(res)
+        throw new ClientError(status, errorMessageFromBody(status, body.toString()))
+      }
+      return res
+    })
+  }
+
+  /** POST /images/create?fromSrc=…: imports a rootfs tarball (the body when source is "-"). */
+  importImage(opts: ImportOptions, body?: Readable): Promise<http.IncomingMessage> {
+    const params = new URLSearchParams()
+    params.set('fromSrc', opts.source)
+    if (opts.message) params.set('message', opts.message)
+    if (opts.platform) params.set('platform', opts.platform)
+    if (opts.repo) params.set('repo', opts.repo)
+    if (opts.tag) params.set('tag', opts.tag)
+    for (const c of opts.changes ?? []) params.append('changes', c)
+    return this.apiVersion().then(async (v) => {
+      const res = await this.send('POST', `/v${v}/images/create?${params.toString()}`, {
+        body,
+        headers: body ? { 'Content-Type': 'application/x-tar' } : {},
+      })
+      const status = res.statusCode ?? 0
+      if (status < 200 || status >= 300) {
+        const text = await readAll(res)
+        throw new ClientError(status, errorMessageFromBody(status, text.toString()))
+      }
+      return res
+    })
+  }
+
+  /** POST /images/create?fromImage=…: a JSON progress stream. */
+  pull(fromImage: string, tag: string, opts: { platform?: string; auth?: string } = {}): Promise<http.IncomingMessage> {
+    return this.stream('POST', '/images/create', {
+      query: { fromImage, tag: tag || undefined, platform: opts.platform || undefined },
+      headers: { 'X-Registry-Auth': opts.auth ?? 'e30=' },
+    })
+  }
+}

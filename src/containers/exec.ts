@@ -1,0 +1,176 @@
+import type { Duplex } from 'node:stream'
+import { conflict, EngineError, messageOf, notFound } from '../errors/index.js'
+import type { EventBus } from '../events/index.js'
+import type { Logger } from '../lib/index.js'
+import { newId } from '../lib/index.js'
+import { attachClient } from './attach.js'
+import { parseDetachKeys } from './detach-keys.js'
+import type { ExecHandle, RuntimePort, SpecBuilder } from './ports.js'
+import type { ContainerService } from './service.js'
+
+export interface ExecConfigInput {
+  cmd: string[]
+  env: string[]
+  user: string
+  workingDir: string
+  tty: boolean
+  privileged: boolean
+  attachStdin: boolean
+  attachStdout: boolean
+  attachStderr: boolean
+  detachKeys: string
+  consoleSize?: [number, number]
+}
+
+export interface ExecRecord {
+  id: string
+  containerId: string
+  config: ExecConfigInput
+  running: boolean
+  exitCode: number | null
+  pid: number
+  canRemove: boolean
+  handle?: ExecHandle
+}
+
+interface ExecDeps {
+  service: ContainerService
+  runtime: RuntimePort
+  specs: SpecBuilder
+  events: EventBus
+  logger: Logger
+}
+
+/**
+ * Exec sessions live in memory, as docker's do: an exec ID is only meaningful
+ * while its container exists and the daemon runs.
+ */
+export class ExecManager {
+  private readonly execs = new Map<string, ExecRecord>()
+
+  constructor(private readonly d: ExecDeps) {}
+
+  create(ref: string, cfg: ExecConfigInput): string {
+    const rec = this.d.service.get(ref)
+    if (rec.state.status === 'paused') throw conflict(`Container ${rec.id} is paused, unpause the container before exec`)
+    if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`)
+    if (cfg.cmd.length === 0) throw new EngineError('invalid-argument', 'No exec command specified')
+    if (cfg.detachKeys) parseDetachKeys(cfg.detachKeys)
+    const id = newId()
+    this.execs.set(id, { id, containerId: rec.id, config: cfg, running: false, exitCode: null, pid: 0, canRemove: false })
+    this.d.events.publish('container', `exec_create: ${cfg.cmd.join(' ')}`, rec.id, { name: rec.name, image: rec.spec.image, execID: id })
+    return id
+  }
+
+  get(id: string): ExecRecord {
+    const e = this.execs.get(id)
+    if (!e) throw notFound(`No such exec instance: ${id}`)
+    return e
+  }
+
+  idsFor(containerId: string): string[] {
+    return [...this.execs.values()].filter((e) => e.containerId === containerId).map((e) => e.id)
+  }
+
+  /**
+   * Run the exec. With a socket, output streams to it and the socket closes
+   * when the process exits; detached, it just runs.
+   */
+  async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }, client?: { socket: Duplex; early: Buffer; write: (s: 'stdout' | 'stderr', d: Buffer) => void }): Promise<void> {
+    const e = this.get(id)
+    if (e.running || e.exitCode !== null) throw conflict(`Error: Exec command ${id} has already run`)
+    const rec = this.d.service.get(e.containerId)
+    if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`)
+    const tty = opts.tty ?? e.config.tty
+    const process = await this.d.specs.execProcess({
+      containerSpec: this.d.service.specInput(rec, this.d.service.rootfsPath(rec)),
+      args: e.config.cmd,
+      env: [...rec.effective.env, ...e.config.env],
+      cwd: e.config.workingDir || rec.effective.workingDir,
+      user: e.config.user || rec.effective.user,
+      tty,
+      privileged: e.config.privileged || rec.spec.host.privileged,
+    })
+    const size = opts.consoleSize ?? e.config.consoleSize
+    e.running = true
+    let handle: ExecHandle
+    try {
+      handle = await this.d.runtime.exec(rec.id, {
+        execId: id,
+        process,
+        tty,
+        stdin: e.config.attachStdin && !opts.detach,
+        ...(size && size[0] && size[1] ? { consoleSize: { height: size[0], width: size[1] } } : {}),
+      })
+    } catch (err) {
+      e.running = false
+      const msg = messageOf(err)
+      e.exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 126
+      if (client) {
+        // docker reports a failed exec on the stream, then the CLI reads ExitCode.
+        client.write('stderr', Buffer.from(`OCI runtime exec failed: ${msg}\n`))
+        client.socket.end()
+        return
+      }
+      throw new EngineError('internal', `OCI runtime exec failed: ${msg}`, { cause: err })
+    }
+    e.handle = handle
+    e.pid = handle.pid
+    this.d.events.publish('container', `exec_start: ${e.config.cmd.join(' ')}`, rec.id, { name: rec.name, image: rec.spec.image, execID: id })
+    if (client) {
+      attachClient(handle.attach, client.socket, client.early, {
+        stdin: e.config.attachStdin,
+        stdout: e.config.attachStdout,
+        stderr: e.config.attachStderr,
+        tty,
+        stdinOnce: true,
+        detachKeys: e.config.detachKeys,
+        write: client.write,
+      })
+    } else {
+      handle.attach.onData(() => {})
+      handle.attach.onEnd(() => handle.attach.close())
+    }
+    void handle.exit.then(
+      (code) => this.finished(e, code),
+      (err: unknown) => {
+        this.d.logger.warn('exec wait failed', { id, err })
+        this.finished(e, 126)
+      },
+    )
+  }
+
+  private finished(e: ExecRecord, code: number): void {
+    e.running = false
+    e.exitCode = code
+    e.pid = 0
+    e.canRemove = true
+    const rec = (() => {
+      try {
+        return this.d.service.get(e.containerId)
+      } catch {
+        return undefined
+      }
+    })()
+    if (rec) this.d.events.publish('container', 'exec_die', rec.id, { name: rec.name, image: rec.spec.image, execID: e.id, exitCode: String(code) })
+  }
+
+  async resize(id: string, size: { height: number; width: number }): Promise<void> {
+    const e = this.get(id)
+    if (!e.handle || !e.running) throw conflict(`Exec process ${id} is not running`)
+    if (e.config.tty) await e.handle.resize(size)
+  }
+
+  containerExited(containerId: string): void {
+    for (const e of this.execs.values()) {
+      if (e.containerId === containerId && e.running) {
+        e.running = false
+        if (e.exitCode === null) e.exitCode = 137
+      }
+    }
+  }
+
+  containerRemoved(containerId: string): void {
+    for (const [id, e] of this.execs) if (e.containerId === containerId) this.execs.delete(id)
+  }
+}

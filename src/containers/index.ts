@@ -1,0 +1,7 @@
+export { ContainerService, type ContainerServiceOptions, type WaitCondition } from './service.js'
+export { ContainerStore } from './store.js'
+export { ExecManager, type ExecConfigInput, type ExecRecord } from './exec.js'
+export { signalNumber, signalName } from './signals.js'
+export { parseDetachKeys } from './detach-keys.js'
+export * from './types.js'
+export type * from './ports.js'

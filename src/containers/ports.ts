@@ -1,0 +1,146 @@
+/**
+ * What the container service needs from the layers below it. The daemon hands
+ * in the real runtime and image service; unit tests hand in fakes.
+ */
+
+/** A mount to make, as a snapshotter describes it (overlay lowerdirs may be relative to cwd). */
+export interface Mount {
+  type: string
+  source: string
+  options: string[]
+  cwd?: string
+}
+
+export interface AttachStream {
+  onData(cb: (stream: 'stdout' | 'stderr', chunk: Buffer) => void): void
+  /** The process's output has ended (it exited, or the monitor went away). */
+  onEnd(cb: () => void): void
+  writeStdin(chunk: Buffer): void
+  closeStdin(): void
+  close(): void
+}
+
+export interface ExecHandle {
+  attach: AttachStream
+  pid: number
+  exit: Promise<number>
+  resize(size: { height: number; width: number }): Promise<void>
+}
+
+export interface ImageInfo {
+  id: string
+  config: {
+    Env?: string[] | null
+    Cmd?: string[] | null
+    Entrypoint?: string[] | null
+    WorkingDir?: string
+    User?: string
+    Labels?: Record<string, string> | null
+    ExposedPorts?: Record<string, unknown> | null
+    Volumes?: Record<string, unknown> | null
+    StopSignal?: string
+  }
+}
+
+export interface ImagesPort {
+  /** The image a reference names; throws not-found with docker's `No such image: x` message. */
+  resolveForContainer(ref: string): Promise<ImageInfo> | ImageInfo
+  /** Prepare the container's rw layer; returns the mounts that make its root. */
+  rootfsFor(containerId: string, imageId: string): Promise<Mount[]>
+  releaseRootfs(containerId: string): Promise<void>
+  rootfsUsage(containerId: string): Promise<number>
+  imageSize(imageId: string): number
+  /** The name an image ID is best shown by (first tag), or its ID. */
+  displayName?(imageId: string): string | undefined
+}
+
+export interface ExitInfo {
+  exitCode: number
+  exitedAt: Date
+  oomKilled?: boolean
+}
+
+export interface RuntimeCreateOptions {
+  id: string
+  bundleDir: string
+  spec: unknown
+  runtime: string
+  tty: boolean
+  openStdin: boolean
+  stdinOnce: boolean
+  logPath: string
+  consoleSize?: { height: number; width: number }
+}
+
+export interface RuntimeExecOptions {
+  execId: string
+  process: unknown
+  tty: boolean
+  stdin: boolean
+  consoleSize?: { height: number; width: number }
+}
+
+export interface RuntimePort {
+  /** Create the container under its monitor; its process exists but has not started. */
+  create(o: RuntimeCreateOptions): Promise<{ pid: number }>
+  start(id: string): Promise<void>
+  kill(id: string, signal: string): Promise<void>
+  delete(id: string, o?: { force?: boolean }): Promise<void>
+  attach(id: string, o: { stdin: boolean }): Promise<AttachStream>
+  resize(id: string, size: { height: number; width: number }): Promise<void>
+  exec(id: string, o: RuntimeExecOptions): Promise<ExecHandle>
+  onExit(cb: (id: string, info: ExitInfo) => void): void
+  /** Containers the monitor still runs, and those that exited while the daemon was away. */
+  restore(): Promise<Array<{ id: string; pid: number; status: string; exit?: ExitInfo }>>
+  pids(id: string): Promise<number[]>
+  pause?(id: string): Promise<void>
+  resume?(id: string): Promise<void>
+}
+
+export type NsSpec = 'private' | 'host' | { path: string }
+
+/** What the runtime layer needs to write a container's OCI spec. */
+export interface SpecInput {
+  id: string
+  rootfs: string
+  readonlyRootfs: boolean
+  args: string[]
+  env: string[]
+  cwd: string
+  /** docker's -u form; resolved against the rootfs by the runtime layer. */
+  user: string
+  groupAdd: string[]
+  hostname: string
+  tty: boolean
+  namespaces: { pid: NsSpec; ipc: NsSpec; uts: NsSpec; net: NsSpec }
+  mounts: Array<{ source: string; destination: string; type: string; options: string[] }>
+  capAdd: string[]
+  capDrop: string[]
+  privileged: boolean
+  init: boolean
+  shmSize: number
+  oomScoreAdj: number
+  sysctls: Record<string, string>
+  resources: Record<string, unknown>
+}
+
+export interface ExecSpecInput {
+  containerSpec: SpecInput
+  args: string[]
+  env: string[]
+  cwd: string
+  user: string
+  tty: boolean
+  privileged: boolean
+}
+
+export interface SpecBuilder {
+  container(input: SpecInput): Promise<unknown>
+  /** The OCI `process` object for an exec in a running container. */
+  execProcess(input: ExecSpecInput): Promise<unknown>
+}
+
+export interface MountPort {
+  mount(mounts: Mount[], target: string): Promise<void>
+  unmount(target: string): Promise<void>
+}

@@ -1,0 +1,663 @@
+import { promises as fsp } from 'node:fs'
+import path from 'node:path'
+import type { Duplex } from 'node:stream'
+import { conflict, EngineError, invalidArgument, isKind, messageOf, notFound, notModified } from '../errors/index.js'
+import type { EventBus } from '../events/index.js'
+import type { Logger } from '../lib/index.js'
+import { newId, shortId, writeFileAtomic } from '../lib/index.js'
+import { readLogs, type LogEntry } from '../logs/index.js'
+import { attachClient, type AttachOptions } from './attach.js'
+import { ExecManager } from './exec.js'
+import { randomName, VALID_NAME } from './names.js'
+import type { ExitInfo, ImagesPort, MountPort, NsSpec, RuntimePort, SpecBuilder, SpecInput } from './ports.js'
+import type { ContainerStore } from './store.js'
+import { initialState, NULL_TIME, type ContainerRecord, type ContainerSpec, type NamespaceMode } from './types.js'
+import { signalNumber } from './signals.js'
+
+export interface ContainerServiceOptions {
+  store: ContainerStore
+  images: ImagesPort
+  runtime: RuntimePort
+  specs: SpecBuilder
+  mounts: MountPort
+  events: EventBus
+  logger: Logger
+  dataRoot: string
+  defaultRuntime: string
+  runtimes: readonly string[]
+}
+
+export type WaitCondition = 'not-running' | 'next-exit' | 'removed'
+
+interface Waiter {
+  condition: WaitCondition
+  resolve: (r: { statusCode: number; error?: string }) => void
+}
+
+interface Live {
+  waiters: Waiter[]
+  /** Attach clients waiting for the container to start. */
+  pendingAttach: Array<() => Promise<void>>
+  /** Resolves when the current run ends. */
+  exited?: Promise<void>
+  markExited?: () => void
+  stopping?: boolean
+  restartTimer?: NodeJS.Timeout
+}
+
+/**
+ * Container lifecycle: create, start, stop, kill, remove, wait, attach, logs.
+ * The state machine lives here; the runtime runs processes and reports exits.
+ */
+export class ContainerService {
+  readonly exec: ExecManager
+  private readonly live = new Map<string, Live>()
+  private readonly o: ContainerServiceOptions
+  private readonly log: Logger
+
+  constructor(o: ContainerServiceOptions) {
+    this.o = o
+    this.log = o.logger.child({ module: 'containers' })
+    this.exec = new ExecManager({ service: this, runtime: o.runtime, specs: o.specs, events: o.events, logger: this.log })
+    o.runtime.onExit((id, info) => {
+      void this.handleExit(id, info).catch((err: unknown) => this.log.error('exit handling failed', { id, err }))
+    })
+  }
+
+  private liveOf(id: string): Live {
+    let l = this.live.get(id)
+    if (!l) {
+      l = { waiters: [], pendingAttach: [] }
+      this.live.set(id, l)
+    }
+    return l
+  }
+
+  list(): ContainerRecord[] {
+    return this.o.store.all()
+  }
+
+  get(ref: string): ContainerRecord {
+    return this.o.store.resolve(ref)
+  }
+
+  /** IDs of containers created from an image (image removal must not strand them). */
+  usingImage(imageId: string): string[] {
+    return this.o.store.all().filter((c) => c.imageId === imageId).map((c) => c.id)
+  }
+
+  async create(spec: ContainerSpec, requestedName?: string): Promise<{ id: string; warnings: string[] }> {
+    let name = requestedName ?? ''
+    if (name !== '') {
+      if (!VALID_NAME.test(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
+      name = name.replace(/^\//, '')
+      const holder = this.o.store.nameTaken(name)
+      if (holder) {
+        throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`)
+      }
+    } else {
+      name = randomName((n) => this.o.store.nameTaken(n) !== undefined)
+    }
+    if (spec.image === '') throw invalidArgument('config cannot be empty in order to create a container')
+    const runtime = spec.host.runtime || this.o.defaultRuntime
+    if (!this.o.runtimes.includes(runtime)) throw invalidArgument(`unknown or invalid runtime name: ${runtime}`)
+    spec.host.runtime = runtime
+    for (const mode of [spec.host.pid, spec.host.ipc, spec.host.uts]) {
+      if (mode.kind === 'container') mode.ref = this.o.store.resolve(mode.ref).id
+    }
+    if (spec.host.network.kind === 'container') spec.host.network.ref = this.o.store.resolve(spec.host.network.ref).id
+    if (spec.host.binds.length > 0) throw new EngineError('not-implemented', 'bind mounts and volumes (-v) are not supported by this berth yet')
+    if (spec.host.restartPolicy.name !== '' && spec.host.restartPolicy.name !== 'no' && spec.host.autoRemove) {
+      throw invalidArgument(`can't create 'AutoRemove' container with restart policy`)
+    }
+
+    const image = await this.o.images.resolveForContainer(spec.image)
+    const ic = image.config
+    const entrypoint = spec.entrypoint ?? ic.Entrypoint ?? []
+    const cmd = spec.cmd ?? (spec.entrypoint ? [] : (ic.Cmd ?? []))
+    const argv = [...entrypoint, ...cmd]
+    if (argv.length === 0 || argv[0] === '') throw invalidArgument('no command specified')
+
+    const id = newId()
+    const dir = path.join(this.o.dataRoot, 'containers', id)
+    const hostname = spec.hostname || (spec.host.uts.kind === 'host' || spec.host.network.kind === 'host' ? (await fsp.readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : id.slice(0, 12))
+    const rec: ContainerRecord = {
+      id,
+      name,
+      created: new Date().toISOString(),
+      imageId: image.id,
+      spec: { ...spec, hostname },
+      state: initialState(),
+      path: argv[0] ?? '',
+      args: argv.slice(1),
+      effective: {
+        cmd: cmd.length ? cmd : null,
+        entrypoint: entrypoint.length ? entrypoint : null,
+        env: mergeEnv(ic.Env ?? [], spec.env),
+        workingDir: spec.workingDir || ic.WorkingDir || '/',
+        user: spec.user || ic.User || '',
+        labels: { ...(ic.Labels ?? {}), ...spec.labels },
+        exposedPorts: [...new Set([...Object.keys(ic.ExposedPorts ?? {}), ...spec.exposedPorts])],
+        volumes: [...new Set([...Object.keys(ic.Volumes ?? {}), ...spec.volumes])],
+        stopSignal: spec.stopSignal || ic.StopSignal || 'SIGTERM',
+      },
+      paths: {
+        dir,
+        hostname: path.join(dir, 'hostname'),
+        hosts: path.join(dir, 'hosts'),
+        resolvConf: path.join(dir, 'resolv.conf'),
+        log: path.join(dir, 'container.log'),
+      },
+    }
+    if (!rec.effective.env.some((e) => e.startsWith('PATH='))) rec.effective.env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
+    await fsp.mkdir(dir, { recursive: true, mode: 0o710 })
+    try {
+      await this.writeEtcFiles(rec)
+      await this.o.images.rootfsFor(id, image.id)
+      this.o.store.add(rec)
+    } catch (err) {
+      await this.o.images.releaseRootfs(id).catch(() => {})
+      await fsp.rm(dir, { recursive: true, force: true })
+      throw err
+    }
+    this.o.events.publish('container', 'create', id, this.attrs(rec))
+    return { id, warnings: [] }
+  }
+
+  private async writeEtcFiles(rec: ContainerRecord): Promise<void> {
+    const { hostname } = rec.spec
+    await writeFileAtomic(rec.paths.hostname, `${hostname}\n`)
+    const hosts = [
+      '127.0.0.1\tlocalhost',
+      '::1\tlocalhost ip6-localhost ip6-loopback',
+      'fe00::0\tip6-localnet',
+      'ff00::0\tip6-mcastprefix',
+      'ff02::1\tip6-allnodes',
+      'ff02::2\tip6-allrouters',
+    ]
+    if (rec.spec.host.network.kind !== 'host') hosts.push(`127.0.1.1\t${hostname}`)
+    for (const h of rec.spec.host.extraHosts) {
+      const i = h.indexOf(':')
+      if (i > 0) hosts.push(`${h.slice(i + 1)}\t${h.slice(0, i)}`)
+    }
+    await writeFileAtomic(rec.paths.hosts, hosts.join('\n') + '\n')
+    let resolv = await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '')
+    if (rec.spec.host.network.kind !== 'host') {
+      // Loopback resolvers of the host are unreachable from the container's own network namespace.
+      resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n')
+    }
+    const dns = rec.spec.host.dns.map((d) => `nameserver ${d}`)
+    const search = rec.spec.host.dnsSearch.length ? [`search ${rec.spec.host.dnsSearch.join(' ')}`] : []
+    const options = rec.spec.host.dnsOptions.length ? [`options ${rec.spec.host.dnsOptions.join(' ')}`] : []
+    if (dns.length || search.length || options.length) {
+      resolv = [...(dns.length ? dns : resolv.split('\n').filter((l) => /^\s*nameserver/.test(l))), ...search, ...options].join('\n') + '\n'
+    }
+    await writeFileAtomic(rec.paths.resolvConf, resolv)
+  }
+
+  private attrs(rec: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
+    return { ...rec.effective.labels, image: rec.spec.image, name: rec.name, ...extra }
+  }
+
+  async start(ref: string, opts: { detachKeys?: string } = {}): Promise<void> {
+    void opts
+    const rec = this.o.store.resolve(ref)
+    const s = rec.state.status
+    if (s === 'paused') throw conflict('cannot start a paused container, try unpause instead')
+    if (s === 'running' || s === 'restarting') throw notModified('container already started')
+    if (s === 'removing' || s === 'dead') throw conflict(`container is marked for removal and cannot be started`)
+    await this.startRecord(rec)
+  }
+
+  private nsSpec(mode: NamespaceMode): NsSpec {
+    if (mode.kind === 'host') return 'host'
+    if (mode.kind === 'container') {
+      const other = this.o.store.get(mode.ref)
+      if (!other) throw notFound(`No such container: ${mode.ref}`)
+      if (other.state.status !== 'running' || other.state.pid <= 0) throw conflict(`cannot join namespace of a non running container: container ${mode.ref} is not running`)
+      return { path: `/proc/${other.state.pid}/ns` }
+    }
+    return 'private'
+  }
+
+  specInput(rec: ContainerRecord, rootfs: string): SpecInput {
+    const h = rec.spec.host
+    const ns = (mode: NamespaceMode, kind: string): NsSpec => {
+      const s = this.nsSpec(mode)
+      return typeof s === 'object' ? { path: `${s.path}/${kind}` } : s
+    }
+    const net: NsSpec = h.network.kind === 'host' ? 'host' : h.network.kind === 'container' ? ns({ kind: 'container', ref: h.network.ref }, 'net') : 'private'
+    const mounts: SpecInput['mounts'] = [
+      { source: rec.paths.resolvConf, destination: '/etc/resolv.conf', type: 'bind', options: ['rbind', 'rprivate'] },
+      { source: rec.paths.hostname, destination: '/etc/hostname', type: 'bind', options: ['rbind', 'rprivate'] },
+      { source: rec.paths.hosts, destination: '/etc/hosts', type: 'bind', options: ['rbind', 'rprivate'] },
+    ]
+    for (const [dest, opts] of Object.entries(h.tmpfs)) {
+      mounts.push({ source: 'tmpfs', destination: dest, type: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...opts.split(',').filter(Boolean)] })
+    }
+    return {
+      id: rec.id,
+      rootfs,
+      readonlyRootfs: h.readonlyRootfs,
+      args: [rec.path, ...rec.args],
+      env: rec.effective.env,
+      cwd: rec.effective.workingDir,
+      user: rec.effective.user,
+      groupAdd: h.groupAdd,
+      hostname: rec.spec.hostname,
+      tty: rec.spec.tty,
+      namespaces: { pid: ns(h.pid, 'pid'), ipc: ns(h.ipc, 'ipc'), uts: ns(h.uts, 'uts'), net },
+      mounts,
+      capAdd: h.capAdd,
+      capDrop: h.capDrop,
+      privileged: h.privileged,
+      init: h.init,
+      shmSize: h.shmSize,
+      oomScoreAdj: h.oomScoreAdj,
+      sysctls: h.sysctls,
+      resources: h.resources,
+    }
+  }
+
+  rootfsPath(rec: ContainerRecord): string {
+    return path.join(rec.paths.dir, 'rootfs')
+  }
+
+  private async startRecord(rec: ContainerRecord): Promise<void> {
+    const live = this.liveOf(rec.id)
+    const rootfs = this.rootfsPath(rec)
+    let mounted = false
+    try {
+      const mounts = await this.o.images.rootfsFor(rec.id, rec.imageId)
+      await fsp.mkdir(rootfs, { recursive: true })
+      await this.o.mounts.mount(mounts, rootfs)
+      mounted = true
+      const spec = await this.o.specs.container(this.specInput(rec, rootfs))
+      // Create the log file ourselves so it belongs to the container dir even before the first line.
+      await (await fsp.open(rec.paths.log, 'a')).close()
+      live.exited = new Promise<void>((r) => (live.markExited = r))
+      const [h, w] = rec.spec.host.consoleSize
+      const { pid } = await this.o.runtime.create({
+        id: rec.id,
+        bundleDir: rec.paths.dir,
+        spec,
+        runtime: rec.spec.host.runtime,
+        tty: rec.spec.tty,
+        openStdin: rec.spec.openStdin,
+        stdinOnce: rec.spec.stdinOnce,
+        logPath: rec.paths.log,
+        ...(h && w ? { consoleSize: { height: h, width: w } } : {}),
+      })
+      // Attach clients that came before start get every byte: connect them now, before the process runs.
+      const pending = live.pendingAttach.splice(0)
+      await Promise.all(pending.map((p) => p().catch((err: unknown) => this.log.warn('attach failed', { id: rec.id, err }))))
+      rec.state = { ...rec.state, status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: NULL_TIME, stoppedByUser: false }
+      this.o.store.save(rec)
+      await this.o.runtime.start(rec.id)
+    } catch (err) {
+      const msg = messageOf(err)
+      await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
+      if (mounted) await this.o.mounts.unmount(rootfs).catch(() => {})
+      const code = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128
+      rec.state = { ...rec.state, status: rec.state.startedAt === NULL_TIME ? 'created' : 'exited', pid: 0, exitCode: code, error: msg, finishedAt: new Date().toISOString() }
+      this.o.store.save(rec)
+      live.markExited?.()
+      const kind = code === 127 || code === 126 ? 'invalid-argument' : 'internal'
+      throw new EngineError(kind, `failed to create task for container: ${msg}`, { cause: err })
+    }
+    this.o.events.publish('container', 'start', rec.id, this.attrs(rec))
+  }
+
+  private async handleExit(id: string, info: ExitInfo): Promise<void> {
+    const rec = this.o.store.get(id)
+    if (!rec) return
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused' && rec.state.status !== 'restarting') return
+    const live = this.liveOf(id)
+    await this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err }))
+    await this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err }))
+    rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: info.exitCode, oomKilled: info.oomKilled ?? false, finishedAt: info.exitedAt.toISOString() }
+    this.o.store.save(rec)
+    this.exec.containerExited(id)
+    this.o.events.publish('container', 'die', id, this.attrs(rec, { exitCode: String(info.exitCode) }))
+    live.markExited?.()
+    this.settleWaiters(id, ['not-running', 'next-exit'], { statusCode: info.exitCode })
+
+    if (rec.spec.host.autoRemove) {
+      await this.removeRecord(rec).catch((err: unknown) => this.log.error('auto-remove failed', { id, err }))
+      return
+    }
+    if (this.shouldRestart(rec) && !live.stopping) this.scheduleRestart(rec)
+  }
+
+  private shouldRestart(rec: ContainerRecord): boolean {
+    const p = rec.spec.host.restartPolicy
+    if (rec.state.stoppedByUser) return false
+    switch (p.name) {
+      case 'always':
+      case 'unless-stopped':
+        return true
+      case 'on-failure':
+        return rec.state.exitCode !== 0 && (p.maximumRetryCount === 0 || rec.state.restartCount < p.maximumRetryCount)
+      default:
+        return false
+    }
+  }
+
+  private scheduleRestart(rec: ContainerRecord): void {
+    const live = this.liveOf(rec.id)
+    // docker's back-off: 100 ms doubling, capped at a minute.
+    const delay = Math.min(100 * 2 ** Math.min(rec.state.restartCount, 10), 60_000)
+    rec.state = { ...rec.state, status: 'restarting' }
+    this.o.store.save(rec)
+    live.restartTimer = setTimeout(() => {
+      live.restartTimer = undefined
+      const cur = this.o.store.get(rec.id)
+      if (!cur || cur.state.status !== 'restarting') return
+      cur.state = { ...cur.state, status: 'exited', restartCount: cur.state.restartCount + 1 }
+      void this.startRecord(cur)
+        .then(() => this.o.events.publish('container', 'restart', cur.id, this.attrs(cur)))
+        .catch((err: unknown) => this.log.warn('restart failed', { id: cur.id, err }))
+    }, delay)
+    live.restartTimer.unref()
+  }
+
+  private settleWaiters(id: string, conditions: WaitCondition[], r: { statusCode: number; error?: string }): void {
+    const live = this.live.get(id)
+    if (!live) return
+    live.waiters = live.waiters.filter((w) => {
+      if (!conditions.includes(w.condition)) return true
+      w.resolve(r)
+      return false
+    })
+  }
+
+  /** Resolves with the exit status when the condition is met; registered synchronously. */
+  wait(ref: string, condition: WaitCondition): Promise<{ statusCode: number; error?: string }> {
+    const rec = this.o.store.resolve(ref)
+    const st = rec.state.status
+    const running = st === 'running' || st === 'paused' || st === 'restarting'
+    if (condition === 'not-running' && !running) return Promise.resolve({ statusCode: rec.state.exitCode })
+    const live = this.liveOf(rec.id)
+    return new Promise((resolve) => live.waiters.push({ condition, resolve }))
+  }
+
+  async stop(ref: string, opts: { signal?: string; timeout?: number } = {}): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    const live = this.liveOf(rec.id)
+    if (live.restartTimer) {
+      clearTimeout(live.restartTimer)
+      live.restartTimer = undefined
+      rec.state = { ...rec.state, status: 'exited', stoppedByUser: true }
+      this.o.store.save(rec)
+      this.o.events.publish('container', 'stop', rec.id, this.attrs(rec))
+      return
+    }
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw notModified('container already stopped')
+    rec.state = { ...rec.state, stoppedByUser: true }
+    this.o.store.save(rec)
+    const signal = opts.signal || rec.effective.stopSignal || 'SIGTERM'
+    const timeout = opts.timeout ?? rec.spec.stopTimeout ?? 10
+    live.stopping = true
+    try {
+      const exited = live.exited ?? Promise.resolve()
+      if (timeout !== 0) {
+        this.o.events.publish('container', 'kill', rec.id, this.attrs(rec, { signal: String(signalNumber(signal)) }))
+        await this.o.runtime.kill(rec.id, signal).catch((err: unknown) => this.log.debug('stop signal', { err }))
+        if (rec.state.status === 'paused') await this.o.runtime.resume?.(rec.id).catch(() => {})
+      }
+      const inTime = timeout < 0 ? await exited.then(() => true) : await raceTimeout(exited, timeout * 1000)
+      if (!inTime) {
+        this.o.events.publish('container', 'kill', rec.id, this.attrs(rec, { signal: '9' }))
+        await this.o.runtime.kill(rec.id, 'SIGKILL').catch(() => {})
+        if (!(await raceTimeout(exited, 10_000))) throw new EngineError('internal', `container ${rec.id} did not exit after SIGKILL`)
+      }
+    } finally {
+      live.stopping = false
+    }
+    this.o.events.publish('container', 'stop', rec.id, this.attrs(rec))
+  }
+
+  async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    const num = signalNumber(signal)
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict(`cannot kill container: ${ref}: container ${rec.id} is not running`)
+    if (num === 9 || num === 15 || num === 2) {
+      rec.state = { ...rec.state, stoppedByUser: true }
+      this.o.store.save(rec)
+    }
+    this.o.events.publish('container', 'kill', rec.id, this.attrs(rec, { signal: String(num) }))
+    await this.o.runtime.kill(rec.id, signal)
+  }
+
+  async restart(ref: string, opts: { signal?: string; timeout?: number } = {}): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    if (rec.state.status === 'running' || rec.state.status === 'paused') await this.stop(rec.id, opts)
+    else if (rec.state.status === 'restarting') await this.stop(rec.id, opts)
+    const cur = this.o.store.resolve(rec.id)
+    await this.startRecord(cur)
+    this.o.events.publish('container', 'restart', cur.id, this.attrs(cur))
+  }
+
+  async pause(ref: string): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`)
+    if (!this.o.runtime.pause) throw new EngineError('not-implemented', 'pause is not supported by this runtime')
+    await this.o.runtime.pause(rec.id)
+    rec.state = { ...rec.state, status: 'paused' }
+    this.o.store.save(rec)
+    this.o.events.publish('container', 'pause', rec.id, this.attrs(rec))
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    if (rec.state.status !== 'paused') throw conflict(`container ${rec.id} is not paused`)
+    await this.o.runtime.resume?.(rec.id)
+    rec.state = { ...rec.state, status: 'running' }
+    this.o.store.save(rec)
+    this.o.events.publish('container', 'unpause', rec.id, this.attrs(rec))
+  }
+
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    const st = rec.state.status
+    if (st === 'running' || st === 'paused' || st === 'restarting') {
+      if (!opts.force) {
+        throw conflict(`cannot remove container "/${rec.name}": container is ${st}: stop the container before removing or force remove`)
+      }
+      const live = this.liveOf(rec.id)
+      if (live.restartTimer) clearTimeout(live.restartTimer)
+      rec.state = { ...rec.state, stoppedByUser: true }
+      if (st === 'running' || st === 'paused') {
+        live.stopping = true
+        await this.o.runtime.kill(rec.id, 'SIGKILL').catch(() => {})
+        await raceTimeout(live.exited ?? Promise.resolve(), 10_000)
+        live.stopping = false
+      }
+      // The exit handler may have auto-removed it already.
+      if (!this.o.store.get(rec.id)) return
+    }
+    if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id} is already in progress`)
+    await this.removeRecord(rec)
+  }
+
+  private async removeRecord(rec: ContainerRecord): Promise<void> {
+    rec.state = { ...rec.state, status: 'removing' }
+    await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
+    await this.o.mounts.unmount(this.rootfsPath(rec)).catch(() => {})
+    await this.o.images.releaseRootfs(rec.id)
+    await fsp.rm(rec.paths.dir, { recursive: true, force: true })
+    this.o.store.remove(rec.id)
+    this.exec.containerRemoved(rec.id)
+    this.o.events.publish('container', 'destroy', rec.id, this.attrs(rec))
+    this.settleWaiters(rec.id, ['removed', 'not-running', 'next-exit'], { statusCode: rec.state.exitCode })
+    this.live.delete(rec.id)
+  }
+
+  async rename(ref: string, newName: string): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    const name = newName.replace(/^\//, '')
+    if (name === '') throw invalidArgument('Neither old nor new names may be empty')
+    if (!VALID_NAME.test(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
+    if (name === rec.name) throw invalidArgument('Renaming a container with the same name as its current name')
+    const holder = this.o.store.nameTaken(name)
+    if (holder) throw conflict(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`)
+    const old = rec.name
+    rec.name = name
+    this.o.store.save(rec)
+    this.o.events.publish('container', 'rename', rec.id, this.attrs(rec, { oldName: `/${old}` }))
+  }
+
+  async resize(ref: string, size: { height: number; width: number }): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    if (rec.state.status !== 'running') throw conflict(`cannot resize container ${rec.id}: container is not running`)
+    if (!rec.spec.tty) return
+    await this.o.runtime.resize(rec.id, size)
+  }
+
+  async top(ref: string): Promise<number[]> {
+    const rec = this.o.store.resolve(ref)
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict(`container ${rec.id} is not running`)
+    return this.o.runtime.pids(rec.id)
+  }
+
+  async sizeRw(rec: ContainerRecord): Promise<number> {
+    return this.o.images.rootfsUsage(rec.id).catch(() => 0)
+  }
+
+  /**
+   * Attach a hijacked client. A created container's clients wait for start and
+   * are connected before its process runs; a stopped one cannot be attached.
+   */
+  async attach(ref: string, socket: Duplex, early: Buffer, opts: Omit<AttachOptions, 'tty' | 'stdinOnce'> & { logs: boolean; stream: boolean }): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    const full: AttachOptions = { ...opts, tty: rec.spec.tty, stdin: opts.stdin && rec.spec.openStdin, stdinOnce: rec.spec.stdinOnce }
+    const write = (entry: LogEntry) => full.write(entry.stream, entry.line)
+    if (opts.logs) {
+      for await (const e of readLogs(rec.paths.log, {})) write(e)
+    }
+    if (!opts.stream) {
+      socket.end()
+      return
+    }
+    const connect = async () => {
+      if (socket.destroyed) return
+      const stream = await this.o.runtime.attach(rec.id, { stdin: full.stdin })
+      attachClient(stream, socket, early, full, () => this.o.events.publish('container', 'detach', rec.id, this.attrs(rec)))
+    }
+    const st = rec.state.status
+    this.o.events.publish('container', 'attach', rec.id, this.attrs(rec))
+    if (st === 'running' || st === 'paused') {
+      await connect()
+      return
+    }
+    if (st === 'created' || st === 'restarting') {
+      const live = this.liveOf(rec.id)
+      live.pendingAttach.push(connect)
+      socket.on('close', () => {
+        const i = live.pendingAttach.findIndex((p) => p === connect)
+        if (i >= 0) live.pendingAttach.splice(i, 1)
+      })
+      return
+    }
+    throw conflict('You cannot attach to a stopped container, start it first')
+  }
+
+  /** The container's log entries (k8s-file, written by its monitor). */
+  logs(ref: string, opts: { sinceNano?: bigint; untilNano?: bigint; tail?: number; follow?: boolean; signal?: AbortSignal }): { rec: ContainerRecord; entries: AsyncGenerator<LogEntry> } {
+    const rec = this.o.store.resolve(ref)
+    const running = rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting'
+    const live = this.liveOf(rec.id)
+    const done = running && opts.follow ? (live.exited ?? this.wait(rec.id, 'not-running').then(() => {})) : Promise.resolve()
+    return { rec, entries: readLogs(rec.paths.log, { ...opts, follow: opts.follow === true && running, done }) }
+  }
+
+  /**
+   * After a daemon restart: adopt containers their monitors kept running, record
+   * exits that happened meanwhile, and apply restart policies.
+   */
+  async restore(): Promise<void> {
+    const alive = new Map((await this.o.runtime.restore()).map((r) => [r.id, r]))
+    for (const rec of this.o.store.all()) {
+      const r = alive.get(rec.id)
+      const wasRunning = rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting'
+      if (rec.state.status === 'removing') {
+        await this.removeRecord(rec).catch((err: unknown) => this.log.warn('finishing removal failed', { id: rec.id, err }))
+        continue
+      }
+      if (r && (r.status === 'running' || r.status === 'paused') && !r.exit) {
+        const live = this.liveOf(rec.id)
+        live.exited = new Promise<void>((res) => (live.markExited = res))
+        rec.state = { ...rec.state, status: r.status === 'paused' ? 'paused' : 'running', pid: r.pid }
+        this.o.store.save(rec)
+        continue
+      }
+      if (wasRunning) {
+        const exit = r?.exit ?? { exitCode: 255, exitedAt: new Date() }
+        if (rec.state.status === 'restarting') rec.state = { ...rec.state, status: 'running' }
+        await this.handleExit(rec.id, exit)
+        continue
+      }
+    }
+    for (const rec of this.o.store.all()) {
+      const p = rec.spec.host.restartPolicy.name
+      if (rec.state.status === 'exited' && (p === 'always' || (p === 'unless-stopped' && !rec.state.stoppedByUser)) && !rec.state.stoppedByUser) {
+        await this.startRecord(rec).catch((err: unknown) => this.log.warn('restart on boot failed', { id: rec.id, err }))
+      }
+    }
+  }
+
+  /** Containers that stopped: for `container prune`. */
+  async prune(keep: (rec: ContainerRecord) => boolean): Promise<{ deleted: string[]; reclaimed: number }> {
+    const deleted: string[] = []
+    let reclaimed = 0
+    for (const rec of this.o.store.all()) {
+      if (rec.state.status !== 'exited' && rec.state.status !== 'created' && rec.state.status !== 'dead') continue
+      if (!keep(rec)) continue
+      const size = await this.sizeRw(rec)
+      try {
+        await this.removeRecord(rec)
+        deleted.push(rec.id)
+        reclaimed += size
+      } catch (err) {
+        if (!isKind(err, 'not-found')) this.log.warn('prune: remove failed', { id: rec.id, err })
+      }
+    }
+    return { deleted, reclaimed }
+  }
+
+  /** Stop timers; containers keep running under their monitors (live restore). */
+  shutdown(): void {
+    for (const l of this.live.values()) if (l.restartTimer) clearTimeout(l.restartTimer)
+  }
+
+  shortName(rec: ContainerRecord): string {
+    return shortId(rec.id)
+  }
+}
+
+function mergeEnv(base: string[], over: string[]): string[] {
+  const keyOf = (e: string) => {
+    const i = e.indexOf('=')
+    return i < 0 ? e : e.slice(0, i)
+  }
+  const out = new Map<string, string>()
+  for (const e of base) out.set(keyOf(e), e)
+  for (const e of over) out.set(keyOf(e), e)
+  return [...out.values()]
+}
+
+function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const t = setTimeout(() => resolve(false), ms)
+    p.then(
+      () => {
+        clearTimeout(t)
+        resolve(true)
+      },
+      () => {
+        clearTimeout(t)
+        resolve(true)
+      },
+    )
+  })
+}

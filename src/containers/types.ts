@@ -1,0 +1,120 @@
+/**
+ * The container domain: what a container is, independent of the wire. The API
+ * layer's convert.ts maps docker's Config/HostConfig to and from these.
+ */
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
+
+export type NamespaceMode =
+  | { kind: 'private' }
+  | { kind: 'host' }
+  | { kind: 'container'; ref: string }
+  /** ipc only: private, but other containers may join it. */
+  | { kind: 'shareable' }
+
+export type NetworkMode = { kind: 'bridge' } | { kind: 'none' } | { kind: 'host' } | { kind: 'container'; ref: string }
+
+export interface RestartPolicy {
+  name: '' | 'no' | 'always' | 'unless-stopped' | 'on-failure'
+  maximumRetryCount: number
+}
+
+export interface PortBinding {
+  hostIp: string
+  hostPort: string
+}
+
+/** What the user asked for; fixed at create time (rename and update aside). */
+export interface ContainerSpec {
+  image: string
+  hostname: string
+  domainname: string
+  user: string
+  env: string[]
+  cmd: string[] | null
+  entrypoint: string[] | null
+  workingDir: string
+  labels: Record<string, string>
+  tty: boolean
+  openStdin: boolean
+  stdinOnce: boolean
+  attachStdin: boolean
+  attachStdout: boolean
+  attachStderr: boolean
+  stopSignal: string
+  stopTimeout: number | null
+  exposedPorts: string[]
+  volumes: string[]
+  onBuild: string[] | null
+  host: HostSpec
+}
+
+export interface HostSpec {
+  autoRemove: boolean
+  restartPolicy: RestartPolicy
+  network: NetworkMode
+  /** The network mode as the client spelled it ("default" becomes "bridge"). */
+  networkModeName: string
+  pid: NamespaceMode
+  ipc: NamespaceMode
+  uts: NamespaceMode
+  privileged: boolean
+  capAdd: string[]
+  capDrop: string[]
+  readonlyRootfs: boolean
+  init: boolean
+  runtime: string
+  portBindings: Record<string, PortBinding[]>
+  publishAllPorts: boolean
+  binds: string[]
+  logConfig: { type: string; config: Record<string, string> }
+  shmSize: number
+  consoleSize: [number, number]
+  groupAdd: string[]
+  dns: string[]
+  dnsSearch: string[]
+  dnsOptions: string[]
+  extraHosts: string[]
+  oomScoreAdj: number
+  securityOpt: string[]
+  tmpfs: Record<string, string>
+  sysctls: Record<string, string>
+  /** Resource limits, kept as given (docker's names) until the cgroups issue wires them. */
+  resources: Record<string, unknown>
+}
+
+export interface ContainerState {
+  status: ContainerStatus
+  pid: number
+  exitCode: number
+  error: string
+  oomKilled: boolean
+  startedAt: string
+  finishedAt: string
+  restartCount: number
+  /** Stopped by the user (stop/kill), so `unless-stopped` and `always` hold off. */
+  stoppedByUser: boolean
+}
+
+export interface ContainerRecord {
+  id: string
+  /** Without docker's leading slash. */
+  name: string
+  created: string
+  imageId: string
+  spec: ContainerSpec
+  state: ContainerState
+  /** Resolved process: entrypoint + cmd after image defaults. */
+  path: string
+  args: string[]
+  /** The image's config merged into the spec: env, workdir, user, labels. */
+  effective: { cmd: string[] | null; entrypoint: string[] | null; env: string[]; workingDir: string; user: string; labels: Record<string, string>; exposedPorts: string[]; volumes: string[]; stopSignal: string }
+  /** Files the daemon made for the container. */
+  paths: { dir: string; hostname: string; hosts: string; resolvConf: string; log: string }
+}
+
+export const NULL_TIME = '0001-01-01T00:00:00Z'
+
+export function initialState(): ContainerState {
+  return { status: 'created', pid: 0, exitCode: 0, error: '', oomKilled: false, startedAt: NULL_TIME, finishedAt: NULL_TIME, restartCount: 0, stoppedByUser: false }
+}

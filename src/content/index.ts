@@ -1,0 +1,2 @@
+export type { BlobInfo, ContentStore, IngestOptions, Ingester, Manager, Provider } from './store.js'
+export { LocalContentStore } from './local.js'

@@ -1,0 +1,160 @@
+import { promises as fsp } from 'node:fs'
+import { invalidArgument } from '../errors/index.js'
+import type { LogLevel } from '../lib/index.js'
+
+/**
+ * berthd's configuration: flags over /etc/berth/daemon.json over defaults,
+ * validated once here. docker's key names wherever docker has the setting.
+ */
+export interface RuntimeEntry {
+  path: string
+  runtimeArgs?: string[]
+}
+
+export interface DaemonConfig {
+  dataRoot: string
+  execRoot: string
+  hosts: string[]
+  defaultRuntime: string
+  runtimes: Record<string, RuntimeEntry>
+  logLevel: LogLevel
+  debug: boolean
+  pidfile: string
+  logDriver: string
+  logOpts: Record<string, string>
+  labels: string[]
+  storageDriver: string
+  configFile: string
+}
+
+export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json'
+
+export function defaults(): DaemonConfig {
+  return {
+    dataRoot: '/var/lib/berth',
+    execRoot: '/run/berth',
+    hosts: ['unix:///run/berth/berth.sock'],
+    defaultRuntime: 'runc',
+    runtimes: {},
+    logLevel: 'info',
+    debug: false,
+    pidfile: '/run/berth/berthd.pid',
+    logDriver: 'k8s-file',
+    logOpts: {},
+    labels: [],
+    storageDriver: 'overlay2',
+    configFile: DEFAULT_CONFIG_FILE,
+  }
+}
+
+/** daemon.json keys berth knows, mapped to config fields. */
+const FILE_KEYS: Record<string, keyof DaemonConfig | null> = {
+  'data-root': 'dataRoot',
+  'exec-root': 'execRoot',
+  hosts: 'hosts',
+  'default-runtime': 'defaultRuntime',
+  runtimes: 'runtimes',
+  'log-level': 'logLevel',
+  debug: 'debug',
+  pidfile: 'pidfile',
+  'log-driver': 'logDriver',
+  'log-opts': 'logOpts',
+  labels: 'labels',
+  'storage-driver': 'storageDriver',
+  // Accepted for docker compatibility; berth always restores live containers.
+  'live-restore': null,
+  'insecure-registries': null,
+  'registry-mirrors': null,
+  'default-address-pools': null,
+  bip: null,
+  'max-concurrent-downloads': null,
+  'max-concurrent-uploads': null,
+}
+
+export type FlagValues = Partial<Record<keyof DaemonConfig, unknown>> & { configFile?: string }
+
+const LEVELS = ['debug', 'info', 'warn', 'error']
+
+/** Merge file and flags; docker refuses a key given both ways, and unknown keys. */
+export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
+  const cfg = defaults()
+  const file = typeof flags.configFile === 'string' ? flags.configFile : DEFAULT_CONFIG_FILE
+  cfg.configFile = file
+  let text: string | undefined
+  try {
+    text = await fsp.readFile(file, 'utf8')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || flags.configFile) {
+      throw invalidArgument(`unable to configure the berth daemon with file ${file}: ${(err as Error).message}`)
+    }
+  }
+  const fromFile: Partial<Record<keyof DaemonConfig, unknown>> = {}
+  if (text !== undefined && text.trim() !== '') {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (err) {
+      throw invalidArgument(`unable to configure the berth daemon with file ${file}: ${(err as Error).message}`)
+    }
+    if (!json || typeof json !== 'object' || Array.isArray(json)) throw invalidArgument(`unable to configure the berth daemon with file ${file}: not a JSON object`)
+    const unknown = Object.keys(json).filter((k) => !(k in FILE_KEYS))
+    if (unknown.length) throw invalidArgument(`the following directives don't match any configuration option: ${unknown.join(', ')}`)
+    const both: string[] = []
+    for (const [k, v] of Object.entries(json)) {
+      const field = FILE_KEYS[k]
+      if (!field) continue
+      if (flags[field] !== undefined) both.push(k)
+      fromFile[field] = v
+    }
+    if (both.length) throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`)
+  }
+  const merged = { ...fromFile, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) }
+  const str = (k: keyof DaemonConfig) => {
+    const v = merged[k]
+    if (v === undefined) return
+    if (typeof v !== 'string' || v === '') throw invalidArgument(`invalid value for ${k}: ${JSON.stringify(v)}`)
+    ;(cfg as unknown as Record<string, unknown>)[k] = v
+  }
+  str('dataRoot')
+  str('execRoot')
+  str('defaultRuntime')
+  str('pidfile')
+  str('logDriver')
+  str('storageDriver')
+  if (merged.logLevel !== undefined) {
+    if (typeof merged.logLevel !== 'string' || !LEVELS.includes(merged.logLevel)) throw invalidArgument(`invalid log level: ${String(merged.logLevel)}`)
+    cfg.logLevel = merged.logLevel as LogLevel
+  }
+  if (merged.debug !== undefined) {
+    cfg.debug = merged.debug === true
+    if (cfg.debug) cfg.logLevel = 'debug'
+  }
+  if (merged.hosts !== undefined) {
+    const hs = merged.hosts
+    if (!Array.isArray(hs) || hs.some((h) => typeof h !== 'string')) throw invalidArgument('hosts must be a list of addresses')
+    cfg.hosts = hs.length ? (hs as string[]) : cfg.hosts
+  }
+  for (const h of cfg.hosts) {
+    if (!h.startsWith('unix://')) throw invalidArgument(`unsupported host ${h}: berthd listens on unix sockets only (TCP needs TLS, not available yet)`)
+  }
+  if (merged.runtimes !== undefined) {
+    const rs = merged.runtimes
+    if (!rs || typeof rs !== 'object' || Array.isArray(rs)) throw invalidArgument('runtimes must be an object')
+    for (const [name, r] of Object.entries(rs)) {
+      const entry = r as RuntimeEntry
+      if (!entry || typeof entry.path !== 'string' || entry.path === '') throw invalidArgument(`runtime ${name} needs a path`)
+      cfg.runtimes[name] = { path: entry.path, ...(Array.isArray(entry.runtimeArgs) ? { runtimeArgs: entry.runtimeArgs.map(String) } : {}) }
+    }
+  }
+  if (merged.logOpts !== undefined) {
+    const lo = merged.logOpts
+    if (!lo || typeof lo !== 'object') throw invalidArgument('log-opts must be an object of strings')
+    cfg.logOpts = Object.fromEntries(Object.entries(lo).map(([k, v]) => [k, String(v)]))
+  }
+  if (merged.labels !== undefined) {
+    if (!Array.isArray(merged.labels)) throw invalidArgument('labels must be a list')
+    cfg.labels = merged.labels.map(String)
+  }
+  if (cfg.storageDriver !== 'overlay2') throw invalidArgument(`storage driver ${cfg.storageDriver} is not supported: berth uses overlay2`)
+  return cfg
+}

@@ -1,0 +1,275 @@
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ApiServer, API_VERSION, MIN_API_VERSION, Router } from '../api/server/index.js'
+import { containerRoutes } from '../api/routes/containers/index.js'
+import { imageRoutes } from '../api/routes/images/index.js'
+import { systemRoutes } from '../api/routes/system/index.js'
+import type { SystemInfo, VersionResponse } from '../api/types/index.js'
+import { ContainerService, ContainerStore, type ContainerRecord } from '../containers/index.js'
+import { openDb, type Db } from '../db/index.js'
+import { unavailable } from '../errors/index.js'
+import { EventBus } from '../events/index.js'
+import { ImageService } from '../images/index.js'
+import type { Logger } from '../lib/index.js'
+import { ConmonRuntime, type RuntimeConfig } from '../runtime/index.js'
+import { cgroupProcs, detectCgroups, mount as sysMount, psFor, unmount as sysUnmount, isMountpoint } from '../sys/index.js'
+import type { DaemonConfig } from './config.js'
+import { imagesPort } from './images-port.js'
+import { runtimePort } from './runtime-port.js'
+import { OciSpecBuilder } from './specs.js'
+
+export const BERTH_VERSION = '0.1.0'
+
+/** Runtimes berth knows by name; each is offered when its binary is installed. */
+const KNOWN_RUNTIMES: Record<string, RuntimeConfig> = {
+  runc: { path: 'runc' },
+  crun: { path: 'crun' },
+  runsc: { path: 'runsc', args: ['--platform=ptrace'] },
+}
+
+async function onPath(bin: string): Promise<string | undefined> {
+  if (bin.includes('/')) return (await fsp.access(bin).then(() => true, () => false)) ? bin : undefined
+  for (const dir of (process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':')) {
+    const p = path.join(dir, bin)
+    if (await fsp.access(p, 1).then(() => true, () => false)) return p
+  }
+  return undefined
+}
+
+/**
+ * The composition root: builds every service from the configuration, restores
+ * state, serves the API, and shuts down in order.
+ */
+export class Daemon {
+  private constructor(
+    readonly cfg: DaemonConfig,
+    private readonly log: Logger,
+    private readonly db: Db,
+    private readonly server: ApiServer,
+    private readonly runtime: ConmonRuntime,
+    private readonly containers: ContainerService,
+    private readonly events: EventBus,
+  ) {}
+
+  static async start(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
+    await fsp.mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 })
+    await fsp.mkdir(cfg.execRoot, { recursive: true, mode: 0o700 })
+    await claimPidfile(cfg.pidfile)
+
+    const runtimes: Record<string, RuntimeConfig> = {}
+    for (const [name, r] of Object.entries(KNOWN_RUNTIMES)) {
+      const p = await onPath(r.path)
+      if (p) runtimes[name] = { ...r, path: p }
+    }
+    for (const [name, r] of Object.entries(cfg.runtimes)) runtimes[name] = { path: r.path, ...(r.runtimeArgs ? { args: r.runtimeArgs } : {}) }
+    if (!runtimes[cfg.defaultRuntime]) {
+      throw unavailable(`default runtime ${cfg.defaultRuntime} is not installed: install it (apt-get install -y ${cfg.defaultRuntime}) or pick another with --default-runtime`)
+    }
+
+    const db = openDb(path.join(cfg.dataRoot, 'berth.db'))
+    const events = new EventBus()
+    const runtime = new ConmonRuntime({ execRoot: cfg.execRoot, logger: log, runtimes })
+    let containers: ContainerService | undefined
+    const images = new ImageService({
+      db,
+      dataRoot: cfg.dataRoot,
+      logger: log.child({ module: 'images' }),
+      events,
+      containersUsing: (imageId: string) => containers?.usingImage(imageId) ?? [],
+    })
+    const store = new ContainerStore(db)
+    containers = new ContainerService({
+      store,
+      images: imagesPort(images),
+      runtime: runtimePort(runtime, (id) => cgroupProcs(`/berth/${id}`)),
+      specs: new OciSpecBuilder(),
+      mounts: {
+        mount: async (mounts, target) => {
+          if (await isMountpoint(target)) return
+          for (const m of mounts) await sysMount({ type: m.type, source: m.source, options: m.options }, target, m.cwd ? { cwd: m.cwd } : {})
+        },
+        unmount: async (target) => {
+          if (await isMountpoint(target)) await sysUnmount(target)
+        },
+      },
+      events,
+      logger: log,
+      dataRoot: cfg.dataRoot,
+      defaultRuntime: cfg.defaultRuntime,
+      runtimes: Object.keys(runtimes),
+    })
+    await containers.restore()
+
+    const cgroups = await detectCgroups().catch(() => undefined)
+    const started = Date.now()
+    const router = new Router()
+    const c = containers
+    systemRoutes(router, {
+      events,
+      version: async () => versionInfo(),
+      info: async () => systemInfo({ cfg, containers: c.list(), images: images.count(), runtimes, cgroupVersion: cgroups?.mode === 'v2' ? '2' : '1', started }),
+    })
+    containerRoutes(router, {
+      containers: c,
+      imageName: (rec: ContainerRecord) => rec.spec.image,
+      imageSize: (id) => images.imageSize(id),
+      graphDriver: (rec) => images.graphDriver(rec.id, path.join(path.dirname(rec.paths.log), 'rootfs')),
+      top: async (rec, psArgs) => psFor(await c.top(rec.id), psArgs),
+      isAncestor: (rec, ref) => images.isAncestor(rec.imageId, ref),
+    })
+    imageRoutes(router, images)
+
+    const server = new ApiServer({
+      router,
+      logger: log.child({ module: 'api' }),
+      serverName: `berth/${BERTH_VERSION} (linux)`,
+      pingHeaders: () => ({ Swarm: 'inactive' }),
+    })
+    for (const h of cfg.hosts) await server.listenUnix(h.slice('unix://'.length))
+    events.publish('daemon', 'start', 'berthd', { name: os.hostname() })
+    log.info('berthd started', { hosts: cfg.hosts, dataRoot: cfg.dataRoot, runtimes: Object.keys(runtimes) })
+    return new Daemon(cfg, log, db, server, runtime, containers, events)
+  }
+
+  /** Stop serving; containers keep running under their monitors. */
+  async stop(): Promise<void> {
+    this.log.info('berthd shutting down')
+    this.events.publish('daemon', 'shutdown', 'berthd')
+    await this.server.close()
+    this.containers.shutdown()
+    this.runtime.close()
+    this.db.close()
+    await fsp.rm(this.cfg.pidfile, { force: true })
+  }
+}
+
+async function claimPidfile(file: string): Promise<void> {
+  const old = await fsp.readFile(file, 'utf8').catch(() => '')
+  const pid = Number(old.trim())
+  if (pid > 0 && pid !== process.pid) {
+    const cmdline = await fsp.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')
+    if (cmdline.includes('berthd')) {
+      throw unavailable(`pid file found, ensure berthd is not running or delete ${file} (process ${pid} holds it)`)
+    }
+  }
+  await fsp.mkdir(path.dirname(file), { recursive: true })
+  await fsp.writeFile(file, `${process.pid}\n`)
+}
+
+function versionInfo(): VersionResponse {
+  const kernel = os.release()
+  return {
+    Platform: { Name: 'berth' },
+    Components: [
+      {
+        Name: 'Engine',
+        Version: BERTH_VERSION,
+        Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Arch: 'amd64', Os: 'linux', KernelVersion: kernel, GitCommit: 'berth', GoVersion: `node${process.versions.node}`, BuildTime: '', Experimental: 'false' },
+      },
+    ],
+    Version: BERTH_VERSION,
+    ApiVersion: API_VERSION,
+    MinAPIVersion: MIN_API_VERSION,
+    GitCommit: 'berth',
+    GoVersion: `node${process.versions.node}`,
+    Os: 'linux',
+    Arch: os.arch() === 'x64' ? 'amd64' : os.arch(),
+    KernelVersion: kernel,
+    BuildTime: '',
+  }
+}
+
+async function osName(): Promise<{ name: string; version: string }> {
+  const text = await fsp.readFile('/etc/os-release', 'utf8').catch(() => '')
+  const get = (k: string) => new RegExp(`^${k}="?([^"\\n]*)"?`, 'm').exec(text)?.[1] ?? ''
+  return { name: get('PRETTY_NAME') || 'Linux', version: get('VERSION_ID') }
+}
+
+async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[]; images: number; runtimes: Record<string, RuntimeConfig>; cgroupVersion: string; started: number }): Promise<SystemInfo> {
+  const count = (s: string[]) => o.containers.filter((c) => s.includes(c.state.status)).length
+  const osr = await osName()
+  const fsType = await backingFs(o.cfg.dataRoot)
+  return {
+    ID: await daemonId(o.cfg.dataRoot),
+    Containers: o.containers.length,
+    ContainersRunning: count(['running', 'restarting']),
+    ContainersPaused: count(['paused']),
+    ContainersStopped: count(['exited', 'created', 'dead', 'removing']),
+    Images: o.images,
+    Driver: 'overlay2',
+    DriverStatus: [
+      ['Backing Filesystem', fsType],
+      ['Supports d_type', 'true'],
+      ['Using metacopy', 'false'],
+      ['Native Overlay Diff', 'true'],
+      ['userxattr', 'false'],
+    ],
+    DockerRootDir: o.cfg.dataRoot,
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['k8s-file'] },
+    MemoryLimit: true,
+    SwapLimit: true,
+    CpuCfsPeriod: true,
+    CpuCfsQuota: true,
+    CPUShares: true,
+    CPUSet: true,
+    PidsLimit: true,
+    OomKillDisable: true,
+    IPv4Forwarding: true,
+    Debug: o.cfg.debug,
+    NFd: await fsp.readdir('/proc/self/fd').then((f) => f.length, () => 0),
+    NGoroutines: 0,
+    SystemTime: new Date().toISOString(),
+    LoggingDriver: 'k8s-file',
+    CgroupDriver: 'cgroupfs',
+    CgroupVersion: o.cgroupVersion,
+    NEventsListener: 0,
+    KernelVersion: os.release(),
+    OperatingSystem: osr.name,
+    OSVersion: osr.version,
+    OSType: 'linux',
+    Architecture: os.machine(),
+    NCPU: os.cpus().length,
+    MemTotal: os.totalmem(),
+    IndexServerAddress: 'https://index.docker.io/v1/',
+    RegistryConfig: {
+      InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8'],
+      IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
+      Mirrors: [],
+    },
+    GenericResources: null,
+    HttpProxy: '',
+    HttpsProxy: '',
+    NoProxy: '',
+    Name: os.hostname(),
+    Labels: o.cfg.labels,
+    ExperimentalBuild: false,
+    ServerVersion: BERTH_VERSION,
+    Runtimes: Object.fromEntries(Object.entries(o.runtimes).map(([k, v]) => [k, { path: v.path, ...(v.args ? { runtimeArgs: v.args } : {}) }])),
+    DefaultRuntime: o.cfg.defaultRuntime,
+    Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+    LiveRestoreEnabled: true,
+    Isolation: '',
+    InitBinary: 'docker-init',
+    ContainerdCommit: { ID: '' },
+    RuncCommit: { ID: '' },
+    InitCommit: { ID: '' },
+    SecurityOptions: [],
+    Warnings: null,
+  }
+}
+
+async function backingFs(dir: string): Promise<string> {
+  const st = await fsp.statfs(dir).catch(() => undefined)
+  const magic: Record<number, string> = { 0xef53: 'extfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x01021994: 'tmpfs', 0x794c7630: 'overlayfs' }
+  return (st && magic[st.type]) || 'unknown'
+}
+
+async function daemonId(dataRoot: string): Promise<string> {
+  const file = path.join(dataRoot, 'engine-id')
+  const existing = (await fsp.readFile(file, 'utf8').catch(() => '')).trim()
+  if (existing) return existing
+  const id = crypto.randomUUID()
+  await fsp.writeFile(file, id + '\n')
+  return id
+}

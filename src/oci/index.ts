@@ -1,0 +1,5 @@
+export * from './digest.js'
+export * from './media-types.js'
+export type * from './types.js'
+export * from './platform.js'
+export * from './reference.js'

@@ -1,0 +1,1 @@
+export { OverlaySnapshotter, type OverlayOptions } from './overlay.js'

@@ -1,0 +1,102 @@
+/**
+ * One real berthd for the integration and e2e projects: its own data root,
+ * exec root and socket, so it runs beside a berthd the machine may have.
+ * A busybox image is made offline and imported before any test runs.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync, openSync, existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
+import type { TestProject } from 'vitest/node'
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    berthSock: string
+    berthDataRoot: string
+    berthExecRoot: string
+    berthLog: string
+    berthConfigFile: string
+    /** Why the daemon is not available, when it is not (the tests skip and print it). */
+    berthUnavailable: string
+  }
+}
+
+const repo = path.resolve(import.meta.dirname, '..')
+let daemon: ChildProcess | undefined
+let base = ''
+let execRoot = ''
+
+async function waitForSocket(sock: string, ms: number): Promise<void> {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (existsSync(sock)) {
+      try {
+        execFileSync(path.join(repo, 'bin/berth'), ['version'], { env: { ...process.env, BERTH_HOST: `unix://${sock}` }, stdio: 'ignore' })
+        return
+      } catch {
+        // not ready yet
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`berthd did not answer on ${sock}`)
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const provide = project.provide.bind(project)
+  if (process.getuid?.() !== 0) {
+    provide('berthUnavailable', 'integration tests need root (namespaces, cgroups, mounts)')
+    provide('berthSock', '')
+    provide('berthDataRoot', '')
+    provide('berthExecRoot', '')
+    provide('berthLog', '')
+    provide('berthConfigFile', '')
+    return async () => {}
+  }
+  base = mkdtempSync('/var/tmp/berth-test-')
+  // Short: conmon's attach socket path under it must stay below 108 bytes.
+  execRoot = `/run/bt${process.pid}`
+  mkdirSync(execRoot, { recursive: true })
+  const dataRoot = path.join(base, 'data')
+  const sock = path.join(execRoot, 'berth.sock')
+  const log = path.join(base, 'berthd.log')
+  const cfgFile = path.join(base, 'daemon.json')
+  execFileSync('sh', ['-c', `echo '{}' > ${cfgFile}`])
+  const out = openSync(log, 'a')
+  daemon = spawn(path.join(repo, 'bin/berthd'), ['--data-root', dataRoot, '--exec-root', execRoot, '--config-file', cfgFile, '--log-level', 'debug'], {
+    stdio: ['ignore', out, out],
+    detached: true,
+  })
+  provide('berthSock', sock)
+  provide('berthDataRoot', dataRoot)
+  provide('berthExecRoot', execRoot)
+  provide('berthLog', log)
+  provide('berthConfigFile', cfgFile)
+  try {
+    await waitForSocket(sock, 20_000)
+    const env = { ...process.env, BERTH_HOST: `unix://${sock}` }
+    execFileSync('sh', ['-c', `"${repo}/scripts/busybox-rootfs" | "${repo}/bin/berth" import -c 'CMD ["sh"]' - busybox:latest`], { env, stdio: 'pipe' })
+    provide('berthUnavailable', '')
+  } catch (err) {
+    const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : ''
+    throw new Error(`could not start berthd for the tests: ${(err as Error).message}\n${tail}`)
+  }
+  return async () => {
+    // Containers first (they hold mounts in the data root), then the daemon, then the files.
+    const env = { ...process.env, BERTH_HOST: `unix://${sock}` }
+    try {
+      const ids = execFileSync(path.join(repo, 'bin/berth'), ['ps', '-aq'], { env }).toString().split('\n').filter(Boolean)
+      if (ids.length) execFileSync(path.join(repo, 'bin/berth'), ['rm', '-f', ...ids], { env, stdio: 'ignore' })
+    } catch {
+      // best effort
+    }
+    daemon?.kill('SIGTERM')
+    await new Promise((r) => setTimeout(r, 500))
+    try {
+      execFileSync('sh', ['-c', `grep -o " ${base}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' })
+    } catch {
+      // nothing mounted
+    }
+    rmSync(base, { recursive: true, force: true })
+    rmSync(execRoot, { recursive: true, force: true })
+  }
+}
