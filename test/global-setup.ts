@@ -89,8 +89,23 @@ export default async function setup(project: TestProject): Promise<() => Promise
     } catch {
       // best effort
     }
-    daemon?.kill('SIGTERM')
-    await new Promise((r) => setTimeout(r, 500))
+    // The daemon may have been replaced by a restart test: stop whoever holds the pid file.
+    const pidFile = path.join(execRoot, 'berthd.pid')
+    const pid = Number((existsSync(pidFile) ? readFileSync(pidFile, 'utf8') : '').trim() || 0)
+    try {
+      if (pid > 0) process.kill(pid, 'SIGTERM')
+      else daemon?.kill('SIGTERM')
+    } catch {
+      // already gone
+    }
+    for (let i = 0; i < 50 && pid > 0; i++) {
+      try {
+        process.kill(pid, 0)
+      } catch {
+        break
+      }
+      await new Promise((r) => setTimeout(r, 100))
+    }
     try {
       execFileSync('sh', ['-c', `grep -o " ${base}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' })
     } catch {

@@ -70,16 +70,21 @@ export class Daemon {
     const db = openDb(path.join(cfg.dataRoot, 'berth.db'))
     const events = new EventBus()
     const runtime = new ConmonRuntime({ execRoot: cfg.execRoot, logger: log, runtimes })
-    let containers: ContainerService | undefined
-    const images = new ImageService({
+    // The image service asks about containers, which are built after it.
+    const late: { containers?: ContainerService } = {}
+    const images = await ImageService.open({
       db,
       dataRoot: cfg.dataRoot,
-      logger: log.child({ module: 'images' }),
+      logger: log,
       events,
-      containersUsing: (imageId: string) => containers?.usingImage(imageId) ?? [],
+      containersUsing: (imageId: string) => late.containers?.usingImage(imageId) ?? [],
+      containerRunning: (id: string) => {
+        const st = late.containers?.list().find((c) => c.id === id)?.state.status
+        return st === 'running' || st === 'paused' || st === 'restarting'
+      },
     })
     const store = new ContainerStore(db)
-    containers = new ContainerService({
+    const containers = new ContainerService({
       store,
       images: imagesPort(images),
       runtime: runtimePort(runtime, (id) => cgroupProcs(`/berth/${id}`)),
@@ -99,6 +104,7 @@ export class Daemon {
       defaultRuntime: cfg.defaultRuntime,
       runtimes: Object.keys(runtimes),
     })
+    late.containers = containers
     await containers.restore()
 
     const cgroups = await detectCgroups().catch(() => undefined)
@@ -108,15 +114,15 @@ export class Daemon {
     systemRoutes(router, {
       events,
       version: async () => versionInfo(),
-      info: async () => systemInfo({ cfg, containers: c.list(), images: images.count(), runtimes, cgroupVersion: cgroups?.mode === 'v2' ? '2' : '1', started }),
+      info: async () => systemInfo({ cfg, containers: c.list(), images: images.list({ all: true }).length, runtimes, cgroupVersion: cgroups?.mode === 'v2' ? '2' : '1', started }),
     })
     containerRoutes(router, {
       containers: c,
       imageName: (rec: ContainerRecord) => rec.spec.image,
       imageSize: (id) => images.imageSize(id),
-      graphDriver: (rec) => images.graphDriver(rec.id, path.join(path.dirname(rec.paths.log), 'rootfs')),
+      graphDriver: (rec) => images.rootfsDriverData(rec.id),
       top: async (rec, psArgs) => psFor(await c.top(rec.id), psArgs),
-      isAncestor: (rec, ref) => images.isAncestor(rec.imageId, ref),
+      isAncestor: (rec, ref) => images.find(ref)?.id === rec.imageId,
     })
     imageRoutes(router, images)
 

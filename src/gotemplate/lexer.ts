@@ -159,7 +159,7 @@ class Lexer {
 
   private countLines(from: number, to: number): number {
     let n = 0
-    for (let i = this.input.indexOf('\n', from); i >= 0 && i < to; i = this.input.indexOf('\n', i + 1)) n++
+    for (let i = from; i < to; i++) if (this.input.charCodeAt(i) === 0x0a) n++
     return n
   }
 

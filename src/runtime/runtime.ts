@@ -281,6 +281,9 @@ export class ConmonRuntime {
   }
 
   private async cleanupFailed(id: string, cli: OciCli, bundle: string, dir: string) {
+    // conmon reports the failure, then exits: wait, so it cannot recreate files we remove.
+    const conmonPid = await readPidFile(path.join(dir, 'conmon.pid'))
+    if (conmonPid && isConmonOf(conmonPid, id)) await waitGone(conmonPid, 5000).catch(() => undefined)
     try {
       await cli.delete(id, true)
     } catch {

@@ -6,7 +6,7 @@ import { bool, err, getClient, int, out, str, strs } from '../context.js'
 import { parseFilters } from '../opts.js'
 import { CONTAINER_HEADERS, containerRow, DEFAULT_CONTAINER_TABLE } from '../output/contexts.js'
 import { QUIET_FORMAT, renderFormat, TABLE_KEY } from '../output/format.js'
-import { humanSizeWithPrecision } from '../output/units.js'
+import { humanSizeWithPrecision } from '../../lib/index.js'
 
 /** docker's NewContainerFormat. */
 export function containerFormat(source: string | undefined, quiet: boolean, size: boolean): string {

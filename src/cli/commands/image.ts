@@ -11,7 +11,7 @@ import {
 } from '../output/contexts.js'
 import { QUIET_FORMAT, renderFormat, TABLE_KEY } from '../output/format.js'
 import { ProgressRenderer } from '../output/progress.js'
-import { humanSizeWithPrecision } from '../output/units.js'
+import { humanSizeWithPrecision } from '../../lib/index.js'
 import { familiarString, normalizeReference, parseReference } from '../reference.js'
 import { confirm } from './container.js'
 

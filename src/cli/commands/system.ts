@@ -5,7 +5,7 @@ import { parseTemplate, dockerFuncs } from '../../gotemplate/index.js'
 import type { Handler } from '../app.js'
 import { err, getClient, out, str, strs } from '../context.js'
 import { getTimestamp, parseFilters } from '../opts.js'
-import { bytesSize } from '../output/units.js'
+import { bytesSize } from '../../lib/index.js'
 
 const CLIENT_VERSION = '0.1.0'
 

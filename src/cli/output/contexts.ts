@@ -5,7 +5,7 @@
  */
 import type { ContainerSummary, HistoryItem, ImageSummary, Port } from '../../api/types/index.js'
 import { familiarName, parseReference } from '../reference.js'
-import { goTimeString, humanSize, humanSizeWithPrecision, timeAgo } from './units.js'
+import { goTimeString, humanSize, humanSizeWithPrecision, timeAgo } from '../../lib/index.js'
 
 export const CONTAINER_HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT',

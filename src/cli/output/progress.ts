@@ -4,7 +4,7 @@
  * id; elsewhere only messages without a live progress bar.
  */
 import type { JSONMessage, JSONProgress } from '../../api/types/index.js'
-import { humanSize } from './units.js'
+import { humanSize } from '../../lib/index.js'
 
 export class JSONMessageError extends Error {
   constructor(message: string, readonly code?: number) {

@@ -10,7 +10,7 @@ export interface ContainersBackend {
   imageName(rec: ContainerRecord): string
   imageSize(imageId: string): number
   /** overlay2 directories for inspect's GraphDriver. */
-  graphDriver(rec: ContainerRecord): { lowerDir?: string; upperDir: string; workDir: string; mergedDir: string }
+  graphDriver(rec: ContainerRecord): Promise<Record<string, string>>
   /** `ps` run on the host, limited to the container's processes. */
   top(rec: ContainerRecord, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>
   /** True when the image reference or ID names the container's image (the `ancestor` filter). */

@@ -313,7 +313,7 @@ export function networkSettingsOf(rec: ContainerRecord): NetworkSettings {
 
 export interface InspectExtras {
   execIds: string[]
-  graphDriver: { lowerDir?: string; upperDir: string; workDir: string; mergedDir: string }
+  graphDriver: Record<string, string>
   sizeRw?: number
   sizeRootFs?: number
   imageName?: string
@@ -355,12 +355,7 @@ export function inspectOf(rec: ContainerRecord, x: InspectExtras): ContainerInsp
     HostConfig: hostConfigOf(rec),
     GraphDriver: {
       Name: 'overlay2',
-      Data: {
-        ...(x.graphDriver.lowerDir ? { LowerDir: x.graphDriver.lowerDir } : {}),
-        MergedDir: x.graphDriver.mergedDir,
-        UpperDir: x.graphDriver.upperDir,
-        WorkDir: x.graphDriver.workDir,
-      },
+      Data: x.graphDriver,
     },
     Mounts: [],
     Config: configOf(rec),

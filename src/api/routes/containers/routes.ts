@@ -87,7 +87,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
 
   r.get('/containers/{id}/json', async (ctx) => {
     const rec = c.get(ctx.params.id ?? '')
-    const x: Parameters<typeof inspectOf>[1] = { execIds: c.exec.idsFor(rec.id), graphDriver: b.graphDriver(rec) }
+    const x: Parameters<typeof inspectOf>[1] = { execIds: c.exec.idsFor(rec.id), graphDriver: await b.graphDriver(rec) }
     if (ctx.bool('size')) {
       x.sizeRw = await c.sizeRw(rec)
       x.sizeRootFs = x.sizeRw + b.imageSize(rec.imageId)

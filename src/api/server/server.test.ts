@@ -1,0 +1,88 @@
+import http from 'node:http'
+import { mkdtempSync, rmSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { conflict, notFound, notModified } from '../../errors/index.js'
+import { nullLogger } from '../../lib/index.js'
+import { ApiServer, Router } from './index.js'
+
+function request(sock: string, method: string, p: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: sock, method, path: p, headers }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }))
+    })
+    req.on('error', reject)
+    req.end(body)
+  })
+}
+
+describe('ApiServer', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-api-'))
+  const sock = path.join(dir, 'api.sock')
+  const router = new Router()
+  router.get('/containers/{id}/json', (ctx) => {
+    if (ctx.params.id === 'missing') throw notFound('No such container: missing')
+    ctx.send(200, { Id: ctx.params.id, v: ctx.version })
+  })
+  router.get('/images/{name:.*}/json', (ctx) => ctx.send(200, { name: ctx.params.name }))
+  router.post('/echo', async (ctx) => ctx.send(200, await ctx.json()))
+  router.post('/containers/{id}/start', (ctx) => {
+    if (ctx.params.id === 'running') throw notModified('container already started')
+    if (ctx.params.id === 'busy') throw conflict('busy')
+    throw new Error('boom')
+  })
+  const server = new ApiServer({ router, logger: nullLogger, serverName: 'berth/test (linux)' })
+  beforeAll(() => server.listenUnix(sock))
+  afterAll(async () => {
+    await server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('answers versioned and unversioned paths with docker headers', async () => {
+    const a = await request(sock, 'GET', '/v1.41/containers/abc/json')
+    expect(a.status).toBe(200)
+    expect(JSON.parse(a.body)).toEqual({ Id: 'abc', v: 41 })
+    expect(a.headers['api-version']).toBe('1.50')
+    expect(a.headers.ostype).toBe('linux')
+    const b = await request(sock, 'GET', '/containers/abc/json')
+    expect(JSON.parse(b.body).v).toBe(50)
+  })
+
+  it('refuses versions outside 1.24–1.50', async () => {
+    const hi = await request(sock, 'GET', '/v1.51/containers/abc/json')
+    expect(hi.status).toBe(400)
+    expect(JSON.parse(hi.body).message).toBe('client version 1.51 is too new. Maximum supported API version is 1.50')
+    const lo = await request(sock, 'GET', '/v1.23/containers/abc/json')
+    expect(lo.status).toBe(400)
+    expect(JSON.parse(lo.body).message).toMatch(/too old. Minimum supported API version is 1.24/)
+  })
+
+  it('routes image references with slashes and ports greedily', async () => {
+    const r = await request(sock, 'GET', '/v1.50/images/127.0.0.1:5000/x/busybox:1/json')
+    expect(JSON.parse(r.body)).toEqual({ name: '127.0.0.1:5000/x/busybox:1' })
+  })
+
+  it('maps error kinds to status codes with a message body', async () => {
+    const nf = await request(sock, 'GET', '/containers/missing/json')
+    expect(nf.status).toBe(404)
+    expect(JSON.parse(nf.body)).toEqual({ message: 'No such container: missing' })
+    expect((await request(sock, 'POST', '/containers/running/start')).status).toBe(304)
+    expect((await request(sock, 'POST', '/containers/busy/start')).status).toBe(409)
+    const boom = await request(sock, 'POST', '/containers/x/start')
+    expect(boom.status).toBe(500)
+    expect(JSON.parse(boom.body).message).toBe('boom')
+    expect((await request(sock, 'GET', '/nope')).status).toBe(404)
+    expect((await request(sock, 'DELETE', '/echo')).status).toBe(405)
+  })
+
+  it('answers malformed JSON with 400 and keeps serving', async () => {
+    const bad = await request(sock, 'POST', '/echo', '{"a":', { 'Content-Type': 'application/json' })
+    expect(bad.status).toBe(400)
+    expect(JSON.parse(bad.body).message).toMatch(/invalid JSON/)
+    const good = await request(sock, 'POST', '/echo', '{"a":1}', { 'Content-Type': 'application/json' })
+    expect(JSON.parse(good.body)).toEqual({ a: 1 })
+  })
+})

@@ -1,0 +1,17 @@
+import type { ImagesPort } from '../containers/index.js'
+import type { ImageService } from '../images/index.js'
+
+/** What the container service needs of the image service. */
+export function imagesPort(images: ImageService): ImagesPort {
+  return {
+    resolveForContainer: (ref) => {
+      const img = images.resolve(ref)
+      const c = img.config.config ?? {}
+      return { id: img.id, config: c }
+    },
+    rootfsFor: (containerId, imageId) => images.rootfsFor(containerId, imageId),
+    releaseRootfs: (containerId) => images.releaseRootfs(containerId),
+    rootfsUsage: (containerId) => images.rootfsUsage(containerId),
+    imageSize: (id) => images.imageSize(id),
+  }
+}

@@ -1,0 +1,6 @@
+export { ImageService, type ImageServiceDeps } from './service.js'
+export { migrations as imageMigrations } from './store.js'
+export { applyChanges } from './changes.js'
+export type {
+  DeleteItem, HistoryItem, ImageProgress, ImageRecord, ImageSummary, ImportOptions, ListOptions, LoadOptions, PruneReport, RemoveOptions,
+} from './types.js'

@@ -1,0 +1,505 @@
+import { promises as fsp } from 'node:fs'
+import path from 'node:path'
+import type { Readable } from 'node:stream'
+import { decompress } from '../archive/index.js'
+import { LocalContentStore, type ContentStore } from '../content/index.js'
+import { migrate, type Db } from '../db/index.js'
+import { conflict, invalidArgument, isKind, notFound } from '../errors/index.js'
+import type { EventBus } from '../events/index.js'
+import { shortId, type Logger } from '../lib/index.js'
+import {
+  chainId as makeChainId, familiarMatch, familiarName, familiarString, formatReference, hostPlatform, parseAnyReference,
+  parseNormalizedNamed, sha256, withDefaultTag, type ImageConfig, type Reference, type RunConfig,
+} from '../oci/index.js'
+import { OverlaySnapshotter, type DriverData, type Mount, type Snapshotter } from '../snapshots/index.js'
+import { applyChanges } from './changes.js'
+import { boolFilter, matchLabels, parseTimestamp, validateFilters } from './filters.js'
+import { renderHistory, unixSeconds } from './history.js'
+import { loadArchive } from './load.js'
+import { saveArchive } from './save.js'
+import { ImageStore, migrations, type ImageRow } from './store.js'
+import type {
+  DeleteItem, HistoryItem, ImageRecord, ImageSummary, ImportOptions, ListOptions, LoadOptions, PruneReport, RemoveOptions,
+} from './types.js'
+
+export interface ImageServiceDeps {
+  db: Db
+  dataRoot: string
+  logger: Logger
+  events: EventBus
+  /** IDs of containers (running or not) created from the image. */
+  containersUsing: (imageId: string) => string[]
+  /** Whether a container is running: running users make a removal a hard conflict. Default: none are. */
+  containerRunning?: (containerId: string) => boolean
+  /** Defaults to an OverlaySnapshotter and a LocalContentStore under dataRoot. */
+  snapshotter?: Snapshotter
+  content?: ContentStore
+}
+
+const LIST_FILTERS = ['before', 'dangling', 'label', 'reference', 'since', 'until']
+const PRUNE_FILTERS = ['dangling', 'label', 'label!', 'until']
+
+/**
+ * Images: metadata and references in SQLite, configs and layer tars in the
+ * content store (layer tars keyed by diffID so save reproduces exact bytes),
+ * unpacked layers in the snapshotter. Every image operation of the Engine
+ * API lands here; semantics and messages follow moby daemon/images.
+ */
+export class ImageService {
+  readonly store: ImageStore
+  readonly content: ContentStore
+  readonly snapshotter: Snapshotter
+  readonly log: Logger
+  readonly events: EventBus
+  readonly tmpDir: string
+  private readonly containersUsing: (imageId: string) => string[]
+  private readonly containerRunning: (containerId: string) => boolean
+
+  private constructor(deps: ImageServiceDeps, content: ContentStore, snapshotter: Snapshotter) {
+    migrate(deps.db, migrations)
+    this.store = new ImageStore(deps.db)
+    this.content = content
+    this.snapshotter = snapshotter
+    this.log = deps.logger.child({ module: 'images' })
+    this.events = deps.events
+    this.tmpDir = path.join(deps.dataRoot, 'tmp', 'images')
+    this.containersUsing = deps.containersUsing
+    this.containerRunning = deps.containerRunning ?? (() => false)
+  }
+
+  static async open(deps: ImageServiceDeps): Promise<ImageService> {
+    const content = deps.content ?? (await LocalContentStore.open(deps.dataRoot))
+    const snapshotter = deps.snapshotter ?? (await OverlaySnapshotter.open({ root: deps.dataRoot, logger: deps.logger }))
+    await fsp.rm(path.join(deps.dataRoot, 'tmp', 'images'), { recursive: true, force: true })
+    await fsp.mkdir(path.join(deps.dataRoot, 'tmp', 'images'), { recursive: true })
+    return new ImageService(deps, content, snapshotter)
+  }
+
+  // ---- lookups -------------------------------------------------------------
+
+  /**
+   * An image by `name[:tag]`, `name@digest`, full ID (with or without
+   * `sha256:`) or a unique ID prefix. Invalid references are invalid-argument,
+   * unknown ones not-found with docker's "No such image: busybox:latest".
+   */
+  resolve(refOrId: string): ImageRecord {
+    const any = parseAnyReference(refOrId)
+    if (any.kind === 'id') {
+      const row = this.store.image(any.id)
+      if (!row) throw notFound(`No such image: ${any.id}`)
+      return this.record(row)
+    }
+    const ref = canonical(any.ref)
+    const hit = this.store.ref(formatReference(withDefaultTag(ref)))
+    if (hit) return this.record(this.store.image(hit.image_id) as ImageRow)
+    const hex = refOrId.replace(/^sha256:/, '')
+    if (/^[a-f0-9]+$/.test(hex)) {
+      const ids = this.store.searchId(hex)
+      if (ids.length === 1) return this.record(this.store.image(ids[0] as string) as ImageRow)
+    }
+    throw notFound(`No such image: ${familiarString(withDefaultTag(ref))}`)
+  }
+
+  /** resolve() that answers undefined for unknown images (invalid references still throw). */
+  find(refOrId: string): ImageRecord | undefined {
+    try {
+      return this.resolve(refOrId)
+    } catch (err) {
+      if (isKind(err, 'not-found')) return undefined
+      throw err
+    }
+  }
+
+  inspect(refOrId: string): ImageRecord {
+    return this.resolve(refOrId)
+  }
+
+  /** GraphDriver data of an image (its top layer's dirs). */
+  async driverData(id: string): Promise<DriverData> {
+    const chains = this.store.chainOf(id)
+    return this.snapshotter.layerDriverData(chains.at(-1) ?? null)
+  }
+
+  imageSize(id: string): number {
+    return this.store.chainOf(id).reduce((n, c) => n + (this.store.layer(c)?.size ?? 0), 0)
+  }
+
+  list(opts: ListOptions = {}): ImageSummary[] {
+    const filters = opts.filters ?? new Map<string, string[]>()
+    validateFilters(filters, LIST_FILTERS)
+    const danglingOnly = boolFilter(filters, 'dangling', false)
+    let before = Infinity
+    let since = -Infinity
+    for (const v of filters.get('before') ?? []) before = Math.min(before, Date.parse(this.resolve(v).config.created ?? '') || 0)
+    for (const v of filters.get('until') ?? []) before = Math.min(before, parseTimestamp(v))
+    for (const v of filters.get('since') ?? []) since = Math.max(since, Date.parse(this.resolve(v).config.created ?? '') || 0)
+    const refFilters = filters.get('reference')
+
+    const out: ImageSummary[] = []
+    for (const row of this.store.images()) {
+      const img = this.record(row)
+      const created = Date.parse(img.config.created ?? '')
+      if (before !== Infinity && !(created < before)) continue
+      if (since !== -Infinity && !(created > since)) continue
+      if (filters.has('label') && !matchLabels(filters.get('label'), img.config.config?.Labels)) continue
+      let tags = img.repoTags
+      let digests = img.repoDigests
+      if (refFilters) {
+        const refs = this.store.refsOf(img.id).map((r) => parseNormalizedNamed(r.name)).filter((r) => refFilters.some((p) => familiarMatch(p, r)))
+        tags = refs.filter((r) => r.tag !== undefined).map(familiarString)
+        digests = refs.filter((r) => r.digest !== undefined).map(familiarString)
+      }
+      if (tags.length === 0 && digests.length === 0) {
+        if (!(opts.all || this.store.children(img.id).length === 0)) continue
+        if (filters.has('dangling') && !danglingOnly) continue
+        if (refFilters) continue
+      } else if (danglingOnly && (img.repoTags.length > 0 || img.repoDigests.length > 0)) continue
+      out.push({
+        id: img.id,
+        parentId: img.parent,
+        repoTags: tags,
+        repoDigests: digests,
+        created: unixSeconds(img.config.created),
+        size: img.size,
+        labels: img.config.config?.Labels ?? null,
+        containers: -1,
+      })
+    }
+    return out.sort((a, b) => b.created - a.created)
+  }
+
+  history(refOrId: string): HistoryItem[] {
+    const img = this.resolve(refOrId)
+    const sizes = img.chainIds.map((c) => this.store.layer(c)?.size ?? 0)
+    return renderHistory(img.config, sizes, { id: img.id, tags: img.repoTags })
+  }
+
+  // ---- references ----------------------------------------------------------
+
+  /** Tag src as target (`repo[:tag]`, tag defaults to latest); the name moves off any other image. */
+  tag(src: string, target: string): Reference {
+    const ref = withDefaultTag(parseNormalizedNamed(target))
+    if (ref.digest !== undefined) throw invalidArgument('refusing to create a tag with a digest reference')
+    if (familiarName(ref) === 'sha256') throw invalidArgument('refusing to create an ambiguous tag using digest algorithm as name')
+    const img = this.resolve(src)
+    const now = new Date().toISOString()
+    this.store.db.transaction(() => {
+      this.store.setRef(formatReference(ref), img.id, false)
+      this.store.setLastTagTime(img.id, now)
+    })()
+    this.events.publish('image', 'tag', img.id, { name: familiarString(ref) })
+    return ref
+  }
+
+  /** docker rmi: untag, or delete when the last reference goes (moby daemon/images/image_delete.go). */
+  async remove(refOrId: string, opts: RemoveOptions = {}): Promise<DeleteItem[]> {
+    if (refOrId.trim() === '') throw invalidArgument('image name cannot be blank')
+    const force = opts.force ?? false
+    const img = this.resolve(refOrId)
+    const records: DeleteItem[] = []
+    let refs = this.store.refsOf(img.id)
+    const isIdRef = isIdPrefix(img.id, refOrId)
+    let quiet = false
+
+    if (!isIdRef) {
+      const ref = canonical(withDefaultTag(parseNormalizedNamed(refOrId)))
+      if (!force && isSingleReference(refs)) {
+        const user = this.containersUsing(img.id)[0]
+        if (user) {
+          throw conflict(`conflict: unable to remove repository reference "${refOrId}" (must force) - container ${shortId(user)} is using its referenced image ${shortId(img.id)}`)
+        }
+      }
+      const name = formatReference(ref)
+      if (!this.store.ref(name)) throw notFound(`No such image: ${familiarString(ref)}`)
+      this.untag(img.id, name, records)
+      refs = this.store.refsOf(img.id)
+      if (ref.digest === undefined) {
+        const repo = familiarName(ref)
+        const sameRepoTags = refs.some((r) => !r.is_digest && familiarName(parseNormalizedNamed(r.name)) === repo)
+        if (!sameRepoTags) {
+          for (const r of refs.filter((r) => r.is_digest && familiarName(parseNormalizedNamed(r.name)) === repo)) this.untag(img.id, r.name, records)
+          refs = this.store.refsOf(img.id)
+        }
+      }
+      if (refs.length > 0) return records
+      quiet = true
+    } else if (isSingleReference(refs)) {
+      const c = this.deleteConflict(img.id, { hard: true, soft: !force, activeReference: false })
+      if (c) throw conflict(c.message)
+      for (const r of refs) this.untag(img.id, r.name, records)
+    }
+    await this.deleteHelper(img.id, records, force, quiet)
+    return records
+  }
+
+  private untag(imageId: string, name: string, records: DeleteItem[]): void {
+    this.store.deleteRef(name)
+    const familiar = familiarString(parseNormalizedNamed(name))
+    records.push({ untagged: familiar })
+    this.events.publish('image', 'untag', imageId, { name: imageId })
+  }
+
+  private deleteConflict(id: string, mask: { hard: boolean; soft: boolean; activeReference: boolean }): { message: string; used: boolean } | null {
+    const msg = (hard: boolean, m: string) => `conflict: unable to delete ${shortId(id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${m}`
+    if (mask.hard && this.store.children(id).length > 0) return { message: msg(true, 'image has dependent child images'), used: false }
+    const users = this.containersUsing(id)
+    if (mask.hard) {
+      const running = users.find((c) => this.containerRunning(c))
+      if (running) return { message: msg(true, `image is being used by running container ${shortId(running)}`), used: true }
+    }
+    if (mask.soft && mask.activeReference && this.store.refsOf(id).length > 0) return { message: msg(false, 'image is referenced in multiple repositories'), used: false }
+    if (mask.soft) {
+      const stopped = users.find((c) => !this.containerRunning(c))
+      if (stopped) return { message: msg(false, `image is being used by stopped container ${shortId(stopped)}`), used: true }
+    }
+    return null
+  }
+
+  private async deleteHelper(id: string, records: DeleteItem[], force: boolean, quiet: boolean): Promise<void> {
+    const c = this.deleteConflict(id, { hard: true, soft: !force, activeReference: true })
+    if (c) {
+      // After an untag by name, a kept image is not an error unless it is now dangling and unused.
+      if (quiet && (!this.isDangling(id) || c.used)) return
+      throw conflict(c.message)
+    }
+    for (const r of this.store.refsOf(id)) this.untag(id, r.name, records)
+    const chains = this.store.chainOf(id)
+    this.store.db.transaction(() => this.store.deleteImage(id))()
+    await this.content.delete(id).catch(() => {})
+    this.events.publish('image', 'delete', id, { name: id })
+    records.push({ deleted: id })
+    for (const chain of await this.releaseLayers(chains)) records.push({ deleted: chain })
+  }
+
+  private isDangling(id: string): boolean {
+    return this.store.refsOf(id).length === 0
+  }
+
+  /** Remove layers no image and no container holds any more; returns their chainIDs, top first. */
+  private async releaseLayers(chains: readonly string[]): Promise<string[]> {
+    const pinned = this.store.pinnedChains()
+    const removed: string[] = []
+    for (const chain of [...chains].reverse()) {
+      const row = this.store.layer(chain)
+      if (!row || row.refcount > 0 || pinned.has(chain)) continue
+      this.store.deleteLayer(chain)
+      await this.snapshotter.removeLayer(chain)
+      if (this.store.layersWithDiff(row.diff_id) === 0) await this.content.delete(row.diff_id)
+      removed.push(chain)
+    }
+    return removed
+  }
+
+  /** docker image prune (moby daemon/images/image_prune.go). */
+  async prune(opts: { all?: boolean; filters?: Map<string, string[]> } = {}): Promise<PruneReport> {
+    const filters = opts.filters ?? new Map<string, string[]>()
+    validateFilters(filters, PRUNE_FILTERS)
+    const danglingOnly = opts.all ? false : boolFilter(filters, 'dangling', true)
+    let until = Infinity
+    for (const v of filters.get('until') ?? []) until = Math.min(until, parseTimestamp(v))
+    const layerSizes = new Map(this.store.layers().map((l) => [l.chain_id, l.size]))
+    const report: PruneReport = { imagesDeleted: [], spaceReclaimed: 0 }
+    for (const row of this.store.images()) {
+      const img = this.find(row.id)
+      if (!img) continue
+      const created = Date.parse(img.config.created ?? '')
+      if (until !== Infinity && created > until) continue
+      const labels = img.config.config?.Labels
+      if (!matchLabels(filters.get('label'), labels)) continue
+      const neg = filters.get('label!')
+      if (neg && neg.length > 0 && matchLabels(neg, labels)) continue
+      if (this.containersUsing(img.id).length > 0) continue
+      const refs = this.store.refsOf(img.id)
+      const deleted: DeleteItem[] = []
+      try {
+        if (refs.length > 0) {
+          const shouldDelete = !danglingOnly || !refs.some((r) => !r.is_digest)
+          if (!shouldDelete) continue
+          for (const r of refs) {
+            if (!this.store.ref(r.name)) continue
+            deleted.push(...(await this.remove(r.name)))
+          }
+        } else {
+          deleted.push(...(await this.remove(img.id.slice(7))))
+        }
+      } catch (err) {
+        if (!isKind(err, 'conflict') && !isKind(err, 'not-found')) throw err
+        this.log.debug('prune skipped an image', { id: img.id, err })
+      }
+      report.imagesDeleted.push(...deleted)
+    }
+    for (const d of report.imagesDeleted) if ('deleted' in d) report.spaceReclaimed += layerSizes.get(d.deleted) ?? 0
+    this.events.publish('image', 'prune', '', { reclaimed: String(report.spaceReclaimed) })
+    return report
+  }
+
+  // ---- creating images -----------------------------------------------------
+
+  /** docker import: one layer from a rootfs tar (plain or gzip) plus a config from `changes`. Returns the image ID. */
+  async importRootfs(tar: Readable, opts: ImportOptions = {}): Promise<string> {
+    const config: RunConfig = applyChanges({}, opts.changes ?? [])
+    const target = opts.ref ? withDefaultTag(parseNormalizedNamed(opts.ref)) : undefined
+    if (target?.digest !== undefined) throw invalidArgument('cannot import with a digest reference')
+    const plain = await decompress(tar)
+    const blob = await this.content.ingest(plain, { signal: opts.signal })
+    const layer = await this.commitLayerFromBlob(null, blob.digest, opts.signal)
+    const created = new Date().toISOString()
+    const message = opts.message ?? 'Imported from -'
+    const plat = hostPlatform()
+    const imageConfig: ImageConfig = {
+      architecture: plat.architecture,
+      comment: message,
+      config: compactConfig(config),
+      created,
+      history: [{ created, comment: message }],
+      os: plat.os,
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+    }
+    const id = await this.createImage(Buffer.from(JSON.stringify(imageConfig)), [layer.chainId])
+    if (target) this.tag(id, formatReference(target))
+    this.events.publish('image', 'import', id, { name: id })
+    return id
+  }
+
+  /** docker load: a docker-archive (classic or 25+ with OCI layout). Returns the progress lines it printed. */
+  async load(tar: Readable, opts: LoadOptions = {}): Promise<string[]> {
+    return loadArchive(this, tar, opts)
+  }
+
+  /** docker save: one tarball that docker 20.10 and 25+ both load. Names resolve before any byte is sent. */
+  async save(refs: readonly string[]): Promise<Readable> {
+    return saveArchive(this, refs)
+  }
+
+  /**
+   * Make sure the layer `chainId(parent, diffId)` is unpacked, from the tar
+   * blob `diffId` already in the content store; record it once.
+   * (Internal to images/: load and import use it.)
+   */
+  async commitLayerFromBlob(parent: string | null, diffId: string, signal?: AbortSignal): Promise<{ chainId: string; diffId: string; size: number }> {
+    const chain = makeChainId(parent, diffId)
+    const known = this.store.layer(chain)
+    if (known && (await this.snapshotter.hasLayer(chain))) return { chainId: chain, diffId, size: known.size }
+    try {
+      const info = await this.snapshotter.commitLayer(parent, await this.content.read(diffId), { expectedDiffId: diffId, signal })
+      this.store.addLayer({ chain_id: info.chainId, diff_id: info.diffId, parent, size: info.size })
+      return { chainId: info.chainId, diffId: info.diffId, size: info.size }
+    } catch (err) {
+      if (this.store.layersWithDiff(diffId) === 0) await this.content.delete(diffId)
+      throw err
+    }
+  }
+
+  /** Store a config and take references on its layers; idempotent. (Internal to images/.) */
+  async createImage(rawConfig: Buffer, chainIds: readonly string[], parent = ''): Promise<string> {
+    const id = sha256(rawConfig)
+    await this.content.ingestBytes(rawConfig, id)
+    this.store.db.transaction(() => this.store.addImage(id, rawConfig, chainIds, parent))()
+    return id
+  }
+
+  /** Point a tag at an image as load does; returns the image it replaced, if any. (Internal to images/.) */
+  setLoadedTag(ref: Reference, imageId: string): string | undefined {
+    const name = formatReference(ref)
+    const prev = this.store.ref(name)?.image_id
+    this.store.setRef(name, imageId, false)
+    return prev !== undefined && prev !== imageId ? prev : undefined
+  }
+
+  // ---- container root filesystems -----------------------------------------
+
+  /** A writable snapshot for a container over the image's layers; returns how to mount it. Idempotent. */
+  async rootfsFor(containerId: string, imageId: string): Promise<Mount[]> {
+    const img = this.resolve(imageId)
+    const top = img.chainIds.at(-1) ?? null
+    this.store.addRootfs(containerId, img.id, top)
+    if (await this.snapshotter.exists(containerId)) return this.snapshotter.mounts(containerId)
+    try {
+      return await this.snapshotter.prepare(containerId, top)
+    } catch (err) {
+      this.store.deleteRootfs(containerId)
+      throw err
+    }
+  }
+
+  /** Where containers/ should mount the rootfs (docker's MergedDir). */
+  rootfsMountpoint(containerId: string): string {
+    return this.snapshotter.mountpoint(containerId)
+  }
+
+  /** Drop a container's snapshot (it must be unmounted) and any layers only it kept alive. */
+  async releaseRootfs(containerId: string): Promise<void> {
+    const row = this.store.rootfs(containerId)
+    await this.snapshotter.remove(containerId)
+    this.store.deleteRootfs(containerId)
+    if (row?.chain_id) {
+      const chain: string[] = []
+      for (let c: string | null | undefined = row.chain_id; c; c = this.store.layer(c)?.parent) chain.unshift(c)
+      await this.releaseLayers(chain)
+    }
+  }
+
+  /** Bytes written by the container (`ps -s` SizeRw). */
+  async rootfsUsage(containerId: string): Promise<number> {
+    return (await this.snapshotter.usage(containerId)).size
+  }
+
+  async rootfsDriverData(containerId: string): Promise<DriverData> {
+    return this.snapshotter.snapshotDriverData(containerId)
+  }
+
+  // ---- helpers -------------------------------------------------------------
+
+  record(row: ImageRow): ImageRecord {
+    const config = JSON.parse(row.config.toString('utf8')) as ImageConfig
+    const refs = this.store.refsOf(row.id)
+    const tags: string[] = []
+    const digests: string[] = []
+    for (const r of refs) (r.is_digest ? digests : tags).push(familiarString(parseNormalizedNamed(r.name)))
+    return {
+      id: row.id,
+      config,
+      rawConfig: row.config,
+      repoTags: tags,
+      repoDigests: digests,
+      parent: row.parent || config.parent || '',
+      size: this.imageSize(row.id),
+      chainIds: this.store.chainOf(row.id),
+      lastTagTime: row.last_tag_time,
+    }
+  }
+}
+
+/** A reference with both tag and digest is looked up by its digest, as docker does. */
+function canonical(ref: Reference): Reference {
+  return ref.digest !== undefined && ref.tag !== undefined ? { domain: ref.domain, path: ref.path, digest: ref.digest } : ref
+}
+
+function isIdPrefix(id: string, ref: string): boolean {
+  return id.startsWith(ref) || id.startsWith('sha256:' + ref)
+}
+
+/** moby isSingleReference: exactly one tag, plus digests of that same repository only. */
+function isSingleReference(refs: ReadonlyArray<{ name: string; is_digest: number }>): boolean {
+  if (refs.length <= 1) return refs.length === 1
+  let single: string | undefined
+  const digestRepos = new Set<string>()
+  for (const r of refs) {
+    const repo = familiarName(parseNormalizedNamed(r.name))
+    if (r.is_digest) digestRepos.add(repo)
+    else if (single === undefined) single = repo
+    else return false
+  }
+  single ??= familiarName(parseNormalizedNamed((refs[0] as { name: string }).name))
+  return digestRepos.size === 1 && digestRepos.has(single)
+}
+
+/** Drop empty fields so the stored config stays as small as an OCI one. */
+function compactConfig(c: RunConfig): RunConfig {
+  const out: RunConfig = {}
+  for (const [k, v] of Object.entries(c) as Array<[keyof RunConfig, unknown]>) {
+    if (v === undefined || v === null || v === '' || v === false) continue
+    ;(out as Record<string, unknown>)[k] = v
+  }
+  return out
+}
