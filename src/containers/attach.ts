@@ -11,6 +11,11 @@ export interface AttachOptions {
   detachKeys?: string
   /** Write one output chunk to the client, framed or raw as the API version and TTY require. */
   write: (stream: 'stdout' | 'stderr', data: Buffer) => void
+  /**
+   * Hold the connection open after the output ends until this settles: an exec
+   * client asks for the exit code as soon as its stream closes.
+   */
+  closeAfter?: Promise<unknown>
 }
 
 /**
@@ -19,18 +24,22 @@ export interface AttachOptions {
  */
 export function attachClient(stream: AttachStream, socket: Duplex, early: Buffer, o: AttachOptions, onDetach?: () => void): void {
   let closed = false
-  const finish = () => {
+  const finish = (detached = false) => {
     if (closed) return
     closed = true
     stream.close()
-    if (!socket.destroyed) socket.end()
+    const end = () => {
+      if (!socket.destroyed) socket.end()
+    }
+    if (o.closeAfter && !detached) o.closeAfter.then(end, end)
+    else end()
   }
   stream.onData((which, chunk) => {
     if (closed) return
     if (which === 'stdout' ? o.stdout : o.stderr) o.write(which, chunk)
   })
-  stream.onEnd(finish)
-  socket.on('error', finish)
+  stream.onEnd(() => finish())
+  socket.on('error', () => finish())
   socket.on('close', () => {
     if (!closed) {
       closed = true
@@ -49,7 +58,7 @@ export function attachClient(stream: AttachStream, socket: Duplex, early: Buffer
     if (forward.length > 0) stream.writeStdin(forward)
     if (detach) {
       onDetach?.()
-      finish()
+      finish(true)
     }
   }
   if (early.length > 0) onInput(early)

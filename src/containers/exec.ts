@@ -117,8 +117,16 @@ export class ExecManager {
     e.handle = handle
     e.pid = handle.pid
     this.d.events.publish('container', `exec_start: ${e.config.cmd.join(' ')}`, rec.id, { name: rec.name, image: rec.spec.image, execID: id })
+    const recorded = handle.exit.then(
+      (code) => this.finished(e, code),
+      (err: unknown) => {
+        this.d.logger.warn('exec wait failed', { id, err })
+        this.finished(e, 126)
+      },
+    )
     if (client) {
       attachClient(handle.attach, client.socket, client.early, {
+        closeAfter: recorded,
         stdin: e.config.attachStdin,
         stdout: e.config.attachStdout,
         stderr: e.config.attachStderr,
@@ -131,13 +139,6 @@ export class ExecManager {
       handle.attach.onData(() => {})
       handle.attach.onEnd(() => handle.attach.close())
     }
-    void handle.exit.then(
-      (code) => this.finished(e, code),
-      (err: unknown) => {
-        this.d.logger.warn('exec wait failed', { id, err })
-        this.finished(e, 126)
-      },
-    )
   }
 
   private finished(e: ExecRecord, code: number): void {

@@ -129,7 +129,8 @@ describe('fields and methods', () => {
       }
     }
     expect(run('{{.n}} {{.twice}}', new Box())).toBe('21 42')
-    expect(run('{{.constructor}}', new Box())).toBe('<no value>')
+    expect(() => run('{{.constructor}}', new Box())).toThrow("can't evaluate field constructor in type *Box")
+    expect(() => run('{{.nope}}', new Box())).toThrow("can't evaluate field nope in type *Box")
     expect(run('{{.toString}}', {})).toBe('<no value>')
   })
 

@@ -79,10 +79,9 @@ class State {
     const nl = before.lastIndexOf('\n')
     const line = before.split('\n').length
     const col = Buffer.byteLength(before.slice(nl + 1), 'utf8')
-    throw new TemplateError(
-      `template: ${this.env.parseName}:${line}:${col}: executing ${goQuote(this.name)} at <${nodeString(this.node)}>: ${msg}`,
-      opts,
-    )
+    const location = `${this.env.parseName}:${line}:${col}`
+    const context = nodeString(this.node)
+    throw new TemplateError(`template: ${location}: executing ${goQuote(this.name)} at <${context}>: ${msg}`, opts)
   }
 
   private tick(): void {
@@ -91,7 +90,7 @@ class State {
 
   private write(s: string): void {
     this.out.length += s.length
-    if (this.out.length > maxOutput) this.errorf(`output exceeds ${maxOutput} bytes`)
+    if (this.out.length > maxOutput) this.errorf(`output exceeds ${maxOutput} characters`)
     this.out.chunks.push(s)
   }
 
@@ -345,7 +344,9 @@ class State {
         return this.evalCall(dot, value as TemplateFunc, receiver, node, name, args, final)
       }
       if (hasArgs) this.errorf(`${name} is not a method but has arguments`)
-      return found ? value : undefined
+      if (found) return value
+      // A missing key of a map is Go's invalid value; a struct has no such field.
+      if (isMapLike(receiver)) return undefined
     }
     this.errorf(`can't evaluate field ${name} in type ${typeName(receiver)}`)
   }
@@ -488,8 +489,12 @@ export function execute(env: ExecEnv, name: string, data: unknown): string {
   try {
     state.walk(data, tree)
   } catch (err) {
-    if (err instanceof RangeError && !(err instanceof TemplateError)) {
-      throw new TemplateError(`template: ${name}: ${err.message}`, { cause: err })
+    if (err instanceof RangeError) {
+      // The JS stack ran out before maxTemplateDepth: deep recursion all the same.
+      const msg = /call stack/i.test(err.message)
+      ? 'exceeded maximum template depth (call stack exhausted)'
+      : err.message
+      throw new TemplateError(`template: ${name}: ${msg}`, { cause: err })
     }
     throw err
   }

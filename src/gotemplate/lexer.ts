@@ -316,9 +316,8 @@ class Lexer {
         this.parenDepth++
         return this.lexInsideAction
       case 0x29: // )
+        if (--this.parenDepth < 0) return this.errorf('unexpected right paren')
         this.emit('rightParen')
-        this.parenDepth--
-        if (this.parenDepth < 0) return this.errorf('unexpected right paren')
         return this.lexInsideAction
     }
     if (r === 0x2b || r === 0x2d || (r >= 0x30 && r <= 0x39)) {

@@ -163,7 +163,7 @@ export function nodeString(n: AnyNode | EndNode | ElseNode): string {
     case 'action':
       return `{{${nodeString(n.pipe)}}}`
     case 'pipe': {
-      let s = n.decl.length > 0 ? n.decl.map(nodeString).join(', ') + ' := ' : ''
+      let s = n.decl.length > 0 ? n.decl.map(nodeString).join(', ') + (n.isAssign ? ' = ' : ' := ') : ''
       s += n.cmds.map(nodeString).join(' | ')
       return s
     }
@@ -416,8 +416,8 @@ class Parser {
     return it
   }
 
-  private enter(): void {
-    if (++this.depth > maxParseDepth) this.errorf(`exceeded maximum nesting depth (${maxParseDepth})`)
+  private enter(what: 'expression' | 'control'): void {
+    if (++this.depth > maxParseDepth) this.errorf(`max ${what} depth exceeded`)
   }
 
   // ---- grammar
@@ -547,7 +547,7 @@ class Parser {
 
   private parseControl(context: 'if' | 'range' | 'with'): BranchNode {
     const mark = this.vars.length
-    this.enter()
+    this.enter('control')
     try {
       const pipe = this.pipeline(context, 'rightDelim')
       if (context === 'range') this.rangeDepth++
@@ -741,7 +741,7 @@ class Parser {
       case 'number':
         return this.newNumber(it)
       case 'leftParen': {
-        this.enter()
+        this.enter('expression')
         try {
           return this.pipeline('parenthesized pipeline', 'rightParen')
         } finally {
@@ -774,7 +774,10 @@ class Parser {
       value,
       isFloat,
     })
-    if (it.type === 'complex') this.errorf(`complex numbers are not supported: ${goQuote(text)}`)
+    const imaginary = text.endsWith('i') && parseFloat64(text.replace(/^[+-]/, '').slice(0, -1)) !== null
+    if (it.type === 'complex' || imaginary) {
+      this.errorf(`complex numbers are not supported: ${goQuote(text)}`)
+    }
     if (it.type === 'charConstant') {
       const r = unquoteChar(text, 1, "'")
       if (!r) this.errorf('invalid syntax')
@@ -827,7 +830,7 @@ export function parse(text: string, opts: ParseOptions): ParseResult {
   try {
     parser.parse()
   } catch (err) {
-    if (err instanceof RangeError) parser.errorf('template nesting too deep')
+    if (err instanceof RangeError) parser.errorf('max expression depth exceeded')
     throw err
   }
   return { trees }

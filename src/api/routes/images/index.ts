@@ -1,0 +1,2 @@
+export { imageRoutes } from './routes.js'
+export type { ImagesBackend } from './backend.js'

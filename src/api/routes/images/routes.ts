@@ -1,0 +1,152 @@
+import http from 'node:http'
+import type { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { invalidArgument, messageOf, notFound } from '../../../errors/index.js'
+import { familiarName, familiarString, formatReference, parseNormalizedNamed, withDefaultTag } from '../../../oci/index.js'
+import type { Ctx, Router } from '../../server/index.js'
+import type { ImagesBackend } from './backend.js'
+import { errorMessage, toDeleteItems, toHistory, toInspect, toJsonMessage, toPruneReport, toSummary } from './convert.js'
+
+/** `repo` plus optional `tag` as one reference string (httputils.RepoTagReference). */
+function repoTag(repo: string, tag: string): string | undefined {
+  if (repo === '') return undefined
+  if (tag === '') return repo
+  return /^sha256:[a-f0-9]{64}$/.test(tag) ? `${repo}@${tag}` : `${repo}:${tag}`
+}
+
+/** Import from a URL: only loopback http(s), since berthd must not become a fetch proxy to the world. */
+function fetchLoopback(src: string): Promise<{ body: Readable; url: string }> {
+  const url = new URL(src.includes('://') ? src : `http://${src}`)
+  if (url.protocol !== 'http:') throw invalidArgument(`unsupported import URL ${url.protocol}//…: berthd imports only from http URLs on loopback or from the request body (fromSrc=-)`)
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  if (!(host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host))) {
+    throw invalidArgument(`refusing to import from ${url.host}: berthd fetches import URLs only from loopback; upload the tar instead (fromSrc=-)`)
+  }
+  return new Promise((resolve, reject) => {
+    http.get(url, (res) => {
+      if ((res.statusCode ?? 0) >= 400) {
+        res.resume()
+        reject(invalidArgument(`error downloading ${url.href}: ${res.statusCode} ${res.statusMessage ?? ''}`.trim()))
+        return
+      }
+      resolve({ body: res, url: url.href })
+    }).on('error', (err) => reject(invalidArgument(`error downloading ${url.href}: ${err.message}`, err)))
+  })
+}
+
+async function postCreate(ctx: Ctx, b: ImagesBackend): Promise<void> {
+  const q = ctx.query
+  const fromImage = q.get('fromImage') ?? ''
+  if (fromImage !== '') {
+    const tag = q.get('tag') ?? ''
+    const ref = withDefaultTag(parseNormalizedNamed(repoTag(fromImage.replace(/:$/, ''), tag) ?? fromImage))
+    if (!b.find(formatReference(ref))) {
+      throw notFound(`pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ` +
+        `berthd has no registry access yet, so images come only from 'berth load' (docker save archives) or 'berth import' (rootfs tarballs)`)
+    }
+    const out = ctx.jsonStream()
+    out.write({ status: `Pulling from ${familiarName(ref)}`, id: ref.tag ?? ref.digest ?? 'latest' })
+    out.write({ status: `Status: Image is up to date for ${familiarString(ref)}` })
+    out.end()
+    return
+  }
+  const src = q.get('fromSrc') ?? ''
+  if (src === '') throw invalidArgument('fromImage or fromSrc is required')
+  const ref = repoTag(q.get('repo') ?? '', q.get('tag') ?? '')
+  const changes = q.getAll('changes')
+  const message = q.get('message') || `Imported from ${src}`
+  if (src === '-') {
+    const id = await b.importRootfs(ctx.body(), { ref, changes, message })
+    const out = ctx.jsonStream()
+    out.write({ status: id })
+    out.end()
+    return
+  }
+  const { body, url } = await fetchLoopback(src)
+  const out = ctx.jsonStream()
+  out.write({ status: `Downloading from ${url}` })
+  try {
+    out.write({ status: await b.importRootfs(body, { ref, changes, message }) })
+  } catch (err) {
+    out.write(errorMessage(messageOf(err)))
+  }
+  out.end()
+}
+
+/**
+ * The image routes (moby api/server/router/image). Handlers translate
+ * parameters and shapes; the backend holds the semantics.
+ */
+export function imageRoutes(r: Router, b: ImagesBackend): void {
+  r.get('/images/json', (ctx) => {
+    const filters = ctx.filters()
+    const legacy = ctx.query.get('filter')
+    if (ctx.version < 41 && legacy) filters.set('reference', [...(filters.get('reference') ?? []), legacy])
+    ctx.send(200, b.list({ all: ctx.bool('all'), filters }).map((s) => toSummary(s, ctx.version)))
+  })
+
+  r.get('/images/get', async (ctx) => {
+    const names = ctx.query.getAll('names')
+    await sendTar(ctx, await b.save(names))
+  })
+
+  r.post('/images/create', (ctx) => postCreate(ctx, b))
+
+  r.post('/images/load', async (ctx) => {
+    const quiet = ctx.bool('quiet', true)
+    const out = ctx.jsonStream()
+    try {
+      await b.load(ctx.body(), { progress: (ev) => (ev.kind === 'message' || !quiet) && out.write(toJsonMessage(ev)) })
+    } catch (err) {
+      out.write(errorMessage(messageOf(err)))
+    }
+    out.end()
+  })
+
+  r.post('/images/prune', async (ctx) => {
+    ctx.send(200, toPruneReport(await b.prune({ filters: ctx.filters() })))
+  })
+
+  r.get('/images/{name:.*}/json', async (ctx) => {
+    const img = b.inspect(ctx.params.name ?? '')
+    ctx.send(200, toInspect(img, await b.driverData(img.id), ctx.version))
+  })
+
+  r.get('/images/{name:.*}/history', (ctx) => {
+    ctx.send(200, toHistory(b.history(ctx.params.name ?? '')))
+  })
+
+  r.get('/images/{name:.*}/get', async (ctx) => {
+    await sendTar(ctx, await b.save([ctx.params.name ?? '']))
+  })
+
+  r.post('/images/{name:.*}/tag', (ctx) => {
+    const target = repoTag(ctx.query.get('repo') ?? '', ctx.query.get('tag') ?? '')
+    if (target === undefined) throw invalidArgument('repository name must have at least one component')
+    if (target.includes('@')) throw invalidArgument('refusing to create a tag with a digest reference')
+    try {
+      b.tag(ctx.params.name ?? '', target)
+    } catch (err) {
+      // docker answers an unknown source with 404 whatever the reason resolve gave.
+      if (err instanceof Error && /^No such image/.test(err.message)) throw notFound(err.message, err)
+      throw err
+    }
+    ctx.send(201)
+  })
+
+  r.delete('/images/{name:.*}', async (ctx) => {
+    const name = ctx.params.name ?? ''
+    if (name.trim() === '') throw invalidArgument('image name cannot be blank')
+    ctx.send(200, toDeleteItems(await b.remove(name, { force: ctx.bool('force'), noPrune: ctx.bool('noprune') })))
+  })
+}
+
+async function sendTar(ctx: Ctx, tar: Readable): Promise<void> {
+  const res = ctx.stream(200, 'application/x-tar')
+  try {
+    await pipeline(tar, res)
+  } catch {
+    // The client went away or a blob vanished mid-stream: the status is sent; cut the connection.
+    res.destroy()
+  }
+}
