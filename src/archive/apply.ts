@@ -8,7 +8,7 @@ import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, TarReader, type TarHe
 export interface ApplyResult {
   /** sha256 of the uncompressed tar stream, as read. */
   diffId: string
-  /** Bytes of regular file data the layer unpacked (hard links counted once). */
+  /** Bytes the layer unpacked: file data plus symlink targets, hard links once (docker's DiffSize). */
   size: number
 }
 
@@ -139,6 +139,8 @@ export async function applyLayer(dir: string, input: Readable, opts: ApplyOption
         case 'symlink':
           if (h.linkname === '') throw refuse(`symlink ${printable(name)} has no target`)
           kinds.set(name, 'symlink')
+          // du-style, as docker's layer size: a symlink's size is its target's length.
+          size += h.linkname.length
           break
         case 'link': {
           const target = cleanMemberName(h.linkname)

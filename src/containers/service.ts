@@ -37,7 +37,7 @@ interface Waiter {
 interface Live {
   waiters: Waiter[]
   /** Attach clients waiting for the container to start. */
-  pendingAttach: Array<() => Promise<void>>
+  pendingAttach: Array<{ connect: () => Promise<void>; fail: (message: string) => void }>
   /** Resolves when the current run ends. */
   exited?: Promise<void>
   markExited?: () => void
@@ -290,7 +290,7 @@ export class ContainerService {
       })
       // Attach clients that came before start get every byte: connect them now, before the process runs.
       const pending = live.pendingAttach.splice(0)
-      await Promise.all(pending.map((p) => p().catch((err: unknown) => this.log.warn('attach failed', { id: rec.id, err }))))
+      await Promise.all(pending.map((p) => p.connect().catch((err: unknown) => this.log.warn('attach failed', { id: rec.id, err }))))
       rec.state = { ...rec.state, status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: NULL_TIME, stoppedByUser: false }
       this.o.store.save(rec)
       await this.o.runtime.start(rec.id)
@@ -303,7 +303,11 @@ export class ContainerService {
       this.o.store.save(rec)
       live.markExited?.()
       const kind = code === 127 || code === 126 ? 'invalid-argument' : 'internal'
-      throw new EngineError(kind, `failed to create task for container: ${msg}`, { cause: err })
+      const message = `failed to create task for container: ${msg}`
+      // Clients attached before start would wait forever: end their streams.
+      for (const p of live.pendingAttach.splice(0)) p.fail(message)
+      if (rec.spec.host.autoRemove) await this.removeRecord(rec).catch((e: unknown) => this.log.warn('auto-remove after failed start', { id: rec.id, err: e }))
+      throw new EngineError(kind, message, { cause: err })
     }
     this.o.events.publish('container', 'start', rec.id, this.attrs(rec))
   }
@@ -552,9 +556,10 @@ export class ContainerService {
     }
     if (st === 'created' || st === 'restarting') {
       const live = this.liveOf(rec.id)
-      live.pendingAttach.push(connect)
+      const entry = { connect, fail: () => socket.end() }
+      live.pendingAttach.push(entry)
       socket.on('close', () => {
-        const i = live.pendingAttach.findIndex((p) => p === connect)
+        const i = live.pendingAttach.indexOf(entry)
         if (i >= 0) live.pendingAttach.splice(i, 1)
       })
       return

@@ -271,6 +271,7 @@ describe('builtins', () => {
 
   it('len counts bytes of strings, items of arrays and maps', () => {
     expect(run('{{len .A}} {{len "héllo"}} {{len .M}} {{len ""}}', { A: [1, 2, 3], M: { a: 1 } })).toBe('3 6 1 0')
+    expect(run('{{len .Config.Env}}', { Config: { Env: null } })).toBe('0')
   })
 
   it('index indexes arrays, maps, strings, several levels deep', () => {

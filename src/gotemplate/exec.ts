@@ -278,8 +278,7 @@ class State {
       case 'dot':
         return dot
       case 'nil':
-        this.errorf('nil is not a command')
-      // falls through: errorf never returns
+        return this.errorf('nil is not a command')
       case 'number':
         return this.idealConstant(first)
       case 'string':

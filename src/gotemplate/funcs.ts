@@ -6,6 +6,7 @@
 import {
   compareStrings,
   formatValue,
+  isInt,
   isMapLike,
   isPlainObject,
   isPrint,
@@ -86,8 +87,10 @@ function index(item: unknown, ...indexes: unknown[]): unknown {
   if (item === undefined) throw new Error('index of untyped nil')
   for (const idx of indexes) {
     if (item === null || item === undefined) {
-      // A nil map in docker's structs (labels, options): every key is missing.
+      // null stands for a nil map or slice of docker's structs: every key
+      // is missing (labels are map[string]string), every index out of range.
       if (typeof idx === 'string') return ''
+      if (isInt(idx)) throw new Error(`index out of range: ${String(idx)}`)
       throw new Error('index of nil pointer')
     }
     if (Array.isArray(item)) {
@@ -140,7 +143,8 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
 }
 
 function length(item: unknown): number {
-  if (item === null) throw new Error('len of nil pointer')
+  // null stands for a nil slice or map of docker's structs, whose length is 0.
+  if (item === null) return 0
   if (item === undefined) throw new Error('len of untyped nil')
   if (typeof item === 'string') return Buffer.byteLength(item, 'utf8')
   if (Array.isArray(item)) return item.length

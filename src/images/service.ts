@@ -72,7 +72,22 @@ export class ImageService {
     const snapshotter = deps.snapshotter ?? (await OverlaySnapshotter.open({ root: deps.dataRoot, logger: deps.logger }))
     await fsp.rm(path.join(deps.dataRoot, 'tmp', 'images'), { recursive: true, force: true })
     await fsp.mkdir(path.join(deps.dataRoot, 'tmp', 'images'), { recursive: true })
-    return new ImageService(deps, content, snapshotter)
+    const svc = new ImageService(deps, content, snapshotter)
+    await svc.collectGarbage()
+    return svc
+  }
+
+  /** Drop layers left without an image or container, e.g. by an import that failed after unpacking. */
+  async collectGarbage(): Promise<string[]> {
+    const orphans = this.store.layers().filter((l) => l.refcount <= 0).map((l) => l.chain_id)
+    // releaseLayers walks top-down; orphans have no order, so repeat until stable.
+    const removed: string[] = []
+    for (let again = true; again;) {
+      const done = await this.releaseLayers(orphans.filter((c) => !removed.includes(c)))
+      removed.push(...done)
+      again = done.length > 0
+    }
+    return removed
   }
 
   // ---- lookups -------------------------------------------------------------

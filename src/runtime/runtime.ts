@@ -126,6 +126,7 @@ export function startErrorCode(msg: string): number {
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 
 export class ConmonRuntime {
+  private readonly attaching = new Map<string, Promise<void>>()
   readonly execRoot: string
   private readonly log: Logger
   private readonly cfgs: Record<string, RuntimeConfig>
@@ -365,10 +366,32 @@ export class ConmonRuntime {
     this.log.debug('deleted', { id })
   }
 
+  /**
+   * Connect to conmon's attach socket. Resolves once conmon has accepted the
+   * connection (a new socket in its fd table), so output written right after
+   * `start` reaches this client: a connection still in the listen backlog
+   * would miss it. Attaches to one container are serialized for the count.
+   */
   async attach(id: string, opts: { stdin: boolean }): Promise<AttachStream> {
     const e = await this.entry(id)
     if (opts.stdin && !e.meta.openStdin) throw conflict(`container ${id} was not created with stdin open`)
-    return ConmonAttach.connect(path.join(e.meta.bundleDir, 'attach'), opts)
+    const prev = this.attaching.get(id) ?? Promise.resolve()
+    const next = prev.then(async () => {
+      const conmonPid = e.conmonPid
+      const before = conmonPid ? await socketCount(conmonPid) : undefined
+      const stream = await ConmonAttach.connect(path.join(e.meta.bundleDir, 'attach'), opts)
+      if (conmonPid && before !== undefined) {
+        const deadline = performance.now() + 500
+        while (performance.now() < deadline && ((await socketCount(conmonPid)) ?? Infinity) <= before) await new Promise((r) => setTimeout(r, 1))
+      }
+      return stream
+    })
+    const settled = next.then(() => undefined, () => undefined)
+    this.attaching.set(id, settled)
+    void settled.then(() => {
+      if (this.attaching.get(id) === settled) this.attaching.delete(id)
+    })
+    return next
   }
 
   async resize(id: string, size: { height: number; width: number }): Promise<void> {
@@ -577,4 +600,21 @@ async function writeCtl(file: string, size: { height: number; width: number }): 
   } finally {
     await fh.close()
   }
+}
+
+/** Sockets open in a process: conmon gains one per accepted attach client. */
+async function socketCount(pid: number): Promise<number | undefined> {
+  const dir = `/proc/${pid}/fd`
+  let fds: string[]
+  try {
+    fds = await fsp.readdir(dir)
+  } catch {
+    return undefined
+  }
+  let n = 0
+  for (const fd of fds) {
+    const target = await fsp.readlink(`${dir}/${fd}`).catch(() => '')
+    if (target.startsWith('socket:')) n++
+  }
+  return n
 }

@@ -38,7 +38,7 @@ describe.skipIf(skip)('docker CLI against berthd', () => {
     const id = ok(await docker(['run', '-d', '--name', n, 'busybox', 'sh', '-c', 'echo ready; exec sleep 1d'])).stdout.trim()
     expect(id).toMatch(/^[0-9a-f]{64}$/)
     const ps = ok(await docker(['ps', '--filter', `name=${n}`])).stdout
-    expect(ps).toMatch(new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo ready…"\\s+.+\\s+Up .+${n}`))
+    expect(ps).toMatch(new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo ready; …"\\s+.+\\s+Up .+${n}`))
     expect(ok(await docker(['inspect', '-f', '{{.State.Running}} {{.Config.Cmd}}', n])).stdout.trim()).toBe(`true [sh -c echo ready; exec sleep 1d]`)
     await waitFor(async () => (await docker(['logs', n])).stdout.includes('ready') || undefined, 5000, 'logs')
     expect(ok(await docker(['exec', n, 'echo', 'hi'])).stdout).toBe('hi\n')
@@ -74,5 +74,8 @@ describe.skipIf(skip)('docker CLI against berthd', () => {
     expect(r.stderr).toMatch('No such container: no-such-container-x')
     const r2 = await docker(['run', '--rm', 'busybox', 'no-such-cmd'])
     expect(r2.code).toBe(127)
+    expect(r2.stderr).toMatch(/executable file not found/)
+    const r3 = await docker(['run', 'busybox', 'no-such-cmd'])
+    expect(r3.code).toBe(127)
   })
 })

@@ -61,7 +61,7 @@ export class OverlaySnapshotter implements Snapshotter {
       const chain = makeChainId(parent, opts.expectedDiffId)
       return this.withLock(chain, async () => {
         if (await this.hasLayer(chain)) {
-          tar.resume()
+          tar.destroy()
           return this.readInfo(chain)
         }
         return this.unpack(parent, tar, opts)

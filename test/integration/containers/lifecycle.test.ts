@@ -48,7 +48,7 @@ describe.skipIf(skip)('container lifecycle through the berth CLI', () => {
     const ps = ok(await berth(['ps'])).stdout
     expect(ps.split('\n')[0]).toMatch(/^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES$/)
     const row = ps.split('\n').find((l) => l.includes(web))
-    expect(row).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo starte…"\\s+.*Up .*${web}$`))
+    expect(row).toMatch(new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo started…"\\s+.*Up .*${web}$`))
 
     const pid = Number(ok(await berth(['inspect', '-f', '{{.State.Pid}}', web])).stdout.trim())
     expect(pid).toBeGreaterThan(1)

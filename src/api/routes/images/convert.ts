@@ -97,7 +97,7 @@ export function toInspect(img: ImageRecord, driverData: Record<string, string>, 
     Architecture: cfg.architecture ?? '',
     Os: cfg.os ?? '',
     Size: img.size,
-    GraphDriver: { Name: 'overlay2', Data: Object.keys(driverData).length ? driverData : null },
+    GraphDriver: { Data: Object.keys(driverData).length ? driverData : null, Name: 'overlay2' },
     RootFS: cfg.rootfs.diff_ids.length ? { Type: cfg.rootfs.type || 'layers', Layers: cfg.rootfs.diff_ids } : { Type: cfg.rootfs.type || 'layers' },
     Metadata: { LastTagTime: img.lastTagTime ?? ZERO_TIME },
   }
