@@ -119,7 +119,7 @@ const specs: Record<string, CmdSpec> = {
   rmi: { use: 'rmi [OPTIONS] IMAGE [IMAGE...]', short: 'Remove one or more images', args: [1, -1], opts: [['-f, --force', 'Force removal of the image'], ['--no-prune', 'Do not delete untagged parents'], ['--platform <list>', 'Remove only the given platform variant.', 'list']], load: image, fn: 'rmiCommand' },
   tag: { use: 'tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', args: [2, 2], load: image, fn: 'tagCommand' },
   history: { use: 'history [OPTIONS] IMAGE', short: 'Show the history of an image', args: [1, 1], opts: [['--format <string>', "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."], ['-H, --human [bool]', 'Print sizes and dates in human readable format', 'optbool', true], ['--no-trunc', "Don't truncate output"], ['--platform <string>', 'Show history for the given platform.'], ['-q, --quiet', 'Only show image IDs']], load: image, fn: 'historyCommand' },
-  import: { use: 'import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]', short: 'Import the contents from a tarball to create a filesystem image', args: [1, 2], opts: [['-c, --change <list>', 'Apply Dockerfile instruction to the created image', 'list'], ['-m, --message <string>', 'Set commit message for imported image'], ['--platform <string>', 'Set platform if server is multi-platform capable']], load: image, fn: 'importCommand' },
+  import: { use: 'import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]', short: 'Import the contents from a tarball to create a filesystem image', args: [1, -1], opts: [['-c, --change <list>', 'Apply Dockerfile instruction to the created image', 'list'], ['-m, --message <string>', 'Set commit message for imported image'], ['--platform <string>', 'Set platform if server is multi-platform capable']], load: image, fn: 'importCommand' },
   save: { use: 'save [OPTIONS] IMAGE [IMAGE...]', short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', args: [1, -1], opts: [['-o, --output <string>', 'Write to a file, instead of STDOUT'], ['--platform <list>', 'Save only the given platform(s).', 'list']], load: image, fn: 'saveCommand' },
   load: { use: 'load [OPTIONS]', short: 'Load an image from a tar archive or STDIN', args: [0, 0], opts: [['-i, --input <string>', 'Read from tar archive file, instead of STDIN'], ['--platform <list>', 'Load only the given platform(s).', 'list'], ['-q, --quiet', 'Suppress the load output']], load: image, fn: 'loadCommand' },
   pull: { use: 'pull [OPTIONS] NAME[:TAG|@DIGEST]', short: 'Download an image from a registry', args: [1, 1], opts: [['-a, --all-tags', 'Download all tagged images in the repository'], ['--disable-content-trust [bool]', 'Skip image verification', 'optbool', true], ['--platform <string>', 'Set platform if server is multi-platform capable'], ['-q, --quiet', 'Suppress verbose output']], load: image, fn: 'pullCommand' },
@@ -230,16 +230,9 @@ function build(parent: Command, name: string, key: string, globals: () => Opts, 
   cmd.action(async (args: string[], opts: Opts, self: Command) => {
     const path = commandPath(self)
     const usage = `${path.split(' ').slice(0, -1).concat(spec.use.replace(/^\S+/, name)).join(' ')}`
-    const [min, max] = spec.args
-    const n = args.length
-    const plural = (k: number): string => (k === 1 ? 'argument' : 'arguments')
-    let msg: string | undefined
-    if (min === 0 && max === 0 && n > 0) msg = `berth: '${path}' accepts no arguments`
-    else if (min === max && n !== min) msg = `berth: '${path}' requires ${min} ${plural(min)}`
-    else if (n < min && max === -1) msg = `berth: '${path}' requires at least ${min} ${plural(min)}`
-    else if ((n < min || (max >= 0 && n > max)) && max > 0) msg = `berth: '${path}' requires at least ${min} and at most ${max} ${plural(max)}`
+    const msg = argCountError(path, usage, spec.args, args.length)
     if (msg) {
-      process.stderr.write(`${msg}\n\nUsage:  ${usage}\n\nRun '${path} --help' for more information\n`)
+      process.stderr.write(msg)
       throw new ExitError(1)
     }
     const mod = await spec.load()
@@ -249,6 +242,36 @@ function build(parent: Command, name: string, key: string, globals: () => Opts, 
   })
   parent.addCommand(cmd)
   return cmd
+}
+
+/**
+ * docker's cli/required.go messages for a wrong number of positional args, or
+ * undefined when `n` fits. docker words each checker differently: "See" after
+ * RequiresMinArgs and "SRun" (a typo docker 28 ships) after RequiresMaxArgs.
+ */
+export function argCountError(path: string, usage: string, [min, max]: [number, number], n: number): string | undefined {
+  const plural = (k: number): string => (k === 1 ? 'argument' : 'arguments')
+  let msg: string
+  let hint = 'Run'
+  if (min === 0 && max === 0) {
+    if (n === 0) return undefined
+    msg = `accepts no arguments`
+  } else if (min === max) {
+    if (n === min) return undefined
+    msg = `requires ${min} ${plural(min)}`
+  } else if (max === -1) {
+    if (n >= min) return undefined
+    msg = `requires at least ${min} ${plural(min)}`
+    hint = 'See'
+  } else if (min === 0) {
+    if (n <= max) return undefined
+    msg = `requires at most ${max} ${plural(max)}`
+    hint = 'SRun'
+  } else {
+    if (n >= min && n <= max) return undefined
+    msg = `requires at least ${min} and at most ${max} ${plural(max)}`
+  }
+  return `berth: '${path}' ${msg}\n\nUsage:  ${usage}\n\n${hint} '${path} --help' for more information\n`
 }
 
 export function buildProgram(): Command {

@@ -41,7 +41,11 @@ describe('timestamps', () => {
 describe('misc', () => {
   it('restart policies', () => {
     expect(parseRestartPolicy('on-failure:3')).toEqual({ Name: 'on-failure', MaximumRetryCount: 3 })
-    expect(() => parseRestartPolicy('sometimes')).toThrow()
+    // Names and counts are the daemon's to validate, as docker's ParseRestartPolicy.
+    expect(parseRestartPolicy('sometimes')).toEqual({ Name: 'sometimes', MaximumRetryCount: 0 })
+    expect(parseRestartPolicy('always:2')).toEqual({ Name: 'always', MaximumRetryCount: 2 })
+    expect(() => parseRestartPolicy(':3')).toThrow('no policy provided before colon')
+    expect(() => parseRestartPolicy('on-failure:x')).toThrow('maximum retry count must be an integer')
   })
   it('labels', () => {
     expect(kvMap(['a=1', 'b'])).toEqual({ a: '1', b: '' })

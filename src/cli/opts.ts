@@ -133,22 +133,22 @@ export function parsePublish(specs: string[]): { exposed: PortSet; bindings: Por
   return { exposed, bindings }
 }
 
-/** `--restart no|always|unless-stopped|on-failure[:N]`. */
+/**
+ * `--restart NAME[:N]` split as docker's opts.ParseRestartPolicy: only the
+ * shape is checked here; the daemon validates the policy name and count.
+ */
 export function parseRestartPolicy(v: string | undefined): RestartPolicy {
-  if (!v) return { Name: 'no', MaximumRetryCount: 0 }
-  const [name = '', count] = v.split(':')
-  switch (name) {
-    case 'no': case 'always': case 'unless-stopped':
-      if (count !== undefined) throw new UsageError(`invalid restart policy format: maximum retry count can only be used with 'on-failure'`)
-      return { Name: name, MaximumRetryCount: 0 }
-    case 'on-failure': {
-      const n = count === undefined ? 0 : Number(count)
-      if (!Number.isInteger(n) || n < 0) throw new UsageError(`invalid restart policy format: maximum retry count must be an integer`)
-      return { Name: name, MaximumRetryCount: n }
-    }
-    default:
-      throw new UsageError(`invalid restart policy format: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`)
+  if (!v) return { Name: '', MaximumRetryCount: 0 }
+  const i = v.indexOf(':')
+  const name = i < 0 ? v : v.slice(0, i)
+  const count = i < 0 ? '' : v.slice(i + 1)
+  if (i >= 0 && name === '') throw new UsageError('invalid restart policy format: no policy provided before colon')
+  let n = 0
+  if (count !== '') {
+    if (!/^[+-]?\d+$/.test(count)) throw new UsageError('invalid restart policy format: maximum retry count must be an integer')
+    n = Number(count)
   }
+  return { Name: name, MaximumRetryCount: n }
 }
 
 const DURATION_UNITS: Record<string, number> = {
