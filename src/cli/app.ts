@@ -4,6 +4,7 @@
  * little code.
  */
 import { Command, CommanderError, Help, Option } from 'commander'
+import { flagUsages, type FlagRow } from './output/wrap.js'
 
 export type Opts = Record<string, unknown>
 /** Every handler: positional args, parsed options, and the command path for messages. */
@@ -28,6 +29,18 @@ interface CmdSpec {
 
 /** [flags, description, kind?, default?]; kind 'list' repeats, 'optbool' takes an optional =false. */
 type OptSpec = [string, string, ('list' | 'optbool' | 'hidden')?, unknown?]
+
+const FORMAT_HINT = 'Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates'
+const FORMAT_JSON = `Format output using a custom template:
+'json':             Print in JSON format
+'TEMPLATE':         Print output using the given Go template.
+${FORMAT_HINT}`
+const FORMAT_TABLE = `Format output using a custom template:
+'table':            Print output in table format with column headers (default)
+'table TEMPLATE':   Print output in table format using the given Go template
+'json':             Print in JSON format
+'TEMPLATE':         Print output using the given Go template.
+${FORMAT_HINT}`
 
 const runOpts: OptSpec[] = [
   ['-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR', 'list'],
@@ -74,7 +87,7 @@ const runOnlyOpts: OptSpec[] = [
 const psOpts: OptSpec[] = [
   ['-a, --all', 'Show all containers (default shows just running)'],
   ['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'],
-  ['--format <string>', 'Format output using a custom template:\n\'table\':            Print output in table format with column headers (default)\n\'table TEMPLATE\':   Print output in table format using the given Go template\n\'json\':             Print in JSON format\n\'TEMPLATE\':         Print output using the given Go template.'],
+  ['--format <string>', FORMAT_TABLE],
   ['-n, --last <int>', 'Show n last created containers (includes all states)', undefined, '-1'],
   ['-l, --latest', 'Show the latest created container (includes all states)'],
   ['--no-trunc', "Don't truncate output"],
@@ -86,7 +99,7 @@ const imagesOpts: OptSpec[] = [
   ['-a, --all', 'Show all images (default hides intermediate images)'],
   ['--digests', 'Show digests'],
   ['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'],
-  ['--format <string>', "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."],
+  ['--format <string>', FORMAT_TABLE],
   ['--no-trunc', "Don't truncate output"],
   ['-q, --quiet', 'Only show image IDs'],
 ]
@@ -113,18 +126,20 @@ const specs: Record<string, CmdSpec> = {
   top: { use: 'top CONTAINER [ps OPTIONS]', short: 'Display the running processes of a container', args: [1, -1], interspersed: false, load: container, fn: 'topCommand' },
   rename: { use: 'rename CONTAINER NEW_NAME', short: 'Rename a container', args: [2, 2], load: container, fn: 'renameCommand' },
   port: { use: 'port CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', args: [1, 2], load: container, fn: 'portCommand' },
-  inspect: { use: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on Docker objects', args: [1, -1], opts: [['-f, --format <string>', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."], ['-s, --size', 'Display total file sizes if the type is container'], ['--type <string>', 'Only inspect objects of the given type']], load: container, fn: 'inspectCommand' },
-  events: { use: 'events [OPTIONS]', short: 'Get real time events from the server', args: [0, 0], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."], ['--since <string>', 'Show all events created since timestamp'], ['--until <string>', 'Stream events until this timestamp']], load: system, fn: 'eventsCommand' },
+  inspect: { use: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on Docker objects', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON], ['-s, --size', 'Display total file sizes if the type is container'], ['--type <string>', 'Only inspect objects of the given type']], load: container, fn: 'inspectCommand' },
+  containerInspect: { use: 'inspect [OPTIONS] CONTAINER [CONTAINER...]', short: 'Display detailed information on one or more containers', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON], ['-s, --size', 'Display total file sizes']], load: container, fn: 'inspectCommand' },
+  imageInspect: { use: 'inspect [OPTIONS] IMAGE [IMAGE...]', short: 'Display detailed information on one or more images', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON]], load: container, fn: 'inspectCommand' },
+  events: { use: 'events [OPTIONS]', short: 'Get real time events from the server', args: [0, 0], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', FORMAT_JSON], ['--since <string>', 'Show all events created since timestamp'], ['--until <string>', 'Stream events until this timestamp']], load: system, fn: 'eventsCommand' },
   images: { use: 'images [OPTIONS] [REPOSITORY[:TAG]]', short: 'List images', args: [0, 1], opts: imagesOpts, load: image, fn: 'imagesCommand' },
-  rmi: { use: 'rmi [OPTIONS] IMAGE [IMAGE...]', short: 'Remove one or more images', args: [1, -1], opts: [['-f, --force', 'Force removal of the image'], ['--no-prune', 'Do not delete untagged parents'], ['--platform <list>', 'Remove only the given platform variant.', 'list']], load: image, fn: 'rmiCommand' },
+  rmi: { use: 'rmi [OPTIONS] IMAGE [IMAGE...]', short: 'Remove one or more images', args: [1, -1], opts: [['-f, --force', 'Force removal of the image'], ['--no-prune', 'Do not delete untagged parents'], ['--platform <strings>', 'Remove only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")', 'list']], load: image, fn: 'rmiCommand' },
   tag: { use: 'tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', args: [2, 2], load: image, fn: 'tagCommand' },
-  history: { use: 'history [OPTIONS] IMAGE', short: 'Show the history of an image', args: [1, 1], opts: [['--format <string>', "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."], ['-H, --human [bool]', 'Print sizes and dates in human readable format', 'optbool', true], ['--no-trunc', "Don't truncate output"], ['--platform <string>', 'Show history for the given platform.'], ['-q, --quiet', 'Only show image IDs']], load: image, fn: 'historyCommand' },
+  history: { use: 'history [OPTIONS] IMAGE', short: 'Show the history of an image', args: [1, 1], opts: [['--format <string>', FORMAT_TABLE], ['-H, --human [bool]', 'Print sizes and dates in human readable format', 'optbool', true], ['--no-trunc', "Don't truncate output"], ['--platform <string>', 'Show history for the given platform. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")'], ['-q, --quiet', 'Only show image IDs']], load: image, fn: 'historyCommand' },
   import: { use: 'import [OPTIONS] file|URL|- [REPOSITORY[:TAG]]', short: 'Import the contents from a tarball to create a filesystem image', args: [1, -1], opts: [['-c, --change <list>', 'Apply Dockerfile instruction to the created image', 'list'], ['-m, --message <string>', 'Set commit message for imported image'], ['--platform <string>', 'Set platform if server is multi-platform capable']], load: image, fn: 'importCommand' },
-  save: { use: 'save [OPTIONS] IMAGE [IMAGE...]', short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', args: [1, -1], opts: [['-o, --output <string>', 'Write to a file, instead of STDOUT'], ['--platform <list>', 'Save only the given platform(s).', 'list']], load: image, fn: 'saveCommand' },
-  load: { use: 'load [OPTIONS]', short: 'Load an image from a tar archive or STDIN', args: [0, 0], opts: [['-i, --input <string>', 'Read from tar archive file, instead of STDIN'], ['--platform <list>', 'Load only the given platform(s).', 'list'], ['-q, --quiet', 'Suppress the load output']], load: image, fn: 'loadCommand' },
+  save: { use: 'save [OPTIONS] IMAGE [IMAGE...]', short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', args: [1, -1], opts: [['-o, --output <string>', 'Write to a file, instead of STDOUT'], ['--platform <string>', 'Save only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")']], load: image, fn: 'saveCommand' },
+  load: { use: 'load [OPTIONS]', short: 'Load an image from a tar archive or STDIN', args: [0, 0], opts: [['-i, --input <string>', 'Read from tar archive file, instead of STDIN'], ['--platform <string>', 'Load only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")'], ['-q, --quiet', 'Suppress the load output']], load: image, fn: 'loadCommand' },
   pull: { use: 'pull [OPTIONS] NAME[:TAG|@DIGEST]', short: 'Download an image from a registry', args: [1, 1], opts: [['-a, --all-tags', 'Download all tagged images in the repository'], ['--disable-content-trust [bool]', 'Skip image verification', 'optbool', true], ['--platform <string>', 'Set platform if server is multi-platform capable'], ['-q, --quiet', 'Suppress verbose output']], load: image, fn: 'pullCommand' },
-  version: { use: 'version [OPTIONS]', short: 'Show the Docker version information', args: [0, 0], opts: [['-f, --format <string>', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."]], load: system, fn: 'versionCommand' },
-  info: { use: 'info [OPTIONS]', short: 'Display system-wide information', args: [0, 0], opts: [['-f, --format <string>', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."]], load: system, fn: 'infoCommand' },
+  version: { use: 'version [OPTIONS]', short: 'Show the Docker version information', args: [0, 0], opts: [['-f, --format <string>', FORMAT_JSON]], load: system, fn: 'versionCommand' },
+  info: { use: 'info [OPTIONS]', short: 'Display system-wide information', args: [0, 0], opts: [['-f, --format <string>', FORMAT_JSON]], load: system, fn: 'infoCommand' },
   containerPrune: { use: 'prune [OPTIONS]', short: 'Remove all stopped containers', args: [0, 0], opts: [['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: container, fn: 'containerPruneCommand' },
   imagePrune: { use: 'prune [OPTIONS]', short: 'Remove unused images', args: [0, 0], opts: [['-a, --all', 'Remove all unused images, not just dangling ones'], ['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: image, fn: 'imagePruneCommand' },
 }
@@ -134,11 +149,11 @@ const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'rm', 'p
 const groups: Record<string, { short: string; cmds: Record<string, string> }> = {
   container: {
     short: 'Manage containers',
-    cmds: { attach: 'attach', create: 'create', exec: 'exec', inspect: 'inspect', kill: 'kill', logs: 'logs', ls: 'ps', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stop: 'stop', top: 'top', wait: 'wait' },
+    cmds: { attach: 'attach', create: 'create', exec: 'exec', inspect: 'containerInspect', kill: 'kill', logs: 'logs', ls: 'ps', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stop: 'stop', top: 'top', wait: 'wait' },
   },
   image: {
     short: 'Manage images',
-    cmds: { history: 'history', import: 'import', inspect: 'inspect', load: 'load', ls: 'images', prune: 'imagePrune', pull: 'pull', rm: 'rmi', save: 'save', tag: 'tag' },
+    cmds: { history: 'history', import: 'import', inspect: 'imageInspect', load: 'load', ls: 'images', prune: 'imagePrune', pull: 'pull', rm: 'rmi', save: 'save', tag: 'tag' },
   },
   system: { short: 'Manage Docker', cmds: { events: 'events', info: 'info' } },
 }
@@ -148,7 +163,15 @@ const aliasOf: Record<string, string[]> = {
   'container ls': ['list', 'ps'], 'container rm': ['remove'], 'image ls': ['list'], 'image rm': ['remove'],
 }
 
-/** docker's usage layout: "Usage:  berth …", Aliases, Options with short flags aligned. */
+/** docker's top-level "Common Commands", in docker's order. */
+const commonCommands = ['run', 'exec', 'ps', 'pull', 'images', 'version', 'info']
+
+/** Help is wrapped at the width of the terminal on stdin, as docker does, less one column. */
+function helpWidth(): number {
+  return (process.stdin.isTTY ? process.stdout.columns || 80 : 80) - 1
+}
+
+/** docker's usage template (cli/cobra.go): Usage, Aliases, Options, Commands, wrapped as pflag wraps. */
 class DockerHelp extends Help {
   override formatHelp(cmd: Command, helper: Help): string {
     const spec = (cmd as Command & { _berthUse?: string })._berthUse ?? cmd.name()
@@ -156,33 +179,34 @@ class DockerHelp extends Help {
     const lines: string[] = [`Usage:  ${path.split(' ').slice(0, -1).concat(spec).join(' ')}`, '', cmd.description(), '']
     const aliases = (cmd as Command & { _berthAliases?: string[] })._berthAliases
     if (aliases && aliases.length > 1) lines.push('Aliases:', `  ${aliases.join(', ')}`, '')
-    const subs = helper.visibleCommands(cmd).filter((c) => c.name() !== 'help')
-    if (subs.length) {
-      lines.push('Commands:')
-      const w = Math.max(...subs.map((c) => c.name().length))
-      for (const c of subs) lines.push(`  ${c.name().padEnd(w)}   ${c.description()}`)
-      lines.push('')
-    }
     const options = helper.visibleOptions(cmd).filter((o) => o.long !== '--help')
+    let optionText = ''
     if (options.length) {
-      lines.push('Options:')
-      const rows = options.map((o) => {
+      const rows: FlagRow[] = options.map((o) => {
         const type = o.required || o.optional ? ` ${/<(\w+)>/.exec(o.flags)?.[1] ?? ''}` : ''
-        const left = o.short ? `  ${o.short}, ${o.long}${type}` : `      ${o.long}${type}`
-        let desc = o.description.split('\n').join('\n' + ' '.repeat(0))
-        const d = o.defaultValue
-        if (d !== undefined && d !== false && d !== true && d !== '' && !(Array.isArray(d) && d.length === 0) && d !== '-1') desc += ` (default "${String(d)}")`
-        if (d === '-1') desc += ' (default -1)'
-        if (d === true) desc += ' (default true)'
-        return [left.replace(/ (bool)$/, ''), desc] as const
+        const left = (o.short ? `  ${o.short}, ${o.long}${type}` : `      ${o.long}${type}`).replace(/ bool$/, '')
+        let usage = o.description
+        const d: unknown = o.defaultValue
+        if (d === '-1') usage += ' (default -1)'
+        else if (d === true) usage += ' (default true)'
+        else if (typeof d === 'string' && d !== '') usage += ` (default "${d}")`
+        return { left, usage }
       })
-      const w = Math.max(...rows.map(([l]) => l.length))
-      for (const [l, d] of rows) {
-        const [first, ...rest] = d.split('\n')
-        lines.push(`${l.padEnd(w)}   ${first}`)
-        for (const r of rest) lines.push(`${' '.repeat(w + 3)}${r}`)
-      }
-      lines.push('')
+      optionText = flagUsages(rows, helpWidth())
+    }
+    const root = !cmd.parent
+    if (!root && optionText) lines.push('Options:', optionText)
+    const subs = helper.visibleCommands(cmd).filter((c) => c.name() !== 'help')
+    const row = (c: Command): string => `  ${c.name().padEnd(12)}${c.description()}`
+    if (root) {
+      const byName = new Map(subs.map((c) => [c.name(), c]))
+      const common = commonCommands.flatMap((n) => byName.get(n) ?? [])
+      const management = subs.filter((c) => c.commands.length > 0).sort((x, y) => x.name().localeCompare(y.name()))
+      const rest = subs.filter((c) => !common.includes(c) && !management.includes(c)).sort((x, y) => x.name().localeCompare(y.name()))
+      lines.push('Common Commands:', ...common.map(row), '', 'Management Commands:', ...management.map(row), '', 'Commands:', ...rest.map(row), '')
+      if (optionText) lines.push('Global Options:', optionText, '')
+    } else if (subs.length) {
+      lines.push('Commands:', ...subs.map(row), '')
     }
     if (subs.length) lines.push(`Run '${path} COMMAND --help' for more information on a command.`, '')
     return lines.join('\n')

@@ -375,14 +375,23 @@ export class ContainerService {
     })
   }
 
-  /** Resolves with the exit status when the condition is met; registered synchronously. */
-  wait(ref: string, condition: WaitCondition): Promise<{ statusCode: number; error?: string }> {
+  /**
+   * Resolves with the exit status when the condition is met; registered
+   * synchronously. An aborted wait (the client went away) is dropped.
+   */
+  wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<{ statusCode: number; error?: string }> {
     const rec = this.o.store.resolve(ref)
     const st = rec.state.status
     const running = st === 'running' || st === 'paused' || st === 'restarting'
     if (condition === 'not-running' && !running) return Promise.resolve({ statusCode: rec.state.exitCode })
     const live = this.liveOf(rec.id)
-    return new Promise((resolve) => live.waiters.push({ condition, resolve }))
+    return new Promise((resolve) => {
+      const w: Waiter = { condition, resolve }
+      live.waiters.push(w)
+      signal?.addEventListener('abort', () => {
+        live.waiters = live.waiters.filter((x) => x !== w)
+      })
+    })
   }
 
   async stop(ref: string, opts: { signal?: string; timeout?: number } = {}): Promise<void> {

@@ -1,5 +1,5 @@
-import { describe, expect, test } from 'vitest'
-import { buildRlimits, buildSpec, defaultCapabilities, initMountPoint, parseLimits, tweakCapabilities } from './spec.js'
+import { describe, expect, it, test } from 'vitest'
+import { availableCapabilities, buildRlimits, buildSpec, defaultCapabilities, initMountPoint, parseLimits, tweakCapabilities } from './spec.js'
 
 const base = { id: 'abc', rootfs: '/r', args: ['sh'], hostLimits: { nofile: 20000 } }
 
@@ -133,5 +133,15 @@ describe('limits', () => {
     expect(() => buildRlimits([{ name: 'bogus', soft: 1, hard: 1 }], {})).toThrow(/invalid ulimit/)
     expect(() => buildRlimits([{ name: 'nproc', soft: 2, hard: 1 }], {})).toThrow(/soft limit/)
     expect(buildRlimits([{ name: 'nproc', soft: 1, hard: 2 }], { nofile: -1 })).toContainEqual({ type: 'RLIMIT_NPROC', soft: 1, hard: 2 })
+  })
+})
+
+describe('availableCapabilities', () => {
+  it('leaves out what the bounding set lacks', () => {
+    const all = availableCapabilities((1n << 41n) - 1n)
+    expect(all).toContain('CAP_SYS_RESOURCE')
+    const noRes = availableCapabilities(((1n << 41n) - 1n) & ~(1n << 24n))
+    expect(noRes).not.toContain('CAP_SYS_RESOURCE')
+    expect(noRes).toContain('CAP_SYS_ADMIN')
   })
 })

@@ -127,7 +127,7 @@ export function buildSpec(o: SpecOptions): OciSpec {
   }
   if (ns.mount === 'host') throw invalidArgument('a container needs its own mount namespace')
 
-  const caps = o.privileged ? [...allCapabilities.slice(0, lastCap() + 1)] : tweakCapabilities(o.capAdd ?? [], o.capDrop ?? [])
+  const caps = o.privileged ? availableCapabilities() : tweakCapabilities(o.capAdd ?? [], o.capDrop ?? [])
   const capabilities: OciCapabilities = { bounding: caps, effective: caps, permitted: caps }
 
   let args = o.args
@@ -226,6 +226,27 @@ export const defaultDeviceRules: OciDeviceRule[] = [
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
 ]
 
+/**
+ * What "all capabilities" can mean here: the kernel's, minus those missing
+ * from berthd's own bounding set (some hosts drop CAP_SYS_RESOURCE), because
+ * the runtime cannot grant what it does not hold; docker's --privileged fails
+ * on such hosts for that reason.
+ */
+export function availableCapabilities(capBnd: bigint | undefined = ownBoundingSet()): string[] {
+  const known = allCapabilities.slice(0, lastCap() + 1)
+  if (capBnd === undefined) return [...known]
+  return known.filter((_c, i) => ((capBnd >> BigInt(i)) & 1n) === 1n)
+}
+
+function ownBoundingSet(): bigint | undefined {
+  try {
+    const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))
+    return m?.[1] ? BigInt(`0x${m[1]}`) : undefined
+  } catch {
+    return undefined
+  }
+}
+
 function lastCap(): number {
   try {
     const n = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim())
@@ -248,7 +269,7 @@ function normalizeCap(name: string): string {
 export function tweakCapabilities(add: string[], drop: string[]): string[] {
   const adds = add.map(normalizeCap)
   const drops = drop.map(normalizeCap)
-  const known = allCapabilities.slice(0, lastCap() + 1) as readonly string[]
+  const known = availableCapabilities()
   let set: string[] = drops.includes('ALL') ? [] : [...defaultCapabilities]
   if (adds.includes('ALL')) set = [...known]
   for (const c of adds) if (c !== 'ALL' && !set.includes(c)) set.push(c)

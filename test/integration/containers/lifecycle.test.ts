@@ -147,6 +147,7 @@ describe.skipIf(skip)('container lifecycle through the berth CLI', () => {
     expect(r.stdout).toMatch(/^\/sbin\/docker-init -- sh/)
     const pid1 = ok(await berth(['run', '--rm', 'busybox', 'sh', '-c', 'echo $$']))
     expect(pid1.stdout.trim()).toBe('1')
+    expect(ok(await berth(['run', '--rm', '--privileged', 'busybox', 'sh', '-c', 'grep -c . /proc/self/status >/dev/null && echo ok'])).stdout).toBe('ok\n')
     const hostPid = ok(await berth(['run', '--rm', '--pid', 'host', 'busybox', 'sh', '-c', 'echo $$']))
     expect(Number(hostPid.stdout.trim())).toBeGreaterThan(1)
     const none = ok(await berth(['run', '--rm', '--network', 'none', 'busybox', 'ip', '-o', 'link']))

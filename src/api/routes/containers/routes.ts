@@ -163,9 +163,12 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
   r.post('/containers/{id}/wait', async (ctx) => {
     const cond = (ctx.query.get('condition') || 'not-running') as WaitCondition
     if (!['not-running', 'next-exit', 'removed'].includes(cond)) throw invalidArgument(`invalid condition: "${cond}"`)
-    const p = c.wait(ctx.params.id ?? '', cond)
+    const gone = new AbortController()
+    const p = c.wait(ctx.params.id ?? '', cond, gone.signal)
     // Headers go out at once: the CLI registers the wait before start and blocks on it.
     const res = ctx.stream(200, 'application/json')
+    // `docker run -d` abandons its wait: forget it rather than keep it until the next exit.
+    res.on('close', () => gone.abort())
     const r0 = await p
     const body: ContainerWaitResponse = { StatusCode: r0.statusCode, Error: r0.error ? { Message: r0.error } : null }
     if (!res.writableEnded) res.end(JSON.stringify(body) + '\n')
