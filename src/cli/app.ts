@@ -112,7 +112,7 @@ const io = (): Promise<Record<string, unknown>> => import('./commands/exec.js')
 
 const specs: Record<string, CmdSpec> = {
   run: { use: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', args: [1, -1], opts: [...runOpts, ...runOnlyOpts], interspersed: false, load: run, fn: 'runCommand' },
-  create: { use: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', args: [1, -1], opts: runOpts, interspersed: false, load: run, fn: 'createCommand' },
+  create: { use: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', args: [1, -1], opts: runOpts.map((o): OptSpec => (o[0].startsWith('--pull ') ? [o[0], 'Pull image before creating ("always", "|missing", "never")', o[2], o[3]] : o)), interspersed: false, load: run, fn: 'createCommand' },
   start: { use: 'start [OPTIONS] CONTAINER [CONTAINER...]', short: 'Start one or more stopped containers', args: [1, -1], opts: [['-a, --attach', 'Attach STDOUT/STDERR and forward signals'], ['--detach-keys <string>', 'Override the key sequence for detaching a container'], ['-i, --interactive', "Attach container's STDIN"]], load: io, fn: 'startCommand' },
   stop: { use: 'stop [OPTIONS] CONTAINER [CONTAINER...]', short: 'Stop one or more running containers', args: [1, -1], opts: [['-s, --signal <string>', 'Signal to send to the container'], ['-t, --timeout <int>', 'Seconds to wait before killing the container'], ['--time <int>', 'Seconds to wait before killing the container (deprecated: use --timeout)', 'hidden']], load: container, fn: 'stopCommand' },
   kill: { use: 'kill [OPTIONS] CONTAINER [CONTAINER...]', short: 'Kill one or more running containers', args: [1, -1], opts: [['-s, --signal <string>', 'Signal to send to the container']], load: container, fn: 'killCommand' },
@@ -179,7 +179,7 @@ class DockerHelp extends Help {
     const lines: string[] = [`Usage:  ${path.split(' ').slice(0, -1).concat(spec).join(' ')}`, '', cmd.description(), '']
     const aliases = (cmd as Command & { _berthAliases?: string[] })._berthAliases
     if (aliases && aliases.length > 1) lines.push('Aliases:', `  ${aliases.join(', ')}`, '')
-    const options = helper.visibleOptions(cmd).filter((o) => o.long !== '--help')
+    const options = helper.visibleOptions(cmd).filter((o) => o.long !== '--help').sort((x, y) => ((x.long ?? '') < (y.long ?? '') ? -1 : 1))
     let optionText = ''
     if (options.length) {
       const rows: FlagRow[] = options.map((o) => {
