@@ -1,10 +1,51 @@
 #!/usr/bin/env node
 // Engine benchmarks: berthd beside dockerd and podman when they are running,
 // with raw `runc run` as the floor. Run on demand (bench/run); never in CI.
-// Times are medians of repeated runs, compared in one run because absolute
-// times drift on shared machines.
+// Set the reference engines up first with bench/setup (idempotent).
+//
+// How to read the numbers
+// -----------------------
+// * Every time is wall-clock seconds for one CLI invocation, end to end (CLI
+//   start, API round trips, daemon work, runtime, container exit). berth and
+//   docker are both driven by the same docker CLI binary, so CLI start-up
+//   cost is identical for them; podman is its own CLI (no daemon). Times are
+//   medians of BENCH_REPS runs (default 10) and the engines take turns within
+//   each repetition, so hour-to-hour drift hits them equally. Only the ratios
+//   of one run are meaningful; absolute times drift ±15% on this VM.
+// * `run --rm busybox true` is each engine's default network (docker: a veth on
+//   docker0; berth: an isolated netns with only lo; podman: CNI bridge); the
+//   `--network none` row removes networking from the comparison.
+// * The floor is `runc run` of a plain bundle whose process is `true` (checked:
+//   the same bundle with `sh -c 'exit 7'` must exit 7): namespaces + cgroup +
+//   pivot_root + exec, no daemon, no overlay mount, no image.
+// * `exec true` runs in a `sleep 1d` container started for it.
+// * `50 × run -d` is the total for 50 detached `sleep 1d` containers started one
+//   after another (not the median: one series per engine).
+// * Per running container: while the 50 are running, the processes whose
+//   command line names one of those 50 container IDs (conmon for berth and
+//   podman, containerd-shim-runc-v2 for docker; the container's own `sleep` is
+//   not counted) are summed and divided by 50. The script fails if it does not
+//   find exactly one such monitor per container, so monitors of other daemons
+//   (e.g. a test suite's berthd) are never counted. RSS counts every resident
+//   page, shared library pages included, in full for each process; PSS (from
+//   /proc/PID/smaps_rollup) divides each shared page among the processes that
+//   map it, so the PSS sum is what the 50 monitors add to the machine's memory.
+//   "daemon growth" is how much the daemon(s) grew with the 50 running, per
+//   container (informational; V8 and Go heaps grow in steps).
+// * Idle daemon memory: the process that listens on the engine's socket plus
+//   its descendants (dockerd + its containerd), with no containers, after a
+//   warm-up `run --rm` and 3 s of quiet ("after warm-up"), and again after the
+//   whole workload once every container is gone and 3 s passed ("after
+//   workload"). Another berthd on another socket is never counted.
+// * Targets (the project's): start-to-exit ≤ 0.3× docker; exec ≤ 0.5× docker;
+//   ≤ 2 MiB per running container; berthd idle RSS ≤ 0.6× dockerd + containerd.
+//
+// Environment: BENCH_REPS (10), BERTH_SOCK (/run/berth/berth.sock),
+// DOCKERD_SOCK (/var/run/docker.sock), BENCH_WRITE=0 to not touch docs/bench.md,
+// BENCH_ENGINES=berth,docker,podman to choose engines.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 
 const repo = path.resolve(import.meta.dirname, '..')
@@ -12,6 +53,9 @@ const reps = Number(process.env.BENCH_REPS ?? 10)
 const docker = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p))
 const berthSock = process.env.BERTH_SOCK ?? '/run/berth/berth.sock'
 const dockerSock = process.env.DOCKERD_SOCK ?? '/var/run/docker.sock'
+const only = process.env.BENCH_ENGINES?.split(',')
+const N = 50
+const MiB = 1024
 
 function time(fn) {
   const t = process.hrtime.bigint()
@@ -19,9 +63,10 @@ function time(fn) {
   return Number(process.hrtime.bigint() - t) / 1e9
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const sleep = (s) => spawnSync('sleep', [String(s)])
 function sh(cmd, args, env = {}) {
   const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`)
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`)
   return r.stdout.toString()
 }
 function alive(sock, env) {
@@ -29,93 +74,248 @@ function alive(sock, env) {
   return spawnSync(docker, ['version'], { env: { ...process.env, ...env }, stdio: 'ignore' }).status === 0
 }
 
+// ---- processes -----------------------------------------------------------
+const allPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)
+function readProc(pid, file) {
+  try {
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8')
+  } catch {
+    return ''
+  }
+}
+const ppidOf = (pid) => Number(/^PPid:\s+(\d+)/m.exec(readProc(pid, 'status'))?.[1] ?? 0)
+const commOf = (pid) => readProc(pid, 'comm').trim()
+// { rss, pss } in KiB from smaps_rollup (falls back to VmRSS for rss).
+function mem(pid) {
+  const s = readProc(pid, 'smaps_rollup')
+  const rss = Number(/^Rss:\s+(\d+)/m.exec(s)?.[1] ?? /VmRSS:\s+(\d+)/.exec(readProc(pid, 'status'))?.[1] ?? 0)
+  const pss = Number(/^Pss:\s+(\d+)/m.exec(s)?.[1] ?? NaN)
+  return { rss, pss }
+}
+function memSum(pids) {
+  return pids.map(mem).reduce((a, m) => ({ rss: a.rss + m.rss, pss: a.pss + m.pss }), { rss: 0, pss: 0 })
+}
+// The pid that listens on a unix socket path (via /proc/net/unix inodes).
+function listenerOf(sock) {
+  const paths = new Set([sock])
+  try {
+    paths.add(realpathSync(sock))
+  } catch {}
+  const inodes = new Set()
+  for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/)
+    // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = listening
+    if (f.length >= 8 && f[3] === '00010000' && paths.has(f[7])) inodes.add(`socket:[${f[6]}]`)
+  }
+  for (const pid of allPids()) {
+    let fds = []
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`)
+    } catch {
+      continue
+    }
+    for (const fd of fds) {
+      try {
+        if (inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return pid
+      } catch {}
+    }
+  }
+  return undefined
+}
+function descendants(root) {
+  const kids = new Map()
+  for (const p of allPids()) {
+    const pp = ppidOf(p)
+    if (!kids.has(pp)) kids.set(pp, [])
+    kids.get(pp).push(p)
+  }
+  const out = [root]
+  for (let i = 0; i < out.length; i++) out.push(...(kids.get(out[i]) ?? []))
+  return out
+}
+// Processes (not in a container) whose command line names one of the ids.
+function monitorsOf(ids) {
+  const want = new Set(ids)
+  const found = new Map() // id -> [pid]
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue
+    const argv = readProc(pid, 'cmdline').split('\0')
+    const id = argv.find((a) => want.has(a))
+    if (!id) continue
+    if (!found.has(id)) found.set(id, [])
+    found.get(id).push(pid)
+  }
+  return found
+}
+
+// ---- engines -------------------------------------------------------------
 const engines = []
-if (alive(berthSock, { DOCKER_HOST: `unix://${berthSock}` })) engines.push({ name: 'berth', cli: docker, env: { DOCKER_HOST: `unix://${berthSock}` } })
-if (alive(dockerSock, { DOCKER_HOST: `unix://${dockerSock}` })) engines.push({ name: 'docker', cli: docker, env: { DOCKER_HOST: `unix://${dockerSock}` } })
-if (spawnSync('podman', ['image', 'exists', 'busybox']).status === 0) engines.push({ name: 'podman', cli: 'podman', env: {} })
+const berthEnv = { DOCKER_HOST: `unix://${berthSock}` }
+const dockerEnv = { DOCKER_HOST: `unix://${dockerSock}` }
+if (alive(berthSock, berthEnv)) engines.push({ name: 'berth', cli: docker, env: berthEnv, sock: berthSock, monitor: 'conmon' })
+if (alive(dockerSock, dockerEnv)) engines.push({ name: 'docker', cli: docker, env: dockerEnv, sock: dockerSock, monitor: 'containerd-shim' })
+if (spawnSync('podman', ['image', 'exists', 'busybox']).status === 0) engines.push({ name: 'podman', cli: 'podman', env: {}, monitor: 'conmon' })
 if (!engines.some((e) => e.name === 'berth')) {
   console.error(`bench: berthd is not answering on ${berthSock}; run scripts/setup first`)
   process.exit(1)
 }
+if (only) engines.splice(0, engines.length, ...engines.filter((e) => only.includes(e.name)))
+for (const e of engines) {
+  e.run = (...args) => sh(e.cli, args, e.env)
+  e.version = e.name === 'podman' ? e.run('version', '--format', '{{.Client.Version}}').trim() : e.run('version', '--format', '{{.Server.Version}}').trim()
+  if (e.sock) {
+    e.pid = listenerOf(e.sock)
+    if (!e.pid) throw new Error(`bench: no process listens on ${e.sock}`)
+  }
+}
+console.error(`bench: engines ${engines.map((e) => `${e.name} ${e.version}${e.pid ? ` (pid ${e.pid})` : ''}`).join(', ')}; ${reps} reps`)
 
 const results = {}
 const put = (metric, engine, v) => ((results[metric] ??= {})[engine] = v)
+const created = [] // [engine, name] to remove at the end whatever happens
+const tag = `bench-${process.pid}`
 
-for (const e of engines) {
-  const run = (...args) => sh(e.cli, args, e.env)
-  run('run', '--rm', 'busybox', 'true') // warm caches
-  put('run --rm busybox true (s)', e.name, median(Array.from({ length: reps }, () => time(() => run('run', '--rm', 'busybox', 'true')))))
-  const c = `bench-exec-${process.pid}`
-  run('run', '-d', '--name', c, 'busybox', 'sleep', '1d')
-  run('exec', c, 'true')
-  put('exec true (s)', e.name, median(Array.from({ length: reps }, () => time(() => run('exec', c, 'true')))))
-  run('rm', '-f', c)
-  const names = Array.from({ length: 50 }, (_, i) => `bench-d-${process.pid}-${i}`)
-  put('50 × run -d (s)', e.name, time(() => names.forEach((n) => run('run', '-d', '--name', n, 'busybox', 'sleep', '1d'))))
-  if (e.name === 'berth') put('per running container (MiB RSS)', e.name, monitorRss('conmon', names.length))
-  if (e.name === 'docker') put('per running container (MiB RSS)', e.name, monitorRss('containerd-shim-runc-v2', names.length))
-  if (e.name === 'podman') put('per running container (MiB RSS)', e.name, monitorRss('conmon', names.length))
-  run('rm', '-f', ...names)
+function daemonMem(e) {
+  if (!e.pid) return undefined
+  return memSum(descendants(e.pid))
 }
 
-put('idle daemon (MiB RSS)', 'berth', rssOf(['berthd']))
-if (engines.some((e) => e.name === 'docker')) put('idle daemon (MiB RSS)', 'docker', rssOf(['dockerd', 'containerd']))
+try {
+  // warm up, then idle memory before the workload
+  for (const e of engines) e.run('run', '--rm', 'busybox', 'true')
+  sleep(3)
+  for (const e of engines) {
+    const m = daemonMem(e)
+    if (m) put('idle daemon, after warm-up (MiB RSS)', e.name, m.rss / MiB)
+    if (m) put('idle daemon, after warm-up (MiB PSS)', e.name, m.pss / MiB)
+  }
 
-const floor = runcFloor()
-if (floor) put('run --rm busybox true (s)', 'runc run (floor)', floor)
+  // interleaved timed series: engines take turns within each repetition
+  const series = (metric, argsOf) => {
+    const xs = Object.fromEntries(engines.map((e) => [e.name, []]))
+    for (let i = 0; i < reps; i++) for (const e of engines) xs[e.name].push(time(() => e.run(...argsOf(e))))
+    for (const e of engines) put(metric, e.name, median(xs[e.name]))
+  }
+  series('run --rm busybox true (s)', () => ['run', '--rm', 'busybox', 'true'])
+  series('run --rm --network none busybox true (s)', () => ['run', '--rm', '--network', 'none', 'busybox', 'true'])
 
-function rssKiB(pid) {
-  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m ? Number(m[1]) : 0
-}
-function pidsOf(comm) {
-  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
-    try {
-      const c = readFileSync(`/proc/${p}/comm`, 'utf8').trim()
-      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8')
-      return c === comm || (comm === 'berthd' && cmd.includes('berthd'))
-    } catch {
-      return false
+  for (const e of engines) {
+    e.execName = `${tag}-exec`
+    created.push([e, e.execName])
+    e.run('run', '-d', '--name', e.execName, 'busybox', 'sleep', '1d')
+    e.run('exec', e.execName, 'true')
+  }
+  series('exec true (s)', (e) => ['exec', e.execName, 'true'])
+  for (const e of engines) e.run('rm', '-f', e.execName)
+
+  // 50 × run -d, one engine at a time; then measure its monitors while they run
+  for (const e of engines) {
+    const before = daemonMem(e)
+    const names = Array.from({ length: N }, (_, i) => `${tag}-d${i}`)
+    const ids = []
+    put(`${N} × run -d (s)`, e.name, time(() => names.forEach((n) => {
+      created.push([e, n])
+      ids.push(e.run('run', '-d', '--name', n, 'busybox', 'sleep', '1d').trim())
+    })))
+    sleep(2)
+    const found = monitorsOf(ids)
+    const pids = [...found.values()].flat()
+    const comms = [...new Set(pids.map(commOf))]
+    const bad = ids.filter((id) => (found.get(id) ?? []).length !== 1)
+    if (bad.length || comms.some((c) => !c.startsWith(e.monitor))) {
+      throw new Error(`bench: ${e.name}: expected one ${e.monitor} per container, found ${pids.length} processes (${comms.join(', ')}) for ${N} containers; ${bad.length} containers without exactly one`)
     }
-  }).map(Number)
+    const m = memSum(pids)
+    put('per running container: monitor (MiB RSS)', e.name, m.rss / MiB / N)
+    put('per running container: monitor (MiB PSS)', e.name, m.pss / MiB / N)
+    const after = daemonMem(e)
+    if (before && after) put('per running container: daemon growth (MiB RSS)', e.name, (after.rss - before.rss) / MiB / N)
+    e.run('rm', '-f', ...names)
+  }
+
+  sleep(3)
+  for (const e of engines) {
+    const m = daemonMem(e)
+    if (m) put('idle daemon, after workload (MiB RSS)', e.name, m.rss / MiB)
+  }
+
+  const floor = runcFloor()
+  if (floor) {
+    put('run --rm busybox true (s)', 'runc run (floor)', floor)
+    put('run --rm --network none busybox true (s)', 'runc run (floor)', floor)
+  }
+} finally {
+  for (const [e, n] of created) spawnSync(e.cli, ['rm', '-f', n], { env: { ...process.env, ...e.env }, stdio: 'ignore' })
 }
-function rssOf(comms) {
-  return comms.flatMap(pidsOf).reduce((s, p) => s + rssKiB(p), 0) / 1024
-}
-function monitorRss(comm, n) {
-  const pids = pidsOf(comm)
-  return pids.length ? pids.reduce((s, p) => s + rssKiB(p), 0) / 1024 / Math.max(n, 1) : NaN
-}
+
 function runcFloor() {
   if (spawnSync('runc', ['--version']).status !== 0) return undefined
   const dir = mkdtempSync('/tmp/bench-runc-')
-  try {
-    execFileSync('sh', ['-c', `mkdir -p ${dir}/rootfs && "${repo}/scripts/busybox-rootfs" | tar -x -C ${dir}/rootfs && cd ${dir} && runc spec`])
+  const bundle = (args) => {
     const spec = JSON.parse(readFileSync(`${dir}/config.json`, 'utf8'))
     spec.process.terminal = false
-    spec.process.args = ['true']
+    spec.process.args = args
     writeFileSync(`${dir}/config.json`, JSON.stringify(spec))
-    return median(Array.from({ length: reps }, (_, i) => time(() => sh('runc', ['run', '--bundle', dir, `bench-floor-${process.pid}-${i}`]))))
+  }
+  try {
+    execFileSync('sh', ['-c', `mkdir -p ${dir}/rootfs && "${repo}/scripts/busybox-rootfs" | tar -x -C ${dir}/rootfs && cd ${dir} && runc spec`])
+    bundle(['sh', '-c', 'exit 7'])
+    const check = spawnSync('runc', ['run', '--bundle', dir, `${tag}-floor-check`], { stdio: 'ignore' })
+    if (check.status !== 7) throw new Error(`bench: runc floor bundle does not run its process (exit ${check.status}, want 7)`)
+    bundle(['true'])
+    return median(Array.from({ length: reps }, (_, i) => time(() => sh('runc', ['run', '--bundle', dir, `${tag}-floor-${i}`]))))
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
+// ---- report --------------------------------------------------------------
+const dockerIdle = results['idle daemon, after warm-up (MiB RSS)']?.docker
 const targets = {
-  'run --rm busybox true (s)': 'berth ≤ 0.3 × docker',
-  'exec true (s)': 'berth ≤ 0.5 × docker',
-  'per running container (MiB RSS)': 'berth ≤ 2 MiB',
-  'idle daemon (MiB RSS)': 'berth ≤ 0.6 × dockerd + containerd',
+  'run --rm busybox true (s)': ['≤ 0.3 × docker', (r) => r.berth <= 0.3 * r.docker],
+  'exec true (s)': ['≤ 0.5 × docker', (r) => r.berth <= 0.5 * r.docker],
+  'per running container: monitor (MiB RSS)': ['≤ 2 MiB', (r) => r.berth <= 2],
+  'per running container: monitor (MiB PSS)': ['≤ 2 MiB', (r) => r.berth <= 2],
+  'idle daemon, after warm-up (MiB RSS)': ['≤ 0.6 × dockerd + containerd', (r) => r.berth <= 0.6 * r.docker],
+  'idle daemon, after workload (MiB RSS)': ['≤ 0.6 × dockerd + containerd', (r) => r.berth <= 0.6 * r.docker],
 }
 const cols = ['berth', 'docker', 'podman', 'runc run (floor)']
-const fmt = (v) => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(3))
-const lines = [`| metric | ${cols.join(' | ')} | berth/docker | target |`, `|---|${cols.map(() => '---:').join('|')}|---:|---|`]
-for (const [metric, row] of Object.entries(results)) {
-  const ratio = row.berth !== undefined && row.docker ? (row.berth / row.docker).toFixed(2) : '—'
-  lines.push(`| ${metric} | ${cols.map((c) => fmt(row[c])).join(' | ')} | ${ratio} | ${targets[metric] ?? ''} |`)
+const fmt = (v) => (v === undefined || Number.isNaN(v) ? '—' : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3))
+const ratio = (a, b) => (a !== undefined && b ? (a / b).toFixed(2) : '—')
+const order = [
+  'run --rm busybox true (s)',
+  'run --rm --network none busybox true (s)',
+  'exec true (s)',
+  `${N} × run -d (s)`,
+  'per running container: monitor (MiB RSS)',
+  'per running container: monitor (MiB PSS)',
+  'per running container: daemon growth (MiB RSS)',
+  'idle daemon, after warm-up (MiB RSS)',
+  'idle daemon, after warm-up (MiB PSS)',
+  'idle daemon, after workload (MiB RSS)',
+]
+const lines = [`| metric | ${cols.join(' | ')} | berth/docker | berth/podman | target (berth) |`, `|---|${cols.map(() => '---:').join('|')}|---:|---:|---|`]
+for (const metric of order) {
+  const row = results[metric]
+  if (!row) continue
+  const t = targets[metric]
+  const verdict = !t ? '' : row.berth === undefined || (t[0].includes('docker') && !row.docker) ? `${t[0]}: no data` : `${t[0]}: ${t[1](row) ? '**met**' : '**not met**'}`
+  lines.push(`| ${metric} | ${cols.map((c) => fmt(row[c])).join(' | ')} | ${ratio(row.berth, row.docker)} | ${ratio(row.berth, row.podman)} | ${verdict} |`)
 }
 const table = lines.join('\n')
-console.log(table)
+const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.arch()
+const runcV = /runc version (\S+)/.exec(spawnSync('runc', ['--version']).stdout?.toString() ?? '')?.[1]
+const machine = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}; ` +
+  `${engines.map((e) => `${e.name} ${e.version}`).join(', ')}${runcV ? `, runc ${runcV}` : ''}; medians of ${reps} interleaved runs (bench/run).` +
+  (dockerIdle ? '' : ' dockerd was not running: no docker column.')
+console.log(`${machine}\n\n${table}`)
 if (process.env.BENCH_WRITE !== '0') {
-  writeFileSync(path.join(repo, 'docs/bench.md'), `# Benchmarks\n\nMedians of ${reps} runs on ${new Date().toISOString().slice(0, 10)}, same machine, same run (bench/run).\n\n${table}\n`)
+  const file = path.join(repo, 'docs/bench.md')
+  const block = `<!-- bench:begin (written by bench/run; edit the text around it, not this block) -->\n${machine}\n\n${table}\n<!-- bench:end -->`
+  const fresh = '# Benchmarks\n\nRun `bench/setup` then `bench/run`; the header of bench/engine.js says how each number is taken.\n\n'
+  const old = existsSync(file) ? readFileSync(file, 'utf8') : ''
+  const re = /<!-- bench:begin[\s\S]*?<!-- bench:end -->/
+  const doc = re.test(old) ? old.replace(re, () => block) : `${fresh}${block}\n`
+  writeFileSync(file, doc)
+  console.error(`bench: wrote ${path.relative(process.cwd(), file)}`)
 }

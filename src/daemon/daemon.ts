@@ -108,13 +108,12 @@ export class Daemon {
     await containers.restore()
 
     const cgroups = await detectCgroups().catch(() => undefined)
-    const started = Date.now()
     const router = new Router()
     const c = containers
     systemRoutes(router, {
       events,
       version: async () => versionInfo(),
-      info: async () => systemInfo({ cfg, containers: c.list(), images: images.list({ all: true }).length, runtimes, cgroupVersion: cgroups?.mode === 'v2' ? '2' : '1', started }),
+      info: async () => systemInfo({ cfg, containers: c.list(), images: images.list({ all: true }).length, runtimes, cgroupMode: cgroups?.mode ?? 'v1' }),
     })
     containerRoutes(router, {
       containers: c,
@@ -192,7 +191,7 @@ async function osName(): Promise<{ name: string; version: string }> {
   return { name: get('PRETTY_NAME') || 'Linux', version: get('VERSION_ID') }
 }
 
-async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[]; images: number; runtimes: Record<string, RuntimeConfig>; cgroupVersion: string; started: number }): Promise<SystemInfo> {
+async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[]; images: number; runtimes: Record<string, RuntimeConfig>; cgroupMode: string }): Promise<SystemInfo> {
   const count = (s: string[]) => o.containers.filter((c) => s.includes(c.state.status)).length
   const osr = await osName()
   const fsType = await backingFs(o.cfg.dataRoot)
@@ -228,7 +227,7 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     SystemTime: new Date().toISOString(),
     LoggingDriver: 'k8s-file',
     CgroupDriver: 'cgroupfs',
-    CgroupVersion: o.cgroupVersion,
+    CgroupVersion: o.cgroupMode === 'v2' ? '2' : '1',
     NEventsListener: 0,
     KernelVersion: os.release(),
     OperatingSystem: osr.name,
@@ -261,7 +260,8 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     RuncCommit: { ID: '' },
     InitCommit: { ID: '' },
     SecurityOptions: [],
-    Warnings: null,
+    // docker's info has no field for a hybrid host; say what berth found where users read.
+    Warnings: o.cgroupMode === 'hybrid' ? ['WARNING: cgroup v1 with a cgroup2 "unified" mount (hybrid): berth uses v1; crun runs with the unified mount hidden'] : null,
   }
 }
 

@@ -18,6 +18,14 @@ export function containerFormat(source: string | undefined, quiet: boolean, size
   return source
 }
 
+/**
+ * Whether a ps format reads .Size, so the daemon must compute sizes: docker
+ * executes the template against a recorder, where `{{json .}}` reads every field.
+ */
+export function templateUsesSize(format: string): boolean {
+  return format === 'json' || /\.Size\b/.test(format) || /\bjson\s+\.\s*\}\}/.test(format)
+}
+
 export const psCommand: Handler = async (_args, opts, ctx) => {
   const client = getClient(ctx.globals)
   const last = Number(str(opts.last) ?? '-1')
@@ -25,9 +33,9 @@ export const psCommand: Handler = async (_args, opts, ctx) => {
   if (bool(opts.latest) && limit === 0) limit = 1
   const format = containerFormat(str(opts.format), bool(opts.quiet), bool(opts.size))
   // Like docker, ask for sizes when the template uses them.
-  const size = bool(opts.size) || (format.includes('.Size') && !bool(opts.quiet))
+  const size = bool(opts.size) || (!bool(opts.quiet) && templateUsesSize(format))
   const list = await client.containerList({ all: bool(opts.all) || limit > 0, size, limit, filters: parseFilters(strs(opts.filter)) })
-  const trunc = !bool(opts.noTrunc)
+  const trunc = opts.trunc !== false
   out(renderFormat(format, list.map((c) => containerRow(c, trunc)), CONTAINER_HEADERS))
 }
 

@@ -71,7 +71,7 @@ export const attachCommand: Handler = async ([container = ''], opts, ctx) => {
     return 1
   }
   const tty = !!info.Config.Tty
-  const stdin = !bool(opts.noStdin) && !!info.Config.OpenStdin
+  const stdin = opts.stdin !== false && !!info.Config.OpenStdin
   const stream = await client.attach(info.Id, { stream: true, stdin, stdout: true, stderr: true, detachKeys: str(opts.detachKeys) })
   const cleanups: (() => void)[] = []
   if (tty && process.stdout.isTTY) cleanups.push(monitorResize((h, w) => client.containerResize(info.Id, h, w)))

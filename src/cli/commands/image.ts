@@ -34,7 +34,7 @@ export const imagesCommand: Handler = async ([repo], opts, ctx) => {
   const list = await client.imageList({ all: bool(opts.all), filters })
   const digest = bool(opts.digests)
   const format = imageFormat(str(opts.format), bool(opts.quiet), digest)
-  let rows = imageRows(list, { trunc: !bool(opts.noTrunc), digest, needDigest: digest || format.includes('{{.Digest}}') })
+  let rows = imageRows(list, { trunc: opts.trunc !== false, digest, needDigest: digest || format.includes('{{.Digest}}') })
   // -q prints each image once, as docker dedups quiet output.
   if (format === QUIET_FORMAT) rows = rows.filter((r, i) => rows.findIndex((x) => x.ID === r.ID) === i)
   out(renderFormat(format, rows, IMAGE_HEADERS))
@@ -45,7 +45,7 @@ export const rmiCommand: Handler = async (names, opts, ctx) => {
   let failed = false
   for (const n of names) {
     try {
-      const items = await client.imageRemove(n, { force: bool(opts.force), noPrune: bool(opts.noPrune) })
+      const items = await client.imageRemove(n, { force: bool(opts.force), noPrune: opts.prune === false })
       for (const item of items) {
         if ('Untagged' in item) out(`Untagged: ${item.Untagged}\n`)
         else out(`Deleted: ${item.Deleted}\n`)
@@ -78,7 +78,7 @@ export const historyCommand: Handler = async ([name = ''], opts, ctx) => {
   if (!source || source === TABLE_KEY) {
     format = bool(opts.quiet) ? QUIET_FORMAT : human ? DEFAULT_HISTORY_TABLE : 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}'
   } else format = source
-  const trunc = !bool(opts.noTrunc)
+  const trunc = opts.trunc !== false
   out(renderFormat(format, items.map((h) => historyRow(h, { trunc, human })), HISTORY_HEADERS))
 }
 

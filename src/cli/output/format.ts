@@ -37,6 +37,11 @@ const headerFuncs: Record<string, (...args: unknown[]) => unknown> = {
   pad: (v: unknown) => v,
 }
 
+/** The column header docker prints for `.Label NAME`: its last dot-separated part, `-`/`_` as spaces. */
+export function labelHeader(name: unknown): string {
+  return String(name).split('.').pop()?.replace(/[-_]/g, ' ') ?? ''
+}
+
 /**
  * Renders rows with a docker format. `header` maps field names to column
  * headers; a field missing from it prints as empty in the header row.
@@ -53,6 +58,8 @@ export function renderFormat(format: string, rows: object[], header: Record<stri
   for (const row of rows.slice(0, 1)) {
     for (const [k, v] of Object.entries(row)) if (typeof v === 'function' && !(k in headerCtx)) headerCtx[k] = () => ''
   }
+  // docker's header for {{.Label "com.example.some-label"}}: "some label".
+  if (rows.length && typeof (rows[0] as Record<string, unknown>).Label === 'function') headerCtx.Label = labelHeader
   let head: string
   try {
     head = headerTmpl.execute(headerCtx)
