@@ -14,11 +14,14 @@
 //   of one run are meaningful; absolute times drift ±15% on this VM.
 // * `run --rm busybox true` is each engine's default network (docker: a veth on
 //   docker0; berth: an isolated netns with only lo; podman: CNI bridge); the
-//   `--network none` row removes networking from the comparison.
+//   `--network none` row removes networking from the comparison. The
+//   "berth crun" column is the same berthd with `docker run --runtime crun`
+//   (timed rows only); targets are judged on the default (runc) column.
 // * The floor is `runc run` of a plain bundle whose process is `true` (checked:
 //   the same bundle with `sh -c 'exit 7'` must exit 7): namespaces + cgroup +
 //   pivot_root + exec, no daemon, no overlay mount, no image.
-// * `exec true` runs in a `sleep 1d` container started for it.
+// * `exec true` runs in a `sleep 1d` container started for it; its floor is
+//   `runc exec <c> true` in a `sleep 1d` started with `runc run -d`.
 // * `50 × run -d` is the total for 50 detached `sleep 1d` containers started one
 //   after another (not the median: one series per engine).
 // * Per running container: while the 50 are running, the processes whose
@@ -159,16 +162,21 @@ if (!engines.some((e) => e.name === 'berth')) {
   console.error(`bench: berthd is not answering on ${berthSock}; run scripts/setup first`)
   process.exit(1)
 }
+// berth with crun as the container's runtime (timed series only; same daemon)
+if (engines[0].name === 'berth' && spawnSync('crun', ['--version']).status === 0) {
+  engines.push({ ...engines[0], name: 'berth crun', runtimeArgs: ['--runtime', 'crun'], seriesOnly: true })
+}
 if (only) engines.splice(0, engines.length, ...engines.filter((e) => only.includes(e.name)))
 for (const e of engines) {
-  e.run = (...args) => sh(e.cli, args, e.env)
+  // the runtime flag goes after `run` (docker run --runtime crun ...)
+  e.run = (...args) => sh(e.cli, args[0] === 'run' && e.runtimeArgs ? ['run', ...e.runtimeArgs, ...args.slice(1)] : args, e.env)
   e.version = e.name === 'podman' ? e.run('version', '--format', '{{.Client.Version}}').trim() : e.run('version', '--format', '{{.Server.Version}}').trim()
   if (e.sock) {
     e.pid = listenerOf(e.sock)
     if (!e.pid) throw new Error(`bench: no process listens on ${e.sock}`)
   }
 }
-console.error(`bench: engines ${engines.map((e) => `${e.name} ${e.version}${e.pid ? ` (pid ${e.pid})` : ''}`).join(', ')}; ${reps} reps`)
+console.error(`bench: engines ${engines.filter((e) => !e.seriesOnly).map((e) => `${e.name} ${e.version}${e.pid ? ` (pid ${e.pid})` : ''}`).join(', ')}; ${reps} reps`)
 
 const results = {}
 const put = (metric, engine, v) => ((results[metric] ??= {})[engine] = v)
@@ -184,7 +192,7 @@ try {
   // warm up, then idle memory before the workload
   for (const e of engines) e.run('run', '--rm', 'busybox', 'true')
   sleep(3)
-  for (const e of engines) {
+  for (const e of engines.filter((x) => !x.seriesOnly)) {
     const m = daemonMem(e)
     if (m) put('idle daemon, after warm-up (MiB RSS)', e.name, m.rss / MiB)
     if (m) put('idle daemon, after warm-up (MiB PSS)', e.name, m.pss / MiB)
@@ -200,7 +208,7 @@ try {
   series('run --rm --network none busybox true (s)', () => ['run', '--rm', '--network', 'none', 'busybox', 'true'])
 
   for (const e of engines) {
-    e.execName = `${tag}-exec`
+    e.execName = `${tag}-exec-${e.name.replace(/\W/g, '')}`
     created.push([e, e.execName])
     e.run('run', '-d', '--name', e.execName, 'busybox', 'sleep', '1d')
     e.run('exec', e.execName, 'true')
@@ -209,7 +217,7 @@ try {
   for (const e of engines) e.run('rm', '-f', e.execName)
 
   // 50 × run -d, one engine at a time; then measure its monitors while they run
-  for (const e of engines) {
+  for (const e of engines.filter((x) => !x.seriesOnly)) {
     const before = daemonMem(e)
     const names = Array.from({ length: N }, (_, i) => `${tag}-d${i}`)
     const ids = []
@@ -229,20 +237,21 @@ try {
     put('per running container: monitor (MiB RSS)', e.name, m.rss / MiB / N)
     put('per running container: monitor (MiB PSS)', e.name, m.pss / MiB / N)
     const after = daemonMem(e)
-    if (before && after) put('per running container: daemon growth (MiB RSS)', e.name, (after.rss - before.rss) / MiB / N)
+    if (before && after) put('per running container: daemon growth (MiB RSS, informational)', e.name, (after.rss - before.rss) / MiB / N)
     e.run('rm', '-f', ...names)
   }
 
   sleep(3)
-  for (const e of engines) {
+  for (const e of engines.filter((x) => !x.seriesOnly)) {
     const m = daemonMem(e)
     if (m) put('idle daemon, after workload (MiB RSS)', e.name, m.rss / MiB)
   }
 
   const floor = runcFloor()
   if (floor) {
-    put('run --rm busybox true (s)', 'runc run (floor)', floor)
-    put('run --rm --network none busybox true (s)', 'runc run (floor)', floor)
+    put('run --rm busybox true (s)', 'runc (floor)', floor.run)
+    put('run --rm --network none busybox true (s)', 'runc (floor)', floor.run)
+    put('exec true (s)', 'runc (floor)', floor.exec)
   }
 } finally {
   for (const [e, n] of created) spawnSync(e.cli, ['rm', '-f', n], { env: { ...process.env, ...e.env }, stdio: 'ignore' })
@@ -263,7 +272,19 @@ function runcFloor() {
     const check = spawnSync('runc', ['run', '--bundle', dir, `${tag}-floor-check`], { stdio: 'ignore' })
     if (check.status !== 7) throw new Error(`bench: runc floor bundle does not run its process (exit ${check.status}, want 7)`)
     bundle(['true'])
-    return median(Array.from({ length: reps }, (_, i) => time(() => sh('runc', ['run', '--bundle', dir, `${tag}-floor-${i}`]))))
+    const run = median(Array.from({ length: reps }, (_, i) => time(() => sh('runc', ['run', '--bundle', dir, `${tag}-floor-${i}`]))))
+    // exec floor: `runc exec <c> true` in a detached `sleep 1d` of the same bundle
+    bundle(['sleep', '1d'])
+    const c = `${tag}-floor-exec`
+    // stdio ignored: the detached container would hold pipes open
+    if (spawnSync('runc', ['run', '-d', '--bundle', dir, c], { stdio: 'ignore' }).status !== 0) throw new Error('bench: runc run -d failed')
+    try {
+      sh('runc', ['exec', c, 'true'])
+      const exec = median(Array.from({ length: reps }, () => time(() => sh('runc', ['exec', c, 'true']))))
+      return { run, exec }
+    } finally {
+      spawnSync('runc', ['delete', '-f', c], { stdio: 'ignore' })
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
@@ -279,9 +300,9 @@ const targets = {
   'idle daemon, after warm-up (MiB RSS)': ['≤ 0.6 × dockerd + containerd', (r) => r.berth <= 0.6 * r.docker],
   'idle daemon, after workload (MiB RSS)': ['≤ 0.6 × dockerd + containerd', (r) => r.berth <= 0.6 * r.docker],
 }
-const cols = ['berth', 'docker', 'podman', 'runc run (floor)']
+const cols = ['berth', 'berth crun', 'docker', 'podman', 'runc (floor)']
 const fmt = (v) => (v === undefined || Number.isNaN(v) ? '—' : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3))
-const ratio = (a, b) => (a !== undefined && b ? (a / b).toFixed(2) : '—')
+const ratio = (a, b) => (a !== undefined && b ? (a / b).toFixed(3) : '—')
 const order = [
   'run --rm busybox true (s)',
   'run --rm --network none busybox true (s)',
@@ -289,7 +310,7 @@ const order = [
   `${N} × run -d (s)`,
   'per running container: monitor (MiB RSS)',
   'per running container: monitor (MiB PSS)',
-  'per running container: daemon growth (MiB RSS)',
+  'per running container: daemon growth (MiB RSS, informational)',
   'idle daemon, after warm-up (MiB RSS)',
   'idle daemon, after warm-up (MiB PSS)',
   'idle daemon, after workload (MiB RSS)',
@@ -306,7 +327,7 @@ const table = lines.join('\n')
 const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.arch()
 const runcV = /runc version (\S+)/.exec(spawnSync('runc', ['--version']).stdout?.toString() ?? '')?.[1]
 const machine = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}; ` +
-  `${engines.map((e) => `${e.name} ${e.version}`).join(', ')}${runcV ? `, runc ${runcV}` : ''}; medians of ${reps} interleaved runs (bench/run).` +
+  `${engines.filter((e) => !e.seriesOnly).map((e) => `${e.name} ${e.version}`).join(', ')}${runcV ? `, runc ${runcV}` : ''}; medians of ${reps} interleaved runs (bench/run).` +
   (dockerIdle ? '' : ' dockerd was not running: no docker column.')
 console.log(`${machine}\n\n${table}`)
 if (process.env.BENCH_WRITE !== '0') {
