@@ -3,7 +3,7 @@
  * here; each action imports its command module on demand so `berth ps` loads
  * little code.
  */
-import { Command, CommanderError, Help, Option } from 'commander'
+import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander'
 import { flagUsages, type FlagRow } from './output/wrap.js'
 
 export type Opts = Record<string, unknown>
@@ -228,22 +228,97 @@ export class ExitError extends Error {
 
 /** Commander must not print its own errors: commanderErrorStatus prints docker's. */
 function quiet(cmd: Command): Command {
-  return cmd.exitOverride().showSuggestionAfterError(false).configureOutput({ writeErr: () => {} })
+  // Help shown for a bare group still goes to stderr, as docker's does.
+  return cmd.exitOverride().showSuggestionAfterError(false).configureOutput({ outputError: () => {} })
 }
 
 function addOption(cmd: Command, [flags, desc, kind, def]: OptSpec): void {
   const o = new Option(flags, desc)
-  if (kind === 'list') o.argParser(list)
-  if (kind === 'optbool') o.argParser((v: string) => v !== 'false' && v !== '0')
+  const name = o.short ? `${o.short}, ${o.long ?? ''}` : o.long ?? ''
+  const check = o.required || o.optional ? valueCheck(o.long ?? '', flags) : undefined
+  const validate = (v: string): void => {
+    const problem = check?.(v)
+    if (problem) throw new InvalidArgumentError(flagValueError(name, v, problem))
+  }
+  if (kind === 'list') o.argParser((v: string, prev?: string[]) => { validate(v); return list(v, prev) })
+  else if (kind === 'optbool') o.argParser((v: string) => parseGoBool(v, name))
+  else if (check) o.argParser((v: string) => { validate(v); return v })
   if (kind === 'hidden') o.hideHelp()
   if (def !== undefined) o.default(def)
   cmd.addOption(o)
 }
 
+/** pflag's message for a flag value its type or validator rejects. */
+export function flagValueError(flag: string, value: string, problem: string): string {
+  return `invalid argument "${value}" for "${flag}" flag: ${problem}`
+}
+
+/** Go's strconv.ParseBool, as pflag parses `--flag=value` of a bool flag. */
+export function parseGoBool(v: string, flag: string): boolean {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false
+  throw new InvalidArgumentError(flagValueError(flag, v, `strconv.ParseBool: parsing "${v}": invalid syntax`))
+}
+
+/** What is wrong with a flag's value, checked while parsing as docker's flag types do; undefined if nothing. */
+function valueCheck(long: string, flags: string): ((v: string) => string | undefined) | undefined {
+  if (flags.includes('<int>')) {
+    return (v) => (/^[+-]?(\d+|0[xX][\da-fA-F]+)$/.test(v) ? undefined : `strconv.ParseInt: parsing "${v}": invalid syntax`)
+  }
+  switch (long) {
+    case '--env':
+      return (v) => (v.startsWith('=') ? `invalid environment variable: ${v}` : undefined)
+    case '--attach':
+      return (v) => (['stdin', 'stdout', 'stderr'].includes(v.toLowerCase()) ? undefined : 'valid streams are STDIN, STDOUT and STDERR')
+    case '--filter':
+      return (v) => (v.includes('=') ? undefined : 'bad format of filter (expected name=value)')
+    default:
+      return undefined
+  }
+}
+
+/**
+ * commander, unlike pflag, reads `-H=false` as the value "=false". Rewrites
+ * such shorthand options to commander's attached form (`-Hfalse`) without
+ * touching option values or, for commands that stop at the first positional,
+ * the container's command line.
+ */
+export function rewriteShortEquals(argv: readonly string[], takesValue: (flag: string) => boolean | undefined, interspersed: boolean): string[] {
+  const out = [...argv]
+  for (let i = 0; i < out.length; i++) {
+    const a = out[i] ?? ''
+    if (a === '--') break
+    if (a.startsWith('--')) {
+      if (!a.includes('=') && takesValue(a)) i++
+      continue
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      const m = /^-([A-Za-z])=(.*)$/s.exec(a)
+      if (m) out[i] = `-${m[1] ?? ''}${m[2] ?? ''}`
+      else if (a.length === 2 && takesValue(a)) i++
+      continue
+    }
+    if (!interspersed) break
+  }
+  return out
+}
+
+/** A commander Command whose option parsing accepts pflag's `-X=value`. */
+class DockerCommand extends Command {
+  override parseOptions(argv: string[]): { operands: string[]; unknown: string[] } {
+    const takesValue = (flag: string): boolean | undefined => {
+      const o = this.options.find((x) => x.short === flag || x.long === flag)
+      return o ? o.required : undefined
+    }
+    const interspersed = !(this as unknown as { _passThroughOptions?: boolean })._passThroughOptions
+    return super.parseOptions(rewriteShortEquals(argv, takesValue, interspersed))
+  }
+}
+
 function build(parent: Command, name: string, key: string, globals: () => Opts, aliases: string[] | undefined): Command {
   const spec = specs[key]
   if (!spec) throw new Error(`no spec for ${key}`)
-  const cmd = new Command(name).description(spec.short).helpOption('--help', 'Print usage')
+  const cmd = new DockerCommand(name).description(spec.short).helpOption('--help', 'Print usage')
   ;(cmd as Command & { _berthUse?: string })._berthUse = spec.use.replace(/^\S+/, name)
   if (aliases) (cmd as Command & { _berthAliases?: string[] })._berthAliases = aliases
   cmd.configureHelp({ formatHelp: (c, h) => new DockerHelp().formatHelp(c, h) })
@@ -338,10 +413,18 @@ function usageFor(argv: string[]): { path: string; usage: string } {
   const key = group ? group.cmds[second] ?? Object.entries(aliasOf).find(([k, v]) => k.startsWith(`${first} `) && v.includes(second))?.[0]?.split(' ')[1] : first
   const resolved = group && key ? group.cmds[key] ?? key : key
   const spec = resolved ? specs[resolved] : undefined
-  if (!spec) return { path: 'berth', usage: 'berth [OPTIONS] COMMAND' }
+  if (!spec) return { path: 'berth', usage: 'berth [OPTIONS] COMMAND [ARG...]' }
   const path = group ? `berth ${first} ${second}` : `berth ${first}`
   const name = group ? second : first
   return { path, usage: `${path.split(' ').slice(0, -1).join(' ')} ${spec.use.replace(/^\S+/, name)}` }
+}
+
+/** pflag's "flag needs an argument" for commander's option flags ("-n, --last <int>"), as the user spelled it. */
+export function missingArgument(flags: string, argv: string[]): string {
+  const long = /--[\w-]+/.exec(flags)?.[0]
+  const short = /(?:^|[\s,])-(\w)\b/.exec(flags)?.[1]
+  if (long && (!short || argv.includes(long))) return `flag needs an argument: ${long}`
+  return `flag needs an argument: '${short ?? ''}' in -${short ?? ''}`
 }
 
 /** Turns commander's parse errors into docker 28's wording; returns the exit status. */
@@ -349,6 +432,11 @@ export function commanderErrorStatus(err: CommanderError, argv: string[]): numbe
   if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0
   if (err.code === 'commander.unknownCommand') {
     const cmd = /unknown command '([^']+)'/.exec(err.message)?.[1] ?? ''
+    const group = argv.find((a) => !a.startsWith('-'))
+    if (group && group !== cmd && groups[group]) {
+      process.stderr.write(`berth: unknown command: berth ${group} ${cmd}\n\nUsage:  berth ${group}\n\nRun 'berth ${group} --help' for more information\n`)
+      return 1
+    }
     process.stderr.write(`berth: unknown command: berth ${cmd}\n\nRun 'berth --help' for more information\n`)
     return 1
   }
@@ -360,7 +448,10 @@ export function commanderErrorStatus(err: CommanderError, argv: string[]): numbe
     text = flag.startsWith('--') ? `unknown flag: ${flag}` : `unknown shorthand flag: '${flag.replace(/^-/, '').slice(0, 1)}' in ${flag}`
   } else {
     const missing = /option '([^']+)' argument missing/.exec(err.message)
-    text = missing ? `flag needs an argument: ${missing[1]?.split(/[ ,]+/).pop() ?? ''}` : err.message.replace(/^error: /, '')
+    const invalid = err.code === 'commander.invalidArgument' ? /is invalid\. (.*)$/s.exec(err.message)?.[1] : undefined
+    if (invalid) text = invalid
+    else if (missing) text = missingArgument(missing[1] ?? '', argv)
+    else text = err.message.replace(/^error: /, '')
   }
   process.stderr.write(`${text}\n\nUsage:  ${usage}\n\nRun '${path} --help' for more information\n`)
   return 125

@@ -13,7 +13,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const program = buildProgram()
   if (argv.length === 0) {
-    process.stdout.write(program.helpInformation())
+    // docker prints the usage to stderr when given no command.
+    process.stderr.write(program.helpInformation())
     return 0
   }
   try {

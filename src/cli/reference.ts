@@ -73,3 +73,19 @@ export function familiarString(r: ParsedReference): string {
 export function fullString(r: ParsedReference): string {
   return r.name + (r.tag ? `:${r.tag}` : '') + (r.digest ? `@${r.digest}` : '')
 }
+
+/** Why `ref` is not a valid tag reference, in distribution/reference's words. */
+export function referenceProblem(ref: string): string {
+  const at = ref.indexOf('@')
+  const named = at >= 0 ? ref.slice(0, at) : ref
+  const colon = named.lastIndexOf(':')
+  const name = colon > named.lastIndexOf('/') ? named.slice(0, colon) : named
+  if (at < 0 && name !== name.toLowerCase()) {
+    const lower = parseReference(ref.replace(name, name.toLowerCase()))
+    if (lower) {
+      const [domain, path] = splitDomain(name)
+      return `invalid reference format: repository name (${domain === DEFAULT_DOMAIN ? path : `${domain}/${path}`}) must be lowercase`
+    }
+  }
+  return 'invalid reference format'
+}

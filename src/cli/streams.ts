@@ -3,6 +3,7 @@
  * hijackedIOStreamer does: raw mode for TTYs, stdin copied then half-closed,
  * output demultiplexed when there is no TTY.
  */
+import { spawnSync } from 'node:child_process'
 import { Writable, type Duplex } from 'node:stream'
 import { demuxStream } from '../client/index.js'
 
@@ -19,6 +20,7 @@ export async function pumpHijacked(o: StreamOptions): Promise<void> {
   const input = process.stdin
   const rawMode = o.stdin && o.tty && input.isTTY
   if (rawMode) input.setRawMode(true)
+  const restoreOutput = rawMode ? rawOutput() : undefined
   const onData = (chunk: Buffer): void => { o.socket.write(chunk) }
   const onEnd = (): void => { endWrite(o.socket) }
   if (o.stdin) {
@@ -48,8 +50,23 @@ export async function pumpHijacked(o: StreamOptions): Promise<void> {
       input.pause()
     }
     if (rawMode) input.setRawMode(false)
+    restoreOutput?.()
     o.socket.destroy()
   }
+}
+
+/**
+ * Turns off output post-processing (OPOST) on the stdout terminal, as docker's
+ * SetRawTerminal does, so the container's own "\r\n" is not written as
+ * "\r\r\n". Node's setRawMode leaves ONLCR on, hence stty. Returns the restore function.
+ */
+function rawOutput(): (() => void) | undefined {
+  if (!process.stdout.isTTY) return undefined
+  const saved = spawnSync('stty', ['-g'], { stdio: [process.stdout.fd, 'pipe', 'ignore'] })
+  if (saved.status !== 0) return undefined
+  const state = saved.stdout.toString().trim()
+  spawnSync('stty', ['-opost'], { stdio: [process.stdout.fd, 'ignore', 'ignore'] })
+  return () => { spawnSync('stty', [state], { stdio: [process.stdout.fd, 'ignore', 'ignore'] }) }
 }
 
 function endWrite(socket: Duplex): void {

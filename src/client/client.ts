@@ -198,21 +198,22 @@ export class EngineClient {
     return `/v${await this.apiVersion()}${path}`
   }
 
-  /** Sends a request and returns the response stream unread; non-2xx becomes ClientError. */
+  /** Sends a request and returns the response stream unread; 4xx and 5xx become ClientError. */
   async stream(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
     const res = await this.send(method, await this.versioned(path), opts)
     const status = res.statusCode ?? 0
-    if (status < 200 || status >= 300) {
+    // As docker's client: only 4xx and 5xx are errors (304 "already started" is success).
+    if (status < 200 || status >= 400) {
       const body = await readAll(res)
       throw new ClientError(status, errorMessageFromBody(status, body.toString()))
     }
     return res
   }
 
-  /** Sends a request and buffers the body; non-2xx becomes ClientError. */
+  /** Sends a request and buffers the body; 4xx and 5xx become ClientError. */
   async request(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
     const res = await this.rawRequest(method, await this.versioned(path), opts)
-    if (res.status < 200 || res.status >= 300) {
+    if (res.status < 200 || res.status >= 400) {
       throw new ClientError(res.status, errorMessageFromBody(res.status, res.body.toString()))
     }
     return res
@@ -263,8 +264,20 @@ export class EngineClient {
 
   private send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = http.request(this.requestOptions(method, path, opts), resolve)
-      req.on('error', (err: NodeJS.ErrnoException) => reject(this.wrapError(err)))
+      let answered = false
+      const req = http.request(this.requestOptions(method, path, opts), (res) => {
+        answered = true
+        resolve(res)
+      })
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // The daemon may refuse an upload (bad import --change) and close before
+        // reading the body: its answer can still be on the way, so prefer it.
+        if (isReadable(opts.body) && (err.code === 'EPIPE' || err.code === 'ECONNRESET')) {
+          setTimeout(() => { if (!answered) reject(this.wrapError(err)) }, 500)
+          return
+        }
+        reject(this.wrapError(err))
+      })
       this.writeBody(req, opts.body)
     })
   }

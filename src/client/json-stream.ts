@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream'
  * does not promise it, so values are also split when concatenated without a
  * newline (`}{`).
  */
-export async function* readJSONStream<T>(src: Readable): AsyncGenerator<T> {
+export async function* readJSONStream<T>(src: Readable, parse: (text: string) => T = (t) => JSON.parse(t) as T): AsyncGenerator<T> {
   let buf = ''
   for await (const chunk of src) {
     buf += typeof chunk === 'string' ? chunk : (chunk as Buffer).toString('utf8')
@@ -14,11 +14,11 @@ export async function* readJSONStream<T>(src: Readable): AsyncGenerator<T> {
     while ((end = nextValueEnd(buf)) >= 0) {
       const text = buf.slice(0, end).trim()
       buf = buf.slice(end)
-      if (text) yield JSON.parse(text) as T
+      if (text) yield parse(text)
     }
   }
   const rest = buf.trim()
-  if (rest) yield JSON.parse(rest) as T
+  if (rest) yield parse(rest)
 }
 
 /** Index just past the first complete top-level JSON value, or -1. */

@@ -108,11 +108,11 @@ export class ExecManager {
       e.exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 126
       if (client) {
         // docker reports a failed exec on the stream, then the CLI reads ExitCode.
-        client.write('stderr', Buffer.from(`OCI runtime exec failed: ${msg}\n`))
+        client.write('stderr', Buffer.from(`${withPrefix(msg)}\n`))
         client.socket.end()
         return
       }
-      throw new EngineError('internal', `OCI runtime exec failed: ${msg}`, { cause: err })
+      throw new EngineError('internal', withPrefix(msg), { cause: err })
     }
     e.handle = handle
     e.pid = handle.pid
@@ -175,3 +175,5 @@ export class ExecManager {
     for (const [id, e] of this.execs) if (e.containerId === containerId) this.execs.delete(id)
   }
 }
+
+const withPrefix = (msg: string) => (msg.startsWith('OCI runtime exec failed') ? msg : `OCI runtime exec failed: ${msg}`)

@@ -201,4 +201,13 @@ describe('ContainerService', () => {
     await svc.remove('ev')
     expect(seen).toEqual(['create', 'start', 'die', 'destroy'])
   })
+
+  it('frees the old name on rename', async () => {
+    const { id } = await svc.create(spec(), 'old-name')
+    await svc.rename('old-name', 'new-name')
+    expect(svc.get('new-name').id).toBe(id)
+    expect(() => svc.get('old-name')).toThrow(/No such container/)
+    await svc.create(spec(), 'old-name')
+    expect(svc.get('old-name').id).not.toBe(id)
+  })
 })

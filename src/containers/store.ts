@@ -24,6 +24,7 @@ const migrations = [
 export class ContainerStore {
   private readonly byId = new Map<string, ContainerRecord>()
   private readonly byName = new Map<string, string>()
+  private readonly nameOf = new Map<string, string>()
   private readonly upsert
   private readonly del
 
@@ -35,6 +36,7 @@ export class ContainerStore {
       const rec = JSON.parse(row.record) as ContainerRecord
       this.byId.set(rec.id, rec)
       this.byName.set(rec.name, rec.id)
+      this.nameOf.set(rec.id, rec.name)
     }
   }
 
@@ -75,11 +77,13 @@ export class ContainerStore {
   }
 
   save(rec: ContainerRecord): void {
-    const prev = this.byId.get(rec.id)
     this.upsert.run(rec.id, rec.name, rec.imageId, rec.created, JSON.stringify(rec))
-    if (prev && prev.name !== rec.name) this.byName.delete(prev.name)
+    // Records are mutated in place, so the old name is kept by ID, not read off the record.
+    const old = this.nameOf.get(rec.id)
+    if (old !== undefined && old !== rec.name && this.byName.get(old) === rec.id) this.byName.delete(old)
     this.byId.set(rec.id, rec)
     this.byName.set(rec.name, rec.id)
+    this.nameOf.set(rec.id, rec.name)
   }
 
   remove(id: string): void {
@@ -87,6 +91,7 @@ export class ContainerStore {
     this.del.run(id)
     if (!rec) return
     this.byId.delete(id)
+    this.nameOf.delete(id)
     if (this.byName.get(rec.name) === id) this.byName.delete(rec.name)
   }
 }

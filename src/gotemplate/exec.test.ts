@@ -343,3 +343,11 @@ describe('literals', () => {
     expect(run('{{true}} {{false}} {{print nil}}')).toBe('true false <nil>')
   })
 })
+
+describe('missingkey=error', () => {
+  it('fails on a missing map key, as docker inspect on raw JSON', () => {
+    expect(() => parseTemplate('{{.Name}}', { missingKey: 'error' }).execute({ Id: 'x' })).toThrow(/map has no entry for key "Name"/)
+    expect(parseTemplate('{{.Name}}').execute({ Id: 'x' })).toBe('<no value>')
+    expect(parseTemplate('{{.Id}}', { missingKey: 'error' }).execute({ Id: 'x' })).toBe('x')
+  })
+})

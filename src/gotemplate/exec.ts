@@ -47,6 +47,8 @@ export interface ExecEnv {
   parseName: string
   trees: ReadonlyMap<string, ListNode>
   funcs: Readonly<Record<string, TemplateFunc>>
+  /** Go's Option("missingkey=error"): a missing map key fails instead of printing <no value>. */
+  missingKey?: 'default' | 'error'
 }
 
 class Output {
@@ -345,7 +347,10 @@ class State {
       if (hasArgs) this.errorf(`${name} is not a method but has arguments`)
       if (found) return value
       // A missing key of a map is Go's invalid value; a struct has no such field.
-      if (isMapLike(receiver)) return undefined
+      if (isMapLike(receiver)) {
+        if (this.env.missingKey === 'error') this.errorf(`map has no entry for key ${goQuote(name)}`)
+        return undefined
+      }
     }
     this.errorf(`can't evaluate field ${name} in type ${typeName(receiver)}`)
   }

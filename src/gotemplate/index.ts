@@ -25,6 +25,8 @@ export interface ParseTemplateOptions {
   funcs?: Record<string, TemplateFunc>
   /** The template's name in error messages; docker's is "". */
   name?: string
+  /** 'error' is Go's missingkey=error, which docker's inspect uses on raw JSON. */
+  missingKey?: 'default' | 'error'
 }
 
 /** Parses a template; throws TemplateError with Go's message on bad syntax. */
@@ -33,6 +35,6 @@ export function parseTemplate(text: string, opts: ParseTemplateOptions = {}): Te
   const funcs = { ...opts.funcs }
   const hasFunction = (fn: string) => Object.hasOwn(funcs, fn) || builtins.has(fn)
   const { trees } = parse(text, { name, hasFunction })
-  const env = { text, parseName: name, trees, funcs }
+  const env = { text, parseName: name, trees, funcs, missingKey: opts.missingKey ?? 'default' }
   return { execute: (data: unknown) => execute(env, name, data) }
 }

@@ -17,6 +17,7 @@ import { conflict, EngineError, internal, invalidArgument, notFound } from '../e
 import { detectCgroups, type CgroupInfo } from '../sys/index.js'
 import { ConmonAttach, type AttachStream } from './attach.js'
 import { conmonArgs, spawnConmon, type ConmonProcess } from './conmon.js'
+import { directExec } from './exec-direct.js'
 import { ExitWatcher, type ExitInfo, type ExitListener } from './exits.js'
 import { OciCli, cleanRuntimeMessage, type RuntimeConfig, type RuntimeStatus } from './oci-cli.js'
 import type { OciProcess, OciSpec } from './oci-spec.js'
@@ -417,6 +418,16 @@ export class ConmonRuntime {
     if (o.tty && o.consoleSize) proc.consoleSize = o.consoleSize
     await fsp.writeFile(processSpec, JSON.stringify(proc))
     const cleanup = () => fsp.rm(dir, { recursive: true, force: true })
+    if (!o.tty && o.attach !== false) {
+      const rt = cli.conmonRuntime('exec')
+      const d = directExec({ runtimePath: rt.path, runtimeArgs: rt.args, id, processSpec, pidFile: path.join(dir, 'pid'), stdin: o.stdin })
+      const s = await d.started
+      if ('error' in s) {
+        await cleanup()
+        return { execId: o.execId, pid: 0, stream: undefined, resize: () => Promise.resolve(), exit: Promise.resolve(startErrorCode(s.error)), error: `OCI runtime exec failed: ${s.error}` }
+      }
+      return { execId: o.execId, pid: s.pid, stream: d.stream, resize: () => Promise.resolve(), exit: d.exit.finally(cleanup) }
+    }
     const cm = spawnConmon({
       conmonPath: this.conmonPath,
       cwd: dir,

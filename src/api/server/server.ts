@@ -117,6 +117,9 @@ export class ApiServer {
       ctx = new Ctx(req, res, m.params, url.searchParams, minor, upgrade, headers)
       await m.handler(ctx)
     } catch (err) {
+      // A client still uploading (a tar for import or load) must read the error,
+      // not a reset: take the rest of its body first, within limits.
+      if (!upgrade && res && !res.headersSent && !req.complete) await drain(req)
       this.fail(ctx, req, res, upgrade, headers, err)
     }
   }
@@ -144,8 +147,7 @@ export class ApiServer {
       if (!res.writableEnded) res.end(JSON.stringify({ errorDetail: { message }, error: message }) + '\n')
       return
     }
-    // Drain whatever body is left so the connection stays usable for keep-alive.
-    req.resume()
+    if (!req.complete) res.shouldKeepAlive = false
     if (status === 304) {
       res.writeHead(304, headers)
       res.end()
@@ -154,4 +156,26 @@ export class ApiServer {
     res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
     res.end(body)
   }
+}
+
+/** Read and drop what is left of a request body, for at most 5 s or 1 GiB. */
+function drain(req: http.IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0
+    const done = () => {
+      clearTimeout(timer)
+      req.off('data', count)
+      resolve()
+    }
+    const count = (c: Buffer) => {
+      seen += c.length
+      if (seen > 1 << 30) done()
+    }
+    const timer = setTimeout(done, 5000)
+    req.on('data', count)
+    req.once('end', done)
+    req.once('error', done)
+    req.once('close', done)
+    req.resume()
+  })
 }

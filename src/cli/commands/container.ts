@@ -1,4 +1,5 @@
 /** Container listing and lifecycle commands; inspect (any object type) lives here too. */
+import type { ContainerSummary } from '../../api/types/index.js'
 import type { Handler } from '../app.js'
 import { ClientError } from '../../client/index.js'
 import { parseTemplate, dockerFuncs } from '../../gotemplate/index.js'
@@ -23,7 +24,27 @@ export function containerFormat(source: string | undefined, quiet: boolean, size
  * executes the template against a recorder, where `{{json .}}` reads every field.
  */
 export function templateUsesSize(format: string): boolean {
-  return format === 'json' || /\.Size\b/.test(format) || /\bjson\s+\.\s*\}\}/.test(format)
+  return /\.Size\b/.test(format) || /\bjson\s+\.\s*\}\}/.test(format)
+}
+
+/**
+ * docker ps runs the user's template once over an empty container before
+ * listing (to see whether it reads .Size), so a bad template fails even when
+ * no container matches.
+ */
+function checkPsTemplate(source: string | undefined): void {
+  if (!source) return
+  let tmpl
+  try {
+    tmpl = parseTemplate(source, { funcs: dockerFuncs })
+  } catch (e) {
+    throw new Error(`failed to parse template: ${(e as Error).message}`)
+  }
+  try {
+    tmpl.execute(containerRow({ Id: '', Names: [], Image: '', ImageID: '', Command: '', Created: 0, Ports: [], Labels: {}, State: '', Status: '', HostConfig: { NetworkMode: '' }, NetworkSettings: { Networks: {} }, Mounts: [] } as unknown as ContainerSummary, true))
+  } catch (e) {
+    throw new Error(`failed to execute template: ${(e as Error).message}`)
+  }
 }
 
 export const psCommand: Handler = async (_args, opts, ctx) => {
@@ -32,6 +53,7 @@ export const psCommand: Handler = async (_args, opts, ctx) => {
   let limit = Number.isInteger(last) && last > 0 ? last : 0
   if (bool(opts.latest) && limit === 0) limit = 1
   const format = containerFormat(str(opts.format), bool(opts.quiet), bool(opts.size))
+  checkPsTemplate(str(opts.format))
   // Like docker, ask for sizes when the template uses them.
   const size = bool(opts.size) || (!bool(opts.quiet) && templateUsesSize(format))
   const list = await client.containerList({ all: bool(opts.all) || limit > 0, size, limit, filters: parseFilters(strs(opts.filter)) })
@@ -78,15 +100,18 @@ export const killCommand: Handler = async (names, opts, ctx) => {
 
 export const rmCommand: Handler = async (names, opts, ctx) => {
   const client = getClient(ctx.globals)
-  return each(names, async (n) => {
+  let failed = false
+  for (const n of names) {
     try {
       await client.containerRemove(n, { force: bool(opts.force), volumes: bool(opts.volumes), link: bool(opts.link) })
+      out(`${n}\n`)
     } catch (e) {
-      // docker rm -f ignores containers that are already gone.
-      if (bool(opts.force) && e instanceof ClientError && e.statusCode === 404) return
-      throw e
+      err(daemonMessage(e) + '\n')
+      // docker rm -f reports containers that are already gone but does not fail for them.
+      if (!(bool(opts.force) && e instanceof ClientError && e.statusCode === 404)) failed = true
     }
-  })
+  }
+  return failed ? 1 : 0
 }
 
 export const waitCommand: Handler = async (names, _opts, ctx) => {
@@ -109,10 +134,15 @@ export const topCommand: Handler = async ([container = '', ...psArgs], _opts, ct
 export const renameCommand: Handler = async ([oldName = '', newName = ''], _opts, ctx) => {
   const client = getClient(ctx.globals)
   if (!newName.trim() || !oldName.trim()) {
-    err('Error: neither old nor new names may be empty\n')
+    err('Error: Neither old nor new names may be empty\n')
     return 1
   }
-  await client.containerRename(oldName, newName)
+  try {
+    await client.containerRename(oldName.trim(), newName.trim())
+  } catch (e) {
+    err(`${daemonMessage(e)}\nError: failed to rename container named ${oldName}\n`)
+    return 1
+  }
 }
 
 export const portCommand: Handler = async ([container = '', port], _opts, ctx) => {
@@ -128,7 +158,7 @@ export const portCommand: Handler = async ([container = '', port], _opts, ctx) =
     const key = `${p}/${proto}`
     const bindings = ports[key]
     if (!bindings || bindings.length === 0) {
-      err(`Error: No public port '${key}' published for ${container}\n`)
+      err(`Error: No public port '${port}' published for ${container}\n`)
       return 1
     }
     for (const b of bindings) out(`${fmt(b)}\n`)
@@ -175,11 +205,18 @@ export const inspectCommand: Handler = async (names, opts, ctx) => {
   const group = ctx.path.split(' ')[1]
   const kind = type ?? (group === 'container' ? 'container' : group === 'image' ? 'image' : undefined)
   if (kind && kind !== 'container' && kind !== 'image') {
-    err(`"${kind}" is not a valid value for --type\n`)
+    err(`unknown type: "${kind}": must be one of "config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume"\n`)
     return 1
   }
   const format = str(opts.format)
-  const tmpl = format && format !== 'json' ? parseTemplate(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), { funcs: dockerFuncs }) : undefined
+  let tmpl
+  try {
+    tmpl = format && format !== 'json' ? parseTemplate(format.replace(/\\t/g, '\t').replace(/\\n/g, '\n'), { funcs: dockerFuncs, missingKey: 'error' }) : undefined
+  } catch (e) {
+    err(`template parsing error: ${(e as Error).message}\n`)
+    return 64
+  }
+  let printed = false
   const found: unknown[] = []
   let failed = false
   for (const name of names) {
@@ -200,14 +237,23 @@ export const inspectCommand: Handler = async (names, opts, ctx) => {
           }
         }
       }
-      if (tmpl) out(tmpl.execute(obj) + '\n')
-      else found.push(obj)
+      if (tmpl) {
+        let text: string
+        try {
+          text = tmpl.execute(obj)
+        } catch (e) {
+          throw new Error(`template parsing error: ${(e as Error).message}`)
+        }
+        out(text + '\n')
+        printed = true
+      } else found.push(obj)
     } catch (e) {
       failed = true
       const msg = e instanceof ClientError ? (kind ? `Error response from daemon: ${e.message}` : e.message) : (e as Error).message
       err(`${msg}\n`)
     }
   }
+  if (tmpl && !printed) out('\n')
   if (!tmpl) {
     if (format === 'json') out(JSON.stringify(found) + '\n')
     else out(found.length ? indentJSON(found) + '\n' : '[]\n')

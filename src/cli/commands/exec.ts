@@ -1,6 +1,6 @@
 /** Commands that stream a container's I/O: exec, attach, start -a, logs. */
 import type { ExecConfig } from '../../api/types/index.js'
-import { demuxStream } from '../../client/index.js'
+import { demuxStream, type EngineClient, type WaitHandle } from '../../client/index.js'
 import type { Handler } from '../app.js'
 import { bool, err, getClient, out, str, strs } from '../context.js'
 import { getTimestamp, normalizeEnv, readEnvFiles } from '../opts.js'
@@ -83,13 +83,38 @@ export const attachCommand: Handler = async ([container = ''], opts, ctx) => {
   } finally {
     for (const c of cleanups) c()
   }
-  const after = await client.containerInspect(info.Id).catch(() => undefined)
-  if (after?.State.Running) {
-    wait.abort()
-    return 0
+  const status = await exitOrDetached(client, info.Id, wait)
+  if (status !== undefined) return status
+  // docker attach (unlike run and start) reports the detach keys as an error.
+  if (tty && stdin) {
+    err('read escape sequence\n')
+    return 1
   }
-  const res = await wait.result.catch(() => ({ StatusCode: after?.State.ExitCode ?? 0 }))
-  return res.StatusCode
+  return 0
+}
+
+/**
+ * After an attach stream ends: the container's exit status, or undefined when
+ * the user detached (ctrl-p ctrl-q) and it still runs. The stream can end a
+ * moment before the daemon records the exit, so a running container is only
+ * taken as detached once the wait has not answered for a while.
+ */
+export async function exitOrDetached(client: EngineClient, id: string, wait: WaitHandle): Promise<number | undefined> {
+  const settled = await Promise.race([
+    wait.result.then((r) => r.StatusCode, () => undefined),
+    new Promise<'timeout'>((r) => setTimeout(r, 500, 'timeout')),
+  ])
+  if (settled !== 'timeout') {
+    if (settled !== undefined) return settled
+    const c = await client.containerInspect(id).catch(() => undefined)
+    return c?.State.ExitCode ?? 0
+  }
+  const c = await client.containerInspect(id).catch(() => undefined)
+  if (c?.State.Running) {
+    wait.abort()
+    return undefined
+  }
+  return wait.result.then((r) => r.StatusCode, () => c?.State.ExitCode ?? 0)
 }
 
 export const startCommand: Handler = async (containers, opts, ctx) => {
@@ -114,26 +139,32 @@ export const startCommand: Handler = async (containers, opts, ctx) => {
     } finally {
       stop()
     }
-    const after = await client.containerInspect(info.Id).catch(() => undefined)
-    if (after?.State.Running) return 0
-    const res = await wait.result
-    return res.StatusCode
+    return (await exitOrDetached(client, info.Id, wait)) ?? 0
   }
-  let failed = false
+  const failed: string[] = []
   for (const c of containers) {
     try {
       await client.containerStart(c)
       out(`${c}\n`)
     } catch (e) {
-      failed = true
+      failed.push(c)
       err(`Error response from daemon: ${(e as Error).message}\n`)
     }
   }
-  if (failed) {
-    err('Error: failed to start containers: ' + containers.join(', ') + '\n')
+  if (failed.length) {
+    err(`Error: failed to start containers: ${failed.join(', ')}\n`)
     return 1
   }
   return 0
+}
+
+/** getTimestamp with docker's client wording for a bad --since/--until of logs. */
+function timestampFlag(name: string, value: string): string {
+  try {
+    return getTimestamp(value)
+  } catch (e) {
+    throw new Error(`invalid value for "${name}": ${(e as Error).message}`)
+  }
 }
 
 export const logsCommand: Handler = async ([container = ''], opts, ctx) => {
@@ -143,8 +174,8 @@ export const logsCommand: Handler = async ([container = ''], opts, ctx) => {
   const until = str(opts.until)
   const res = await client.logs(info.Id, {
     follow: bool(opts.follow),
-    since: since ? getTimestamp(since) : undefined,
-    until: until ? getTimestamp(until) : undefined,
+    since: since ? timestampFlag('since', since) : undefined,
+    until: until ? timestampFlag('until', until) : undefined,
     timestamps: bool(opts.timestamps),
     tail: str(opts.tail) ?? 'all',
     details: bool(opts.details),

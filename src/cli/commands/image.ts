@@ -1,8 +1,9 @@
 /** Image commands: images, rmi, tag, history, prune, import, save, load, pull. */
-import { createReadStream, createWriteStream } from 'node:fs'
+import { createReadStream, createWriteStream, openSync, statSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { JSONMessage } from '../../api/types/index.js'
-import { readJSONStream } from '../../client/index.js'
+import { ClientError, readJSONStream } from '../../client/index.js'
 import type { Handler } from '../app.js'
 import { bool, err, getClient, out, str, strs } from '../context.js'
 import { parseFilters, UsageError } from '../opts.js'
@@ -12,7 +13,7 @@ import {
 import { QUIET_FORMAT, renderFormat, TABLE_KEY } from '../output/format.js'
 import { ProgressRenderer } from '../output/progress.js'
 import { humanSizeWithPrecision } from '../../lib/index.js'
-import { familiarString, normalizeReference, parseReference } from '../reference.js'
+import { familiarString, normalizeReference, parseReference, referenceProblem } from '../reference.js'
 import { confirm } from './container.js'
 
 /** docker's NewImageFormat. */
@@ -51,8 +52,9 @@ export const rmiCommand: Handler = async (names, opts, ctx) => {
         else out(`Deleted: ${item.Deleted}\n`)
       }
     } catch (e) {
-      failed = true
       err(`Error response from daemon: ${(e as Error).message}\n`)
+      // rmi -f reports images that do not exist but does not fail for them.
+      if (!(bool(opts.force) && e instanceof ClientError && e.statusCode === 404)) failed = true
     }
   }
   return failed ? 1 : 0
@@ -61,7 +63,10 @@ export const rmiCommand: Handler = async (names, opts, ctx) => {
 export const tagCommand: Handler = async ([source = '', target = ''], _opts, ctx) => {
   const client = getClient(ctx.globals)
   const ref = parseReference(target)
-  if (!ref || ref.digest) throw new UsageError(`invalid reference format`)
+  if (!ref || ref.digest) {
+    err(`Error parsing reference: "${target}" is not a valid repository/tag: ${referenceProblem(target)}\n`)
+    return 1
+  }
   await client.imageTag(source, familiarNameFull(ref.name), ref.tag ?? 'latest')
 }
 
@@ -114,16 +119,33 @@ export const importCommand: Handler = async ([source = '', repository], opts, ct
   let tag: string | undefined
   if (repository) {
     const ref = parseReference(repository)
-    if (!ref || ref.digest) throw new UsageError('invalid reference format')
+    if (!ref || ref.digest) throw new UsageError(referenceProblem(repository))
     repo = ref.name
     tag = ref.tag
   }
   const isURL = /^https?:\/\//.test(source)
-  const body = source === '-' ? process.stdin : isURL ? undefined : createReadStream(source)
+  const body = source === '-' ? process.stdin : isURL ? undefined : openInput(source)
   const res = await client.importImage({
     source: isURL ? source : '-', repo, tag, changes: strs(opts.change), message: str(opts.message), platform: str(opts.platform),
   }, body)
   await renderProgress(res)
+}
+
+/** Opens a file to upload, failing with Go's wording ("open x: no such file or directory"). */
+function openInput(path: string): ReturnType<typeof createReadStream> {
+  try {
+    return createReadStream('', { fd: openSync(path, 'r') })
+  } catch (e) {
+    throw new Error(`open ${path}: ${errnoText(e as NodeJS.ErrnoException)}`)
+  }
+}
+
+/** Go's text for common errno values. */
+export function errnoText(e: NodeJS.ErrnoException): string {
+  const texts: Record<string, string> = {
+    ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'is a directory', ENOTDIR: 'not a directory',
+  }
+  return texts[e.code ?? ''] ?? e.message
 }
 
 export const saveCommand: Handler = async (names, opts, ctx) => {
@@ -132,6 +154,15 @@ export const saveCommand: Handler = async (names, opts, ctx) => {
   if (!output && process.stdout.isTTY) {
     err('Cowardly refusing to save to a terminal. Use the -o flag or redirect\n')
     return 1
+  }
+  if (output) {
+    const dir = dirname(output)
+    try {
+      statSync(dir)
+    } catch (e) {
+      err(`failed to save image: invalid output path: stat ${dir}: ${errnoText(e as NodeJS.ErrnoException)}\n`)
+      return 1
+    }
   }
   const res = await client.imageSave(names)
   await pipeline(res, output ? createWriteStream(output) : process.stdout)
@@ -144,7 +175,7 @@ export const loadCommand: Handler = async (_args, opts, ctx) => {
     err('requested load from stdin, but stdin is empty\n')
     return 1
   }
-  const res = await client.imageLoad(input ? createReadStream(input) : process.stdin, bool(opts.quiet))
+  const res = await client.imageLoad(input ? openInput(input) : process.stdin, bool(opts.quiet))
   await renderProgress(res)
 }
 

@@ -61,7 +61,7 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     LogConfig: { Type: '', Config: {} },
     NetworkMode: network,
     PortBindings: bindings,
-    RestartPolicy: parseRestartPolicy(str(o.restart)),
+    RestartPolicy: parseRestartPolicy(str(o.restart) ?? 'no'),
     AutoRemove: bool(o.rm),
     VolumeDriver: '',
     VolumesFrom: null,
@@ -118,6 +118,10 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     IOMaximumBandwidth: 0,
     MaskedPaths: null,
     ReadonlyPaths: null,
+  }
+  const restart = hostConfig.RestartPolicy?.Name ?? ''
+  if (hostConfig.AutoRemove && restart !== '' && restart !== 'no') {
+    throw new UsageError('conflicting options: cannot specify both --restart and --rm')
   }
   if (bool(o.init)) hostConfig.Init = true
   const runtime = str(o.runtime)
@@ -212,6 +216,8 @@ export const createCommand: Handler = async ([image = '', ...args], opts, ctx) =
 }
 
 function asRunError(e: unknown, command: string): Error {
+  // docker create reports the daemon's refusal plainly (status 1); run as a usage-style failure (125).
+  if (e instanceof ClientError && command === 'create') return e
   if (e instanceof ClientError) return new RunError(`Error response from daemon: ${e.message}`, 125, command)
   if (e instanceof UsageError) return new RunError(e.message, 125, command)
   return e as Error

@@ -6,6 +6,7 @@
 import type { ContainerSummary, HistoryItem, ImageSummary, Port } from '../../api/types/index.js'
 import { familiarName, parseReference } from '../reference.js'
 import { goTimeString, humanSize, humanSizeWithPrecision, timeAgo } from '../../lib/index.js'
+import { goStruct } from './struct.js'
 
 export const CONTAINER_HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Names: 'NAMES', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT',
@@ -142,7 +143,7 @@ export function containerRow(c: ContainerSummary, trunc: boolean, now = Date.now
   })
   const labels = c.Labels ?? {}
   const p = c.ImageManifestDescriptor?.platform
-  return {
+  return goStruct('formatter.ContainerContext', {
     Command: goQuote(trunc ? ellipsis(c.Command ?? '', 20) : c.Command ?? ''),
     CreatedAt: goTimeString(c.Created),
     ID: trunc ? truncateID(c.Id) : c.Id,
@@ -159,7 +160,7 @@ export function containerRow(c: ContainerSummary, trunc: boolean, now = Date.now
     Size: size,
     State: c.State,
     Status: c.Status,
-  }
+  })
 }
 
 export const IMAGE_HEADERS: Record<string, string> = {
@@ -186,7 +187,7 @@ export interface ImageRow {
 }
 
 function imageRowOf(i: ImageSummary, trunc: boolean, repo: string, tag: string, digest: string, now: number): ImageRow {
-  return {
+  return goStruct('formatter.imageContext', {
     Containers: i.Containers === -1 ? 'N/A' : String(i.Containers),
     CreatedAt: goTimeString(i.Created),
     CreatedSince: timeAgo(i.Created, now),
@@ -198,7 +199,7 @@ function imageRowOf(i: ImageSummary, trunc: boolean, repo: string, tag: string, 
     Tag: tag,
     UniqueSize: i.SharedSize === -1 ? 'N/A' : humanSize(i.Size - i.SharedSize),
     VirtualSize: humanSize(i.Size),
-  }
+  })
 }
 
 function isDangling(i: ImageSummary): boolean {
@@ -277,12 +278,12 @@ export function historyRow(h: HistoryItem, opts: { trunc: boolean; human: boolea
   const id = opts.trunc ? truncateID(h.Id) : h.Id
   // docker shows N/A for build-history timestamps before 2000 (reproducible builds use epoch 0).
   const since = !opts.human ? rfc3339(h.Created) : h.Created <= 946684800 ? 'N/A' : timeAgo(h.Created, now)
-  return {
+  return goStruct('image.historyContext', {
     Comment: h.Comment ?? '',
     CreatedAt: rfc3339(h.Created),
     CreatedBy: createdBy,
     CreatedSince: since,
     ID: id,
     Size: opts.human ? humanSizeWithPrecision(h.Size, 3) : String(h.Size),
-  }
+  })
 }

@@ -4,6 +4,7 @@
  * executed per row.
  */
 import { parseTemplate, dockerFuncs } from '../../gotemplate/index.js'
+import { isGoStruct } from './struct.js'
 import { tabwrite } from './tabwriter.js'
 
 export const TABLE_KEY = 'table'
@@ -48,11 +49,21 @@ export function labelHeader(name: unknown): string {
  */
 export function renderFormat(format: string, rows: object[], header: Record<string, string>): string {
   const text = finalTemplate(format)
-  const tmpl = parseTemplate(text, { funcs: dockerFuncs })
+  const funcs = { ...dockerFuncs, json: rowJSON }
+  let tmpl
+  try {
+    tmpl = parseTemplate(text, { funcs })
+  } catch (e) {
+    throw new Error(`template parsing error: ${(e as Error).message}`)
+  }
   let body = ''
-  for (const row of rows) body += tmpl.execute(row) + '\n'
+  try {
+    for (const row of rows) body += tmpl.execute(row) + '\n'
+  } catch (e) {
+    throw new Error(`template parsing error: ${(e as Error).message}`)
+  }
   if (!isTable(format)) return body
-  const headerTmpl = parseTemplate(text, { funcs: { ...dockerFuncs, ...headerFuncs } })
+  const headerTmpl = parseTemplate(text, { funcs: { ...funcs, ...headerFuncs } })
   const headerCtx: Record<string, unknown> = { ...header }
   // Methods with arguments (.Label "k") yield an empty header cell.
   for (const row of rows.slice(0, 1)) {
@@ -67,4 +78,14 @@ export function renderFormat(format: string, rows: object[], header: Record<stri
     head = ''
   }
   return tabwrite(head + '\n' + body)
+}
+
+/**
+ * docker's `json` over a list row: the row's MarshalJSON uses json.Marshal,
+ * which escapes <, > and & (other values go through the encoder, which does not).
+ */
+function rowJSON(...args: unknown[]): unknown {
+  const s = (dockerFuncs.json as (...a: unknown[]) => unknown)(...args)
+  if (args.length !== 1 || !isGoStruct(args[0]) || typeof s !== 'string') return s
+  return s.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)
 }
