@@ -47,6 +47,8 @@ export interface ImagesPort {
   resolveForContainer(ref: string): Promise<ImageInfo> | ImageInfo
   /** Prepare the container's rw layer; returns the mounts that make its root. */
   rootfsFor(containerId: string, imageId: string): Promise<Mount[]>
+  /** Where the container's root is mounted (overlay2's merged dir). */
+  rootfsMountpoint(containerId: string): string
   releaseRootfs(containerId: string): Promise<void>
   rootfsUsage(containerId: string): Promise<number>
   imageSize(imageId: string): number

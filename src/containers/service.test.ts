@@ -60,6 +60,7 @@ const images: ImagesPort = {
     return { id: 'sha256:img', config: { Cmd: ['sh'], Env: ['PATH=/bin', 'A=image'], WorkingDir: '/w', Labels: { from: 'image' } } }
   },
   rootfsFor: async () => [],
+  rootfsMountpoint: (id) => `/nonexistent/${id}/merged`,
   releaseRootfs: async () => {},
   rootfsUsage: async () => 0,
   imageSize: () => 0,

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import { conflict, EngineError, invalidArgument, isKind, messageOf, notFound, notModified } from '../errors/index.js'
 import type { EventBus } from '../events/index.js'
 import type { Logger } from '../lib/index.js'
-import { newId, shortId, writeFileAtomic } from '../lib/index.js'
+import { newId, shortId } from '../lib/index.js'
 import { readLogs, type LogEntry } from '../logs/index.js'
 import { attachClient, type AttachOptions } from './attach.js'
 import { ExecManager } from './exec.js'
@@ -164,9 +164,10 @@ export class ContainerService {
     return { id, warnings: [] }
   }
 
+  /** Regenerable files: written plainly, no fsync on the create path. */
   private async writeEtcFiles(rec: ContainerRecord): Promise<void> {
     const { hostname } = rec.spec
-    await writeFileAtomic(rec.paths.hostname, `${hostname}\n`)
+    await fsp.writeFile(rec.paths.hostname, `${hostname}\n`)
     const hosts = [
       '127.0.0.1\tlocalhost',
       '::1\tlocalhost ip6-localhost ip6-loopback',
@@ -180,7 +181,7 @@ export class ContainerService {
       const i = h.indexOf(':')
       if (i > 0) hosts.push(`${h.slice(i + 1)}\t${h.slice(0, i)}`)
     }
-    await writeFileAtomic(rec.paths.hosts, hosts.join('\n') + '\n')
+    await fsp.writeFile(rec.paths.hosts, hosts.join('\n') + '\n')
     let resolv = await fsp.readFile('/etc/resolv.conf', 'utf8').catch(() => '')
     if (rec.spec.host.network.kind !== 'host') {
       // Loopback resolvers of the host are unreachable from the container's own network namespace.
@@ -192,7 +193,7 @@ export class ContainerService {
     if (dns.length || search.length || options.length) {
       resolv = [...(dns.length ? dns : resolv.split('\n').filter((l) => /^\s*nameserver/.test(l))), ...search, ...options].join('\n') + '\n'
     }
-    await writeFileAtomic(rec.paths.resolvConf, resolv)
+    await fsp.writeFile(rec.paths.resolvConf, resolv)
   }
 
   private attrs(rec: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
@@ -260,7 +261,7 @@ export class ContainerService {
   }
 
   rootfsPath(rec: ContainerRecord): string {
-    return path.join(rec.paths.dir, 'rootfs')
+    return this.o.images.rootfsMountpoint(rec.id)
   }
 
   private async startRecord(rec: ContainerRecord): Promise<void> {
@@ -269,7 +270,6 @@ export class ContainerService {
     let mounted = false
     try {
       const mounts = await this.o.images.rootfsFor(rec.id, rec.imageId)
-      await fsp.mkdir(rootfs, { recursive: true })
       await this.o.mounts.mount(mounts, rootfs)
       mounted = true
       const spec = await this.o.specs.container(this.specInput(rec, rootfs))
@@ -317,8 +317,11 @@ export class ContainerService {
     if (!rec) return
     if (rec.state.status !== 'running' && rec.state.status !== 'paused' && rec.state.status !== 'restarting') return
     const live = this.liveOf(id)
-    await this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err }))
-    await this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err }))
+    // The runtime's record and the rootfs mount are independent: drop both at once.
+    await Promise.all([
+      this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err })),
+      this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err })),
+    ])
     rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: info.exitCode, oomKilled: info.oomKilled ?? false, finishedAt: info.exitedAt.toISOString() }
     this.o.store.save(rec)
     this.exec.containerExited(id)
@@ -493,9 +496,14 @@ export class ContainerService {
     await this.removeRecord(rec)
   }
 
-  private async removeRecord(rec: ContainerRecord): Promise<void> {
+  /**
+   * Forget a container that is not running. Its runtime record went at exit
+   * (or at a failed start); only a removal cut short by a crash needs the
+   * runtime asked again.
+   */
+  private async removeRecord(rec: ContainerRecord, opts: { runtime?: boolean } = {}): Promise<void> {
     rec.state = { ...rec.state, status: 'removing' }
-    await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
+    if (opts.runtime) await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
     await this.o.mounts.unmount(this.rootfsPath(rec)).catch(() => {})
     await this.o.images.releaseRootfs(rec.id)
     await fsp.rm(rec.paths.dir, { recursive: true, force: true })
@@ -595,7 +603,7 @@ export class ContainerService {
       const r = alive.get(rec.id)
       const wasRunning = rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting'
       if (rec.state.status === 'removing') {
-        await this.removeRecord(rec).catch((err: unknown) => this.log.warn('finishing removal failed', { id: rec.id, err }))
+        await this.removeRecord(rec, { runtime: true }).catch((err: unknown) => this.log.warn('finishing removal failed', { id: rec.id, err }))
         continue
       }
       if (r && (r.status === 'running' || r.status === 'paused') && !r.exit) {

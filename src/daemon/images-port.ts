@@ -10,6 +10,7 @@ export function imagesPort(images: ImageService): ImagesPort {
       return { id: img.id, config: c }
     },
     rootfsFor: (containerId, imageId) => images.rootfsFor(containerId, imageId),
+    rootfsMountpoint: (containerId) => images.rootfsMountpoint(containerId),
     releaseRootfs: (containerId) => images.releaseRootfs(containerId),
     rootfsUsage: (containerId) => images.rootfsUsage(containerId),
     imageSize: (id) => images.imageSize(id),
