@@ -28,7 +28,6 @@ export interface ExecRecord {
   config: ExecConfigInput
   running: boolean
   exitCode: number | null
-  pid: number
   canRemove: boolean
   handle?: ExecHandle
 }
@@ -57,9 +56,14 @@ export class ExecManager {
     if (cfg.cmd.length === 0) throw new EngineError('invalid-argument', 'No exec command specified')
     if (cfg.detachKeys) parseDetachKeys(cfg.detachKeys)
     const id = newId()
-    this.execs.set(id, { id, containerId: rec.id, config: cfg, running: false, exitCode: null, pid: 0, canRemove: false })
+    this.execs.set(id, { id, containerId: rec.id, config: cfg, running: false, exitCode: null, canRemove: false })
     this.d.events.publish('container', `exec_create: ${cfg.cmd.join(' ')}`, rec.id, { name: rec.name, image: rec.spec.image, execID: id })
     return id
+  }
+
+  /** The exec's process id while it runs (the runtime may learn it after start). */
+  pidOf(e: ExecRecord): number {
+    return e.running ? (e.handle?.pid ?? 0) : 0
   }
 
   get(id: string): ExecRecord {
@@ -115,7 +119,6 @@ export class ExecManager {
       throw new EngineError('internal', withPrefix(msg), { cause: err })
     }
     e.handle = handle
-    e.pid = handle.pid
     this.d.events.publish('container', `exec_start: ${e.config.cmd.join(' ')}`, rec.id, { name: rec.name, image: rec.spec.image, execID: id })
     const recorded = handle.exit.then(
       (code) => this.finished(e, code),
@@ -144,7 +147,6 @@ export class ExecManager {
   private finished(e: ExecRecord, code: number): void {
     e.running = false
     e.exitCode = code
-    e.pid = 0
     e.canRemove = true
     const rec = (() => {
       try {

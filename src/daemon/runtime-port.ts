@@ -41,7 +41,14 @@ export function runtimePort(rt: ConmonRuntime, pids: (id: string) => Promise<num
         ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
       })
       if (s.error) throw new Error(s.error)
-      return { attach: s.stream ?? endedStream(), pid: s.pid, exit: s.exit, resize: (size) => s.resize(size) }
+      return {
+        attach: s.stream ?? endedStream(),
+        get pid() {
+          return s.pid
+        },
+        exit: s.exit,
+        resize: (size) => s.resize(size),
+      }
     },
     onExit: (cb) => {
       rt.onExit(cb)

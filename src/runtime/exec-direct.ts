@@ -13,13 +13,14 @@ import { spawn } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { existsSync, promises as fsp } from 'node:fs'
 import type { AttachStream, StdStream } from './attach.js'
-import { cleanRuntimeMessage } from './oci-cli.js'
+import { cleanRuntimeMessage, startErrorCode } from './oci-cli.js'
 
 export interface DirectExecResult {
   stream: AttachStream
-  /** Resolves when the process started (its pid) or failed to (the runtime's message). */
-  started: Promise<{ pid: number } | { error: string; exitCode: number }>
+  /** The exit code; 126/127 as docker's when the process could not be started. */
   exit: Promise<number>
+  /** The process's pid once known, else 0. */
+  pid(): number
 }
 
 /** Output is queued until the first reader arrives: the process may speak before exec() returns. */
@@ -105,30 +106,33 @@ export function directExec(o: { runtimePath: string; runtimeArgs: string[]; id: 
     child.on('close', (code, signal) => resolve({ code: code ?? 128 + (signal ? 9 : 0) }))
   })
 
-  const startedP = (async (): Promise<{ pid: number } | { error: string; exitCode: number }> => {
-    // The pid file appears before the process can say anything; until then, poll cheaply.
-    for (;;) {
+  // The pid is only for inspect: looked up in the background, never waited for.
+  let pid = 0
+  let over = false
+  void (async () => {
+    for (let delay = 1; !over && delay < 1000; delay *= 2) {
       if (isStarted()) {
-        const pid = Number((await fsp.readFile(o.pidFile, 'utf8').catch(() => '0')).trim())
-        return { pid }
+        pid = Number((await fsp.readFile(o.pidFile, 'utf8').catch(() => '0')).trim()) || 0
+        return
       }
-      const r = await Promise.race([closed, new Promise<undefined>((res) => setTimeout(() => res(undefined), 2))])
-      if (r !== undefined) {
-        if (isStarted()) return { pid: Number((await fsp.readFile(o.pidFile, 'utf8').catch(() => '0')).trim()) || 0 }
-        const msg = cleanRuntimeMessage(Buffer.concat(held).toString()) || `exit status ${r.code}`
-        held.length = 0
-        return { error: msg, exitCode: r.code }
-      }
+      await new Promise((r) => setTimeout(r, delay))
     }
   })()
 
   const exit = closed.then(async ({ code }) => {
-    // After startedP: a start failure's stderr is the runtime's message, not output.
-    await startedP
-    for (const h of held.splice(0)) stream.output('stderr', h)
-    stream.finish()
+    over = true
+    if (isStarted() && pid === 0) pid = Number((await fsp.readFile(o.pidFile, 'utf8').catch(() => '0')).trim()) || 0
     await fsp.rm(o.pidFile, { force: true })
-    return code
+    if (isStarted()) {
+      for (const h of held.splice(0)) stream.output('stderr', h)
+      stream.finish()
+      return code
+    }
+    // Never started: what the runtime wrote is its reason, told the way docker tells it.
+    const msg = cleanRuntimeMessage(Buffer.concat(held).toString()) || `exit status ${code}`
+    stream.output('stderr', Buffer.from(`OCI runtime exec failed: ${msg}\n`))
+    stream.finish()
+    return startErrorCode(msg)
   })
-  return { stream, started: startedP, exit }
+  return { stream, exit, pid: () => pid }
 }

@@ -143,3 +143,10 @@ export function runtimeError(what: string, id: string, msg: string): Error {
   if (missing.test(msg) && what === 'state') return notFound(`container ${id} does not exist in the runtime`)
   return internal(`runtime ${what} ${id}: ${msg}`)
 }
+
+/** docker maps these runtime messages to exit codes in the CLI (cli/command/container/run.go). */
+export function startErrorCode(msg: string): number {
+  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(msg)) return 127
+  if (/permission denied|not a directory|exec format error|is a directory/i.test(msg)) return 126
+  return 125
+}

@@ -19,7 +19,9 @@ import { ConmonAttach, type AttachStream } from './attach.js'
 import { conmonArgs, spawnConmon, type ConmonProcess } from './conmon.js'
 import { directExec } from './exec-direct.js'
 import { ExitWatcher, type ExitInfo, type ExitListener } from './exits.js'
-import { OciCli, cleanRuntimeMessage, type RuntimeConfig, type RuntimeStatus } from './oci-cli.js'
+import { lookPathInRoot } from './user.js'
+import { OciCli, cleanRuntimeMessage, startErrorCode, type RuntimeConfig, type RuntimeStatus } from './oci-cli.js'
+export { startErrorCode } from './oci-cli.js'
 import type { OciProcess, OciSpec } from './oci-spec.js'
 
 export interface ConmonRuntimeOptions {
@@ -86,7 +88,11 @@ export interface ExecSession {
   resize(size: { height: number; width: number }): Promise<void>
   /** The exit code; 126/127 as docker's when the program cannot be run. */
   exit: Promise<number>
-  /** The runtime's message when the process could not be started (docker writes it to the stream). */
+  /**
+   * The runtime's message when the process could not be started, for execs
+   * under conmon; a direct exec writes it to the stream's stderr instead, as
+   * docker shows it, and `exit` gives 126/127.
+   */
   error?: string
 }
 
@@ -117,12 +123,6 @@ export class StartError extends EngineError {
   }
 }
 
-/** docker maps these runtime messages to exit codes in the CLI (cli/command/container/run.go). */
-export function startErrorCode(msg: string): number {
-  if (/executable file not found|no such file or directory|not found in \$PATH/i.test(msg)) return 127
-  if (/permission denied|not a directory|exec format error|is a directory/i.test(msg)) return 126
-  return 125
-}
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
 
@@ -367,6 +367,17 @@ export class ConmonRuntime {
     this.log.debug('deleted', { id })
   }
 
+  /** The container's root filesystem on the host, from its bundle. */
+  private async rootOf(bundleDir: string): Promise<string | undefined> {
+    try {
+      const spec = JSON.parse(await fsp.readFile(path.join(bundleDir, 'config.json'), 'utf8')) as { root?: { path?: string } }
+      const p = spec.root?.path
+      return p ? path.resolve(bundleDir, p) : undefined
+    } catch {
+      return undefined
+    }
+  }
+
   /**
    * Connect to conmon's attach socket. Resolves once conmon has accepted the
    * connection (a new socket in its fd table), so output written right after
@@ -418,15 +429,32 @@ export class ConmonRuntime {
     if (o.tty && o.consoleSize) proc.consoleSize = o.consoleSize
     await fsp.writeFile(processSpec, JSON.stringify(proc))
     const cleanup = () => fsp.rm(dir, { recursive: true, force: true })
+    if (o.tty || o.attach === false) {
+      // Under conmon some runtimes' start errors are lost: name a missing program the way runc does.
+      const root = await this.rootOf(e.meta.bundleDir)
+      const cmd = proc.args[0] ?? ''
+      if (root && !cmd.includes('/') && !(await lookPathInRoot(root, cmd, proc.env ?? []))) {
+        await cleanup()
+        const msg = `exec failed: unable to start container process: exec: "${cmd}": executable file not found in $PATH`
+        return { execId: o.execId, pid: 0, stream: undefined, resize: () => Promise.resolve(), exit: Promise.resolve(127), error: `OCI runtime exec failed: ${msg}` }
+      }
+    }
     if (!o.tty && o.attach !== false) {
       const rt = cli.conmonRuntime('exec')
       const d = directExec({ runtimePath: rt.path, runtimeArgs: rt.args, id, processSpec, pidFile: path.join(dir, 'pid'), stdin: o.stdin })
-      const s = await d.started
-      if ('error' in s) {
+      const exit = d.exit.then(async (code) => {
         await cleanup()
-        return { execId: o.execId, pid: 0, stream: undefined, resize: () => Promise.resolve(), exit: Promise.resolve(startErrorCode(s.error)), error: `OCI runtime exec failed: ${s.error}` }
+        return code
+      })
+      return {
+        execId: o.execId,
+        get pid() {
+          return d.pid()
+        },
+        stream: d.stream,
+        resize: () => Promise.resolve(),
+        exit,
       }
-      return { execId: o.execId, pid: s.pid, stream: d.stream, resize: () => Promise.resolve(), exit: d.exit.finally(cleanup) }
     }
     const cm = spawnConmon({
       conmonPath: this.conmonPath,

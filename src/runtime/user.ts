@@ -163,3 +163,23 @@ export async function resolveInRoot(root: string, p: string): Promise<string> {
   }
   return path.join(root, ...done)
 }
+
+/**
+ * Where `cmd` would be found inside `root` with the process's PATH, as the
+ * runtime's exec lookup does; undefined when it is not there. Used to give a
+ * TTY exec of a missing program docker's message whatever the runtime says.
+ */
+export async function lookPathInRoot(root: string, cmd: string, env: readonly string[]): Promise<string | undefined> {
+  const candidates = cmd.includes('/')
+    ? [cmd]
+    : (env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
+        .split(':')
+        .filter(Boolean)
+        .map((dir) => path.posix.join(dir, cmd))
+  for (const c of candidates) {
+    const host = await resolveInRoot(root, c)
+    const st = await fsp.stat(host).catch(() => undefined)
+    if (st?.isFile()) return c
+  }
+  return undefined
+}

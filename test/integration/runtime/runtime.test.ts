@@ -296,11 +296,17 @@ for (const [name, bin] of Object.entries(runtimes)) {
 
       test('not found → 127, not executable → 126', async () => {
         const nf = await rt.exec(id, { execId: 'e4', process: proc(['nosuchcmd']), tty: false, stdin: false })
+        const nfOut = collect(nf.stream!)
         expect(await nf.exit).toBe(127)
-        expect(nf.error).toMatch(/OCI runtime exec failed: .*nosuchcmd.*/)
+        expect(nfOut.stderr).toMatch(/^OCI runtime exec failed: .*nosuchcmd.*\n$/)
         const ne = await rt.exec(id, { execId: 'e5', process: proc(['/etc/passwd']), tty: false, stdin: false })
+        const neOut = collect(ne.stream!)
         expect(await ne.exit).toBe(126)
-        expect(ne.error).toMatch(/permission denied/i)
+        expect(neOut.stderr).toMatch(/permission denied/i)
+        // Under conmon (a TTY exec) the reason comes back as the session's error.
+        const nt = await rt.exec(id, { execId: 'e6', process: proc(['nosuchcmd'], true), tty: true, stdin: false })
+        expect(await nt.exit).toBe(127)
+        expect(nt.error).toMatch(/OCI runtime exec failed: .*nosuchcmd.*/)
       })
 
       test('exec timing (median of 10)', async () => {

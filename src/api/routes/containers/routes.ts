@@ -278,7 +278,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
       OpenStderr: e.config.attachStderr,
       OpenStdout: e.config.attachStdout,
       ContainerID: e.containerId,
-      Pid: e.pid,
+      Pid: c.exec.pidOf(e),
     }
     ctx.send(200, out)
   })
