@@ -117,6 +117,8 @@ const specs: Record<string, CmdSpec> = {
   stop: { use: 'stop [OPTIONS] CONTAINER [CONTAINER...]', short: 'Stop one or more running containers', args: [1, -1], opts: [['-s, --signal <string>', 'Signal to send to the container'], ['-t, --timeout <int>', 'Seconds to wait before killing the container'], ['--time <int>', 'Seconds to wait before killing the container (deprecated: use --timeout)', 'hidden']], load: container, fn: 'stopCommand' },
   kill: { use: 'kill [OPTIONS] CONTAINER [CONTAINER...]', short: 'Kill one or more running containers', args: [1, -1], opts: [['-s, --signal <string>', 'Signal to send to the container']], load: container, fn: 'killCommand' },
   restart: { use: 'restart [OPTIONS] CONTAINER [CONTAINER...]', short: 'Restart one or more containers', args: [1, -1], opts: [['-s, --signal <string>', 'Signal to send to the container'], ['-t, --timeout <int>', 'Seconds to wait before killing the container'], ['--time <int>', 'Seconds to wait before killing the container (deprecated: use --timeout)', 'hidden']], load: container, fn: 'restartCommand' },
+  pause: { use: 'pause CONTAINER [CONTAINER...]', short: 'Pause all processes within one or more containers', args: [1, -1], load: container, fn: 'pauseCommand' },
+  unpause: { use: 'unpause CONTAINER [CONTAINER...]', short: 'Unpause all processes within one or more containers', args: [1, -1], load: container, fn: 'unpauseCommand' },
   rm: { use: 'rm [OPTIONS] CONTAINER [CONTAINER...]', short: 'Remove one or more containers', args: [1, -1], opts: [['-f, --force', 'Force the removal of a running container (uses SIGKILL)'], ['-l, --link', 'Remove the specified link'], ['-v, --volumes', 'Remove anonymous volumes associated with the container']], load: container, fn: 'rmCommand' },
   ps: { use: 'ps [OPTIONS]', short: 'List containers', args: [0, 0], opts: psOpts, load: container, fn: 'psCommand' },
   wait: { use: 'wait CONTAINER [CONTAINER...]', short: 'Block until one or more containers stop, then print their exit codes', args: [1, -1], load: container, fn: 'waitCommand' },
@@ -126,7 +128,7 @@ const specs: Record<string, CmdSpec> = {
   top: { use: 'top CONTAINER [ps OPTIONS]', short: 'Display the running processes of a container', args: [1, -1], interspersed: false, load: container, fn: 'topCommand' },
   rename: { use: 'rename CONTAINER NEW_NAME', short: 'Rename a container', args: [2, 2], load: container, fn: 'renameCommand' },
   port: { use: 'port CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', args: [1, 2], load: container, fn: 'portCommand' },
-  inspect: { use: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on Docker objects', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON], ['-s, --size', 'Display total file sizes if the type is container'], ['--type <string>', 'Only inspect objects of the given type']], load: container, fn: 'inspectCommand' },
+  inspect: { use: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on berth objects', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON], ['-s, --size', 'Display total file sizes if the type is container'], ['--type <string>', 'Only inspect objects of the given type']], load: container, fn: 'inspectCommand' },
   containerInspect: { use: 'inspect [OPTIONS] CONTAINER [CONTAINER...]', short: 'Display detailed information on one or more containers', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON], ['-s, --size', 'Display total file sizes']], load: container, fn: 'inspectCommand' },
   imageInspect: { use: 'inspect [OPTIONS] IMAGE [IMAGE...]', short: 'Display detailed information on one or more images', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON]], load: container, fn: 'inspectCommand' },
   events: { use: 'events [OPTIONS]', short: 'Get real time events from the server', args: [0, 0], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', FORMAT_JSON], ['--since <string>', 'Show all events created since timestamp'], ['--until <string>', 'Stream events until this timestamp']], load: system, fn: 'eventsCommand' },
@@ -138,24 +140,24 @@ const specs: Record<string, CmdSpec> = {
   save: { use: 'save [OPTIONS] IMAGE [IMAGE...]', short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', args: [1, -1], opts: [['-o, --output <string>', 'Write to a file, instead of STDOUT'], ['--platform <string>', 'Save only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")']], load: image, fn: 'saveCommand' },
   load: { use: 'load [OPTIONS]', short: 'Load an image from a tar archive or STDIN', args: [0, 0], opts: [['-i, --input <string>', 'Read from tar archive file, instead of STDIN'], ['--platform <string>', 'Load only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")'], ['-q, --quiet', 'Suppress the load output']], load: image, fn: 'loadCommand' },
   pull: { use: 'pull [OPTIONS] NAME[:TAG|@DIGEST]', short: 'Download an image from a registry', args: [1, 1], opts: [['-a, --all-tags', 'Download all tagged images in the repository'], ['--disable-content-trust [bool]', 'Skip image verification', 'optbool', true], ['--platform <string>', 'Set platform if server is multi-platform capable'], ['-q, --quiet', 'Suppress verbose output']], load: image, fn: 'pullCommand' },
-  version: { use: 'version [OPTIONS]', short: 'Show the Docker version information', args: [0, 0], opts: [['-f, --format <string>', FORMAT_JSON]], load: system, fn: 'versionCommand' },
+  version: { use: 'version [OPTIONS]', short: 'Show the berth version information', args: [0, 0], opts: [['-f, --format <string>', FORMAT_JSON]], load: system, fn: 'versionCommand' },
   info: { use: 'info [OPTIONS]', short: 'Display system-wide information', args: [0, 0], opts: [['-f, --format <string>', FORMAT_JSON]], load: system, fn: 'infoCommand' },
   containerPrune: { use: 'prune [OPTIONS]', short: 'Remove all stopped containers', args: [0, 0], opts: [['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: container, fn: 'containerPruneCommand' },
   imagePrune: { use: 'prune [OPTIONS]', short: 'Remove unused images', args: [0, 0], opts: [['-a, --all', 'Remove all unused images, not just dangling ones'], ['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: image, fn: 'imagePruneCommand' },
 }
 
-const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'version', 'info']
+const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'version', 'info']
 
 const groups: Record<string, { short: string; cmds: Record<string, string> }> = {
   container: {
     short: 'Manage containers',
-    cmds: { attach: 'attach', create: 'create', exec: 'exec', inspect: 'containerInspect', kill: 'kill', logs: 'logs', ls: 'ps', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stop: 'stop', top: 'top', wait: 'wait' },
+    cmds: { attach: 'attach', create: 'create', exec: 'exec', inspect: 'containerInspect', kill: 'kill', logs: 'logs', ls: 'ps', pause: 'pause', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stop: 'stop', top: 'top', unpause: 'unpause', wait: 'wait' },
   },
   image: {
     short: 'Manage images',
     cmds: { history: 'history', import: 'import', inspect: 'imageInspect', load: 'load', ls: 'images', prune: 'imagePrune', pull: 'pull', rm: 'rmi', save: 'save', tag: 'tag' },
   },
-  system: { short: 'Manage Docker', cmds: { events: 'events', info: 'info' } },
+  system: { short: 'Manage berth', cmds: { events: 'events', info: 'info' } },
 }
 
 /** Aliases docker lists for each command, by "group verb". */

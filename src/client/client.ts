@@ -380,6 +380,14 @@ export class EngineClient {
     await this.request('POST', `/containers/${encodeURIComponent(id)}/kill`, { query: { signal: signal || undefined } })
   }
 
+  async containerPause(id: string): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/pause`)
+  }
+
+  async containerUnpause(id: string): Promise<void> {
+    await this.request('POST', `/containers/${encodeURIComponent(id)}/unpause`)
+  }
+
   async containerRemove(id: string, opts: { force?: boolean; volumes?: boolean; link?: boolean } = {}): Promise<void> {
     await this.request('DELETE', `/containers/${encodeURIComponent(id)}`, {
       query: { force: opts.force ? '1' : undefined, v: opts.volumes ? '1' : undefined, link: opts.link ? '1' : undefined },

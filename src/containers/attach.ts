@@ -50,6 +50,7 @@ export function attachClient(stream: AttachStream, socket: Duplex, early: Buffer
     // Drain and ignore whatever the client sends; its half-close means nothing here.
     socket.on('data', () => {})
     socket.on('end', () => {})
+    socket.resume()
     return
   }
   const scanner = new DetachScanner(parseDetachKeys(o.detachKeys || DEFAULT_DETACH_KEYS))
@@ -67,4 +68,6 @@ export function attachClient(stream: AttachStream, socket: Duplex, early: Buffer
     // The client half-closed: with StdinOnce the process sees EOF; output keeps flowing.
     if (o.stdinOnce) stream.closeStdin()
   })
+  // Reading the request body may have paused the socket.
+  socket.resume()
 }

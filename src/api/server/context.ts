@@ -78,16 +78,16 @@ export class Ctx {
     return out
   }
 
-  /** The request body as a stream (tar uploads). For upgrade requests: the body bytes in `head`. */
+  /** The request body as a stream (tar uploads). */
   body(): Readable {
-    if (this.upgrade) return Readable.from([this.upgradeBody()])
+    if (this.upgrade) return Readable.from((async function* (ctx: Ctx) { yield await ctx.upgradeBody() })(this))
     return this.req
   }
 
   /** Parse a JSON body; empty → undefined. Malformed or oversized bodies are 400s. */
   async json<T = unknown>(): Promise<T | undefined> {
     let buf: Buffer
-    if (this.upgrade) buf = this.upgradeBody()
+    if (this.upgrade) buf = await this.upgradeBody()
     else {
       const chunks: Buffer[] = []
       let size = 0
@@ -107,10 +107,49 @@ export class Ctx {
     }
   }
 
-  private upgradeBody(): Buffer {
-    const head = this.upgrade?.head ?? Buffer.alloc(0)
-    const len = Number(this.req.headers['content-length'] ?? 0)
-    return head.subarray(0, Number.isFinite(len) && len > 0 ? len : 0)
+  private upgradeBuf?: Buffer
+  private afterBody: Buffer = Buffer.alloc(0)
+
+  /**
+   * An upgrade request's body (exec start's JSON): Content-Length bytes, from
+   * what Node read past the headers and, when that is short, from the socket.
+   * Whatever follows is the client's first stdin, kept for hijack(). The
+   * socket is left paused; the hijacker resumes it.
+   */
+  private async upgradeBody(): Promise<Buffer> {
+    if (this.upgradeBuf) return this.upgradeBuf
+    const up = this.upgrade
+    if (!up) return Buffer.alloc(0)
+    const n = Number(this.req.headers['content-length'] ?? 0)
+    const len = Number.isFinite(n) && n > 0 ? Math.min(n, MAX_JSON_BODY) : 0
+    let buf = up.head
+    while (buf.length < len) {
+      const chunk = await new Promise<Buffer | undefined>((resolve) => {
+        const onData = (c: Buffer) => {
+          cleanup()
+          up.socket.pause()
+          resolve(c)
+        }
+        const onEnd = () => {
+          cleanup()
+          resolve(undefined)
+        }
+        const cleanup = () => {
+          up.socket.off('data', onData)
+          up.socket.off('end', onEnd)
+          up.socket.off('close', onEnd)
+        }
+        up.socket.on('data', onData)
+        up.socket.once('end', onEnd)
+        up.socket.once('close', onEnd)
+        up.socket.resume()
+      })
+      if (!chunk) break
+      buf = Buffer.concat([buf, chunk])
+    }
+    this.upgradeBuf = buf.subarray(0, len)
+    this.afterBody = buf.subarray(len)
+    return this.upgradeBuf
   }
 
   send(status: number, body?: unknown): void {
@@ -153,16 +192,17 @@ export class Ctx {
   /**
    * Take over the connection for a raw bidirectional stream, as docker does for
    * attach and exec start: 101 when the client asked to upgrade, else a 200 that
-   * is hijacked anyway.
+   * is hijacked anyway. The socket may be paused: attach listeners, then
+   * resume() it, so no early stdin is dropped.
    */
   hijack(contentType: string): Hijacked {
     this.hijacked = true
     const extra = Object.entries(this.serverHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('')
     if (this.upgrade) {
       const { socket, head } = this.upgrade
-      const bodyLen = this.upgradeBody().length
       socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`)
-      return { socket, rest: head.subarray(bodyLen) }
+      // A handler that never read the body (attach) leaves all of head as early stdin.
+      return { socket, rest: this.upgradeBuf ? this.afterBody : head }
     }
     const socket = this.req.socket
     const res = this.mustRes()

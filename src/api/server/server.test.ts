@@ -86,3 +86,42 @@ describe('ApiServer', () => {
     expect(JSON.parse(good.body)).toEqual({ a: 1 })
   })
 })
+
+describe('hijack with the body arriving after the headers', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-hj-'))
+  const sock = path.join(dir, 'api.sock')
+  const router = new Router()
+  router.post('/exec/{id}/start', async (ctx) => {
+    const body = await ctx.json<{ Detach: boolean }>()
+    const h = ctx.hijack('application/vnd.docker.raw-stream')
+    const chunks: Buffer[] = [h.rest]
+    h.socket.on('data', (c: Buffer) => chunks.push(c))
+    h.socket.on('end', () => h.socket.end(JSON.stringify({ body, stdin: Buffer.concat(chunks).toString() })))
+    h.socket.resume()
+  })
+  const server = new ApiServer({ router, logger: nullLogger, serverName: 'berth/test (linux)' })
+  beforeAll(() => server.listenUnix(sock))
+  afterAll(async () => {
+    await server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('keeps the JSON body out of stdin however the bytes are split', async () => {
+    const { connect } = await import('node:net')
+    const body = '{"Detach":false,"Tty":false}'
+    const reply = await new Promise<string>((resolve) => {
+      const s = connect(sock)
+      let got = ''
+      s.on('data', (c: Buffer) => (got += c.toString()))
+      s.on('end', () => resolve(got))
+      s.write(`POST /exec/x/start HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`)
+      // The body comes late and in pieces, stdin right behind it.
+      setTimeout(() => s.write(body.slice(0, 5)), 30)
+      setTimeout(() => s.write(body.slice(5) + 'typed'), 60)
+      setTimeout(() => s.end(' more'), 90)
+    })
+    const json = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as { body: unknown; stdin: string }
+    expect(json.body).toEqual({ Detach: false, Tty: false })
+    expect(json.stdin).toBe('typed more')
+  })
+})

@@ -98,6 +98,16 @@ export const killCommand: Handler = async (names, opts, ctx) => {
   return each(names, (n) => client.containerKill(n, str(opts.signal)))
 }
 
+export const pauseCommand: Handler = async (names, _opts, ctx) => {
+  const client = getClient(ctx.globals)
+  return each(names, (n) => client.containerPause(n))
+}
+
+export const unpauseCommand: Handler = async (names, _opts, ctx) => {
+  const client = getClient(ctx.globals)
+  return each(names, (n) => client.containerUnpause(n))
+}
+
 export const rmCommand: Handler = async (names, opts, ctx) => {
   const client = getClient(ctx.globals)
   let failed = false

@@ -22,7 +22,7 @@ function normalize(r: CmdResult, names: Record<string, string> = {}): CmdResult 
     let t = s
     for (const [key, value] of Object.entries(names)) t = t.split(value).join(`<${key}>`)
     return t
-      .replace(/\b(docker|berth)\b/g, 'PROG')
+      .replace(/\b(docker|berth)\b/gi, 'PROG')
       .replace(/(sha256:)?[0-9a-f]{64}/g, '<ID>')
       .replace(/\b[0-9a-f]{12}\b/g, '<SHORTID>')
       .replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)/g, '<TS>')
