@@ -62,7 +62,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const cfgFile = path.join(base, 'daemon.json')
   execFileSync('sh', ['-c', `echo '{}' > ${cfgFile}`])
   const out = openSync(log, 'a')
-  daemon = spawn(path.join(repo, 'bin/berthd'), ['--data-root', dataRoot, '--exec-root', execRoot, '--config-file', cfgFile, '--log-level', 'debug'], {
+  // BERTH_TEST_RUNTIME=crun runs the same suite with crun as the default runtime.
+  const runtime = process.env.BERTH_TEST_RUNTIME
+  const runtimeArgs = runtime ? ['--default-runtime', runtime] : []
+  daemon = spawn(path.join(repo, 'bin/berthd'), ['--data-root', dataRoot, '--exec-root', execRoot, '--config-file', cfgFile, '--log-level', 'debug', ...runtimeArgs], {
     stdio: ['ignore', out, out],
     detached: true,
   })

@@ -50,6 +50,8 @@ export interface ImagesPort {
   /** Where the container's root is mounted (overlay2's merged dir). */
   rootfsMountpoint(containerId: string): string
   releaseRootfs(containerId: string): Promise<void>
+  /** Containers holding a rootfs, to find those a crash left without a record. */
+  rootfsOwners(): string[]
   rootfsUsage(containerId: string): Promise<number>
   imageSize(imageId: string): number
   /** The name an image ID is best shown by (first tag), or its ID. */

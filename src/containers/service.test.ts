@@ -62,6 +62,7 @@ const images: ImagesPort = {
   rootfsFor: async () => [],
   rootfsMountpoint: (id) => `/nonexistent/${id}/merged`,
   releaseRootfs: async () => {},
+  rootfsOwners: () => [],
   rootfsUsage: async () => 0,
   imageSize: () => 0,
 }
@@ -210,5 +211,27 @@ describe('ContainerService', () => {
     expect(() => svc.get('old-name')).toThrow(/No such container/)
     await svc.create(spec(), 'old-name')
     expect(svc.get('old-name').id).not.toBe(id)
+  })
+
+  it('collects what a crash left of a removed container on restore', async () => {
+    const { mkdirSync, existsSync } = await import('node:fs')
+    const orphan = 'f'.repeat(64)
+    mkdirSync(path.join(dir, 'containers', orphan), { recursive: true })
+    const released: string[] = []
+    const svc2 = new ContainerService({
+      store: new ContainerStore(openDb(':memory:')),
+      images: { ...images, rootfsOwners: () => [orphan], releaseRootfs: async (id) => void released.push(id) },
+      runtime: rt,
+      specs: { container: async () => ({}), execProcess: async () => ({}) },
+      mounts: { mount: async () => {}, unmount: async () => {} },
+      events,
+      logger: nullLogger,
+      dataRoot: dir,
+      defaultRuntime: 'runc',
+      runtimes: ['runc'],
+    })
+    await svc2.restore()
+    expect(released).toEqual([orphan])
+    expect(existsSync(path.join(dir, 'containers', orphan))).toBe(false)
   })
 })

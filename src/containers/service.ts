@@ -43,6 +43,8 @@ interface Live {
   markExited?: () => void
   stopping?: boolean
   restartTimer?: NodeJS.Timeout
+  /** Dropping the runtime's record and the rootfs mount after an exit; a new start or a removal waits for it. */
+  teardown?: Promise<void>
 }
 
 /**
@@ -266,6 +268,7 @@ export class ContainerService {
 
   private async startRecord(rec: ContainerRecord): Promise<void> {
     const live = this.liveOf(rec.id)
+    await live.teardown
     const rootfs = this.rootfsPath(rec)
     let mounted = false
     try {
@@ -317,20 +320,20 @@ export class ContainerService {
     if (!rec) return
     if (rec.state.status !== 'running' && rec.state.status !== 'paused' && rec.state.status !== 'restarting') return
     const live = this.liveOf(id)
-    // The runtime's record and the rootfs mount are independent: drop both at once.
-    await Promise.all([
-      this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err })),
-      this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err })),
-    ])
     rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: info.exitCode, oomKilled: info.oomKilled ?? false, finishedAt: info.exitedAt.toISOString() }
     this.o.store.save(rec)
+    // Waiters hear of the exit now; the runtime's record and the mount go meanwhile (both at once).
+    live.teardown = Promise.all([
+      this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err })),
+      this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err })),
+    ]).then(() => {})
     this.exec.containerExited(id)
     this.o.events.publish('container', 'die', id, this.attrs(rec, { exitCode: String(info.exitCode) }))
     live.markExited?.()
     this.settleWaiters(id, ['not-running', 'next-exit'], { statusCode: info.exitCode })
 
     if (rec.spec.host.autoRemove) {
-      await this.removeRecord(rec).catch((err: unknown) => this.log.error('auto-remove failed', { id, err }))
+      await this.removeRecord(rec, { background: true }).catch((err: unknown) => this.log.error('auto-remove failed', { id, err }))
       return
     }
     if (this.shouldRestart(rec) && !live.stopping) this.scheduleRestart(rec)
@@ -497,21 +500,28 @@ export class ContainerService {
   }
 
   /**
-   * Forget a container that is not running. Its runtime record went at exit
-   * (or at a failed start); only a removal cut short by a crash needs the
-   * runtime asked again.
+   * Forget a container that is not running: the record goes first (its name is
+   * free and `wait removed` answers at once), then its files. What a crash
+   * leaves behind is collected on the next start (restore). Only a removal cut
+   * short by a crash needs the runtime asked again.
    */
-  private async removeRecord(rec: ContainerRecord, opts: { runtime?: boolean } = {}): Promise<void> {
+  private async removeRecord(rec: ContainerRecord, opts: { runtime?: boolean; background?: boolean } = {}): Promise<void> {
     rec.state = { ...rec.state, status: 'removing' }
-    if (opts.runtime) await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
-    await this.o.mounts.unmount(this.rootfsPath(rec)).catch(() => {})
-    await this.o.images.releaseRootfs(rec.id)
-    await fsp.rm(rec.paths.dir, { recursive: true, force: true })
+    const teardown = this.live.get(rec.id)?.teardown
     this.o.store.remove(rec.id)
     this.exec.containerRemoved(rec.id)
     this.o.events.publish('container', 'destroy', rec.id, this.attrs(rec))
     this.settleWaiters(rec.id, ['removed', 'not-running', 'next-exit'], { statusCode: rec.state.exitCode })
     this.live.delete(rec.id)
+    const cleanup = (async () => {
+      await teardown
+      if (opts.runtime) await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
+      await this.o.mounts.unmount(this.rootfsPath(rec)).catch(() => {})
+      await this.o.images.releaseRootfs(rec.id)
+      await fsp.rm(rec.paths.dir, { recursive: true, force: true })
+    })()
+    if (opts.background) cleanup.catch((err: unknown) => this.log.warn('cleanup after removal failed', { id: rec.id, err }))
+    else await cleanup
   }
 
   async rename(ref: string, newName: string): Promise<void> {
@@ -620,11 +630,30 @@ export class ContainerService {
         continue
       }
     }
+    await this.collectOrphans([...alive.keys()])
     for (const rec of this.o.store.all()) {
       const p = rec.spec.host.restartPolicy.name
       if (rec.state.status === 'exited' && (p === 'always' || (p === 'unless-stopped' && !rec.state.stoppedByUser)) && !rec.state.stoppedByUser) {
         await this.startRecord(rec).catch((err: unknown) => this.log.warn('restart on boot failed', { id: rec.id, err }))
       }
+    }
+  }
+
+  /**
+   * What a crash between a removal's record and its files left behind: runtime
+   * state, rootfs snapshots and container directories without a record.
+   */
+  private async collectOrphans(runtimeIds: string[]): Promise<void> {
+    const known = (id: string) => this.o.store.get(id) !== undefined
+    const dir = path.join(this.o.dataRoot, 'containers')
+    const dirs = await fsp.readdir(dir).catch(() => [] as string[])
+    const orphans = new Set([...runtimeIds, ...this.o.images.rootfsOwners(), ...dirs.filter((d) => /^[0-9a-f]{64}$/.test(d))].filter((id) => !known(id)))
+    for (const id of orphans) {
+      this.log.info('collecting what a removed container left', { id })
+      if (runtimeIds.includes(id)) await this.o.runtime.delete(id, { force: true }).catch(() => {})
+      await this.o.mounts.unmount(this.o.images.rootfsMountpoint(id)).catch(() => {})
+      await this.o.images.releaseRootfs(id).catch((err: unknown) => this.log.warn('releasing an orphan rootfs failed', { id, err }))
+      await fsp.rm(path.join(dir, id), { recursive: true, force: true })
     }
   }
 

@@ -12,6 +12,7 @@ export function imagesPort(images: ImageService): ImagesPort {
     rootfsFor: (containerId, imageId) => images.rootfsFor(containerId, imageId),
     rootfsMountpoint: (containerId) => images.rootfsMountpoint(containerId),
     releaseRootfs: (containerId) => images.releaseRootfs(containerId),
+    rootfsOwners: () => images.rootfsOwners(),
     rootfsUsage: (containerId) => images.rootfsUsage(containerId),
     imageSize: (id) => images.imageSize(id),
   }

@@ -442,6 +442,11 @@ export class ImageService {
     return this.snapshotter.mountpoint(containerId)
   }
 
+  /** Containers that hold a rootfs snapshot: the daemon compares them with its records after a crash. */
+  rootfsOwners(): string[] {
+    return this.store.rootfsOwners()
+  }
+
   /** Drop a container's snapshot (it must be unmounted) and any layers only it kept alive. */
   async releaseRootfs(containerId: string): Promise<void> {
     const row = this.store.rootfs(containerId)

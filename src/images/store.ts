@@ -150,6 +150,11 @@ export class ImageStore {
     for (const c of chains) unref.run(c)
   }
 
+  /** Every container that holds a rootfs snapshot. */
+  rootfsOwners(): string[] {
+    return (this.db.prepare('SELECT container_id FROM image_rootfs').all() as Array<{ container_id: string }>).map((r) => r.container_id)
+  }
+
   rootfs(containerId: string): { container_id: string; image_id: string; chain_id: string | null } | undefined {
     return this.db.prepare('SELECT * FROM image_rootfs WHERE container_id = ?').get(containerId) as { container_id: string; image_id: string; chain_id: string | null } | undefined
   }

@@ -9,7 +9,9 @@ const skip = missing('root', 'daemon')
 /** Live restore: containers outlive a berthd killed with SIGKILL, and the new berthd adopts them. */
 function startDaemon(): void {
   const out = openSync(inject('berthLog'), 'a')
-  const child = spawn(path.join(repo, 'bin/berthd'), ['--data-root', inject('berthDataRoot'), '--exec-root', inject('berthExecRoot'), '--config-file', inject('berthConfigFile'), '--log-level', 'debug'], {
+  const runtime = process.env.BERTH_TEST_RUNTIME
+  const args = ['--data-root', inject('berthDataRoot'), '--exec-root', inject('berthExecRoot'), '--config-file', inject('berthConfigFile'), '--log-level', 'debug', ...(runtime ? ['--default-runtime', runtime] : [])]
+  const child = spawn(path.join(repo, 'bin/berthd'), args, {
     stdio: ['ignore', out, out],
     detached: true,
   })
