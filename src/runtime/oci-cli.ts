@@ -128,7 +128,17 @@ export function cleanRuntimeMessage(stderr: string): string {
     const m = /level=(?:error|fatal) msg="((?:[^"\\]|\\.)*)"/.exec(l)
     return m ? m[1]!.replace(/\\(.)/g, '$1') : l.startsWith('time=') ? '' : l
   })
-  return msgs.filter(Boolean).join('; ') || stderr.trim()
+  return sameWordsAsRunc(msgs.filter(Boolean).join('; ') || stderr.trim())
+}
+
+/**
+ * crun words start failures its own way; clients (the docker CLI among them)
+ * read exit codes 127/126 out of runc's words, so say it as runc does.
+ */
+export function sameWordsAsRunc(msg: string): string {
+  return msg
+    .replace(/executable file `([^`]*)` not found in \$PATH: No such file or directory/g, 'exec: "$1": executable file not found in $PATH')
+    .replace(/open executable: Permission denied/g, 'exec: permission denied')
 }
 
 const missing = /does not exist|not found|no such file or directory|cannot open directory/i

@@ -145,3 +145,12 @@ describe('availableCapabilities', () => {
     expect(noRes).toContain('CAP_SYS_ADMIN')
   })
 })
+
+describe('runtime messages', () => {
+  it("says crun's start failures in runc's words", async () => {
+    const { cleanRuntimeMessage } = await import('./oci-cli.js')
+    expect(cleanRuntimeMessage('executable file `nosuch` not found in $PATH: No such file or directory\n')).toBe('exec: "nosuch": executable file not found in $PATH')
+    expect(cleanRuntimeMessage('open executable: Permission denied')).toBe('exec: permission denied')
+    expect(cleanRuntimeMessage('time="x" level=error msg="exec: \\"x\\": executable file not found in $PATH"')).toBe('exec: "x": executable file not found in $PATH')
+  })
+})
