@@ -5,7 +5,7 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
-import { inject } from 'vitest'
+import { afterAll, inject } from 'vitest'
 
 export const repo = path.resolve(import.meta.dirname, '..')
 export const berthBin = path.join(repo, 'bin/berth')
@@ -78,6 +78,22 @@ export function missing(...needs: Array<keyof typeof available>): string | undef
     }
   }
   return undefined
+}
+
+/**
+ * Container names for one describe block: unique to this run, and every
+ * container so named is force-removed after the block.
+ */
+export function containerNames(): (prefix: string) => string {
+  const made: string[] = []
+  afterAll(async () => {
+    if (made.length) await berth(['rm', '-f', ...made])
+  })
+  return (prefix) => {
+    const n = uniq(prefix)
+    made.push(n)
+    return n
+  }
 }
 
 /** A name unique to this test run, for containers and images. */

@@ -91,9 +91,13 @@ describe('ContainerService', () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'berth-svc-'))
     rt = new FakeRuntime()
     events = new EventBus()
-    svc = new ContainerService({
+    svc = build()
+  })
+  /** A service over an empty in-memory store, the fake runtime and these images. */
+  const build = (imgs: ImagesPort = images) =>
+    new ContainerService({
       store: new ContainerStore(openDb(':memory:')),
-      images,
+      images: imgs,
       runtime: rt,
       specs: { container: async () => ({}), execProcess: async () => ({}) },
       mounts: { mount: async () => {}, unmount: async () => {} },
@@ -103,7 +107,6 @@ describe('ContainerService', () => {
       defaultRuntime: 'runc',
       runtimes: ['runc', 'crun'],
     })
-  })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
   it('merges the image config into the container', async () => {
@@ -218,18 +221,7 @@ describe('ContainerService', () => {
     const orphan = 'f'.repeat(64)
     mkdirSync(path.join(dir, 'containers', orphan), { recursive: true })
     const released: string[] = []
-    const svc2 = new ContainerService({
-      store: new ContainerStore(openDb(':memory:')),
-      images: { ...images, rootfsOwners: () => [orphan], releaseRootfs: async (id) => void released.push(id) },
-      runtime: rt,
-      specs: { container: async () => ({}), execProcess: async () => ({}) },
-      mounts: { mount: async () => {}, unmount: async () => {} },
-      events,
-      logger: nullLogger,
-      dataRoot: dir,
-      defaultRuntime: 'runc',
-      runtimes: ['runc'],
-    })
+    const svc2 = build({ ...images, rootfsOwners: () => [orphan], releaseRootfs: async (id) => void released.push(id) })
     await svc2.restore()
     expect(released).toEqual([orphan])
     expect(existsSync(path.join(dir, 'containers', orphan))).toBe(false)

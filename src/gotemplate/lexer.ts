@@ -413,16 +413,21 @@ class Lexer {
   }
 
   private lexChar(): StateFn {
+    return this.lexEscaped(0x27, 'charConstant', 'unterminated character constant')
+  }
+
+  /** A '…' or "…" literal: backslash escapes, no newline, ends at `close`. */
+  private lexEscaped(close: number, kind: 'charConstant' | 'string', unterminated: string): StateFn {
     for (;;) {
       let r = this.next()
       if (r === 0x5c) {
         r = this.next()
         if (r !== EOF && r !== 0x0a) continue
       }
-      if (r === EOF || r === 0x0a) return this.errorf('unterminated character constant')
-      if (r === 0x27) break
+      if (r === EOF || r === 0x0a) return this.errorf(unterminated)
+      if (r === close) break
     }
-    this.emit('charConstant')
+    this.emit(kind)
     return this.lexInsideAction
   }
 
@@ -468,17 +473,7 @@ class Lexer {
   }
 
   private lexQuote(): StateFn {
-    for (;;) {
-      let r = this.next()
-      if (r === 0x5c) {
-        r = this.next()
-        if (r !== EOF && r !== 0x0a) continue
-      }
-      if (r === EOF || r === 0x0a) return this.errorf('unterminated quoted string')
-      if (r === 0x22) break
-    }
-    this.emit('string')
-    return this.lexInsideAction
+    return this.lexEscaped(0x22, 'string', 'unterminated quoted string')
   }
 
   private lexRawQuote(): StateFn {

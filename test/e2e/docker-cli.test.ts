@@ -1,19 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { berth, docker, missing, ok, uniq, waitFor } from '../helpers.js'
+import { describe, expect, it } from 'vitest'
+import { containerNames, docker, missing, ok, uniq, waitFor } from '../helpers.js'
 
 const skip = missing('root', 'daemon', 'docker-cli')
 
 /** The real docker CLI on the machine, unchanged, driving berthd. */
 describe.skipIf(skip)('docker CLI against berthd', () => {
-  const made: string[] = []
-  const name = (p: string) => {
-    const n = uniq(p)
-    made.push(n)
-    return n
-  }
-  afterAll(async () => {
-    if (made.length) await berth(['rm', '-f', ...made])
-  })
+  const name = containerNames()
 
   it('negotiates API 1.50 and shows the server version', async () => {
     const v = ok(await docker(['version', '--format', '{{.Server.APIVersion}} {{.Server.Os}}']))

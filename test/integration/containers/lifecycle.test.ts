@@ -1,18 +1,10 @@
-import { afterAll, describe, expect, it } from 'vitest'
-import { berth, missing, ok, uniq, waitFor } from '../../helpers.js'
+import { describe, expect, it } from 'vitest'
+import { berth, containerNames, missing, ok, waitFor } from '../../helpers.js'
 
 const skip = missing('root', 'daemon')
 
 describe.skipIf(skip)('container lifecycle through the berth CLI', () => {
-  const made: string[] = []
-  const name = (p: string) => {
-    const n = uniq(p)
-    made.push(n)
-    return n
-  }
-  afterAll(async () => {
-    if (made.length) await berth(['rm', '-f', ...made])
-  })
+  const name = containerNames()
 
   it('runs a command and prints its output', async () => {
     const r = ok(await berth(['run', '--rm', 'busybox', 'echo', 'hello']))

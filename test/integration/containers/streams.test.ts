@@ -1,8 +1,8 @@
 import http from 'node:http'
 import { statSync } from 'node:fs'
 import type { Duplex } from 'node:stream'
-import { afterAll, describe, expect, it } from 'vitest'
-import { berth, missing, ok, sock, uniq, waitFor } from '../../helpers.js'
+import { describe, expect, it } from 'vitest'
+import { berth, containerNames, missing, ok, sock, waitFor } from '../../helpers.js'
 
 const skip = missing('root', 'daemon')
 
@@ -43,15 +43,7 @@ function demux(buf: Buffer): Array<[number, string]> {
 }
 
 describe.skipIf(skip)('hijacked streams, events and the socket', () => {
-  const made: string[] = []
-  const name = (p: string) => {
-    const n = uniq(p)
-    made.push(n)
-    return n
-  }
-  afterAll(async () => {
-    if (made.length) await berth(['rm', '-f', ...made])
-  })
+  const name = containerNames()
 
   it('serves the socket with mode 0660', () => {
     expect(statSync(sock()).mode & 0o777).toBe(0o660)
