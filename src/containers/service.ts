@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream'
 import { conflict, EngineError, invalidArgument, isKind, messageOf, notFound, notModified } from '../errors/index.js'
 import type { EventBus } from '../events/index.js'
 import type { Logger } from '../lib/index.js'
-import { newId, shortId } from '../lib/index.js'
+import { newId } from '../lib/index.js'
 import { readLogs, type LogEntry } from '../logs/index.js'
 import { attachClient, type AttachOptions } from './attach.js'
 import { ExecManager } from './exec.js'
@@ -202,8 +202,7 @@ export class ContainerService {
     return { ...rec.effective.labels, image: rec.spec.image, name: rec.name, ...extra }
   }
 
-  async start(ref: string, opts: { detachKeys?: string } = {}): Promise<void> {
-    void opts
+  async start(ref: string): Promise<void> {
     const rec = this.o.store.resolve(ref)
     const s = rec.state.status
     if (s === 'paused') throw conflict('cannot start a paused container, try unpause instead')
@@ -679,10 +678,6 @@ export class ContainerService {
   /** Stop timers; containers keep running under their monitors (live restore). */
   shutdown(): void {
     for (const l of this.live.values()) if (l.restartTimer) clearTimeout(l.restartTimer)
-  }
-
-  shortName(rec: ContainerRecord): string {
-    return shortId(rec.id)
   }
 }
 

@@ -101,7 +101,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
   })
 
   r.post('/containers/{id}/start', async (ctx) => {
-    await c.start(ctx.params.id ?? '', { detachKeys: ctx.query.get('detachKeys') ?? '' })
+    await c.start(ctx.params.id ?? '')
     ctx.send(204)
   })
 
