@@ -68,6 +68,12 @@ export function parseRecords(text: string, pending: { partial?: LogEntry }): { e
     entries.push(p ? { ...p, line: Buffer.concat([p.line, line]) } : { stream, timeNano, line })
     pending.partial = undefined
   }
+  // A line still open at the end of what was written is shown as it stands (a
+  // prompt, `printf` without a newline, the last words of a process), as docker does.
+  if (pending.partial) {
+    entries.push(pending.partial)
+    pending.partial = undefined
+  }
   return { entries, rest: text.slice(start) }
 }
 
