@@ -133,6 +133,9 @@ export class Daemon {
     })
     for (const h of cfg.hosts) await server.listenUnix(h.slice('unix://'.length))
     events.publish('daemon', 'start', 'berthd', { name: os.hostname() })
+    if (cfg.logDriver !== 'k8s-file') {
+      log.warn('log-driver is not used yet: container output goes to conmon\'s k8s-file log, which `logs` reads', { logDriver: cfg.logDriver })
+    }
     log.info('berthd started', { hosts: cfg.hosts, dataRoot: cfg.dataRoot, runtimes: Object.keys(runtimes) })
     return new Daemon(cfg, log, db, server, runtime, containers, events)
   }
