@@ -350,14 +350,20 @@ class Lexer {
     return this.lexInsideAction
   }
 
-  private lexIdentifier(): StateFn {
+  /** Consume alphanumerics; an error state if they are not followed by a terminator. */
+  private scanWord(): StateFn | undefined {
     let r: number
     for (;;) {
       r = this.next()
       if (!isAlphaNumeric(r)) break
     }
     this.backup(r)
-    if (!this.atTerminator()) return this.errorf(`bad character ${formatU(r)}`)
+    return this.atTerminator() ? undefined : this.errorf(`bad character ${formatU(r)}`)
+  }
+
+  private lexIdentifier(): StateFn {
+    const bad = this.scanWord()
+    if (bad) return bad
     const word = this.input.slice(this.start, this.pos)
     const kw = keywords.get(word)
     if (kw && !(kw === 'break' && !this.opts.breakOK) && !(kw === 'continue' && !this.opts.continueOK)) {
@@ -384,13 +390,8 @@ class Lexer {
       else this.emit('dot')
       return this.lexInsideAction
     }
-    let r: number
-    for (;;) {
-      r = this.next()
-      if (!isAlphaNumeric(r)) break
-    }
-    this.backup(r)
-    if (!this.atTerminator()) return this.errorf(`bad character ${formatU(r)}`)
+    const bad = this.scanWord()
+    if (bad) return bad
     this.emit(type)
     return this.lexInsideAction
   }
