@@ -150,6 +150,22 @@ describe.skipIf(skip)('container lifecycle through the berth CLI', () => {
     expect(none.stdout).not.toMatch(/eth0/)
   })
 
+  it('shares namespaces with the host and with other containers on request', async () => {
+    const { readlinkSync, readFileSync } = await import('node:fs')
+    const host = (kind: string) => readlinkSync(`/proc/self/ns/${kind}`)
+    expect(ok(await berth(['run', '--rm', '--uts', 'host', 'busybox', 'hostname'])).stdout.trim()).toBe(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim())
+    expect(ok(await berth(['run', '--rm', '--network', 'host', 'busybox', 'readlink', '/proc/self/ns/net'])).stdout.trim()).toBe(host('net'))
+    expect(ok(await berth(['run', '--rm', '--ipc', 'host', 'busybox', 'readlink', '/proc/self/ns/ipc'])).stdout.trim()).toBe(host('ipc'))
+    const src = name('nsrc')
+    ok(await berth(['run', '-d', '--name', src, '--ipc', 'shareable', 'busybox', 'sleep', '1d']))
+    const srcIpc = ok(await berth(['exec', src, 'readlink', '/proc/self/ns/ipc'])).stdout.trim()
+    const srcNet = ok(await berth(['exec', src, 'readlink', '/proc/self/ns/net'])).stdout.trim()
+    expect(srcIpc).not.toBe(host('ipc'))
+    expect(ok(await berth(['run', '--rm', '--ipc', `container:${src}`, 'busybox', 'readlink', '/proc/self/ns/ipc'])).stdout.trim()).toBe(srcIpc)
+    expect(ok(await berth(['run', '--rm', '--network', `container:${src}`, 'busybox', 'readlink', '/proc/self/ns/net'])).stdout.trim()).toBe(srcNet)
+    expect(ok(await berth(['run', '--rm', '--pid', `container:${src}`, 'busybox', 'ps'])).stdout).toMatch(/sleep 1d/)
+  })
+
   it('prunes stopped containers', async () => {
     const n = name('prune')
     ok(await berth(['run', '--name', n, 'busybox', 'true']))
