@@ -13,11 +13,21 @@ const MUX = 'application/vnd.docker.multiplexed-stream'
 /** Streams are framed without a TTY; the media type says so from API 1.42. */
 const streamType = (ctx: Ctx, tty: boolean) => (!tty && ctx.version >= 42 ? MUX : RAW)
 
-/** docker's `since`/`until`: unix seconds with an optional fraction, or RFC3339. */
-export function timeParamNano(v: string | null): bigint | undefined {
+const DURATION_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
+
+/**
+ * docker's `since`/`until`: unix seconds with an optional fraction, RFC3339, or
+ * (in prune filters) a Go duration such as `24h` or `1h30m`, meaning that long ago.
+ */
+export function timeParamNano(v: string | null, now = Date.now()): bigint | undefined {
   if (v === null || v === '' || v === '0') return undefined
   const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v)
   if (m) return BigInt(m[1] ?? '0') * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))
+  if (/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) {
+    let ms = 0
+    for (const [, n, unit] of v.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) ms += Number(n) * (DURATION_UNITS[unit ?? 's'] ?? 0)
+    return BigInt(Math.round(now - ms)) * 1_000_000n
+  }
   const ms = Date.parse(v)
   if (Number.isNaN(ms)) throw invalidArgument(`invalid value for time: ${v}`)
   return BigInt(ms) * 1_000_000n
@@ -150,7 +160,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     const filters = ctx.filters()
     for (const k of filters.keys()) if (k !== 'label' && k !== 'label!' && k !== 'until') throw invalidArgument(`invalid filter '${k}'`)
     const until = filters.get('until')?.[0]
-    const untilNano = until ? timeParamNano(/^\d+(\.\d+)?$/.test(until) ? until : String(Date.parse(until) / 1000)) : undefined
+    const untilNano = until ? timeParamNano(until) : undefined
     const res = await c.prune((rec) => {
       if (filters.get('label') && !filters.get('label')?.every((v) => labelMatch(rec.effective.labels, v))) return false
       if (filters.get('label!')?.some((v) => labelMatch(rec.effective.labels, v))) return false
