@@ -1,7 +1,21 @@
 /** berth: the Docker-compatible CLI. */
 import { main } from '../cli/index.js'
 
-main(process.argv.slice(2)).then(
+/**
+ * `berth registry …` runs the registry server or its GC in this process, with
+ * no daemon; it is loaded only when asked for, so other commands start as fast.
+ */
+async function run(argv: string[]): Promise<number> {
+  if (argv[0] !== 'registry') return main(argv)
+  const { runRegistryCommand } = await import('../registry/index.js')
+  const stopped = new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve)
+    process.once('SIGTERM', resolve)
+  })
+  return runRegistryCommand(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, stopped })
+}
+
+run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
     // Leftover handles (stdin, signal listeners, abandoned waits) must not keep the CLI alive.

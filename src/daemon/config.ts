@@ -25,6 +25,8 @@ export interface DaemonConfig {
   labels: string[]
   storageDriver: string
   configFile: string
+  /** Registries spoken to over plain HTTP, besides loopback (names, host:port, or IPv4 CIDRs). */
+  insecureRegistries: string[]
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json'
@@ -44,6 +46,7 @@ export function defaults(): DaemonConfig {
     labels: [],
     storageDriver: 'overlay2',
     configFile: DEFAULT_CONFIG_FILE,
+    insecureRegistries: [],
   }
 }
 
@@ -63,7 +66,7 @@ const FILE_KEYS: Record<string, keyof DaemonConfig | null> = {
   'storage-driver': 'storageDriver',
   // Accepted for docker compatibility; berth always restores live containers.
   'live-restore': null,
-  'insecure-registries': null,
+  'insecure-registries': 'insecureRegistries',
   'registry-mirrors': null,
   'default-address-pools': null,
   bip: null,
@@ -154,6 +157,10 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
   if (merged.labels !== undefined) {
     if (!Array.isArray(merged.labels)) throw invalidArgument('labels must be a list')
     cfg.labels = merged.labels.map(String)
+  }
+  if (merged.insecureRegistries !== undefined) {
+    if (!Array.isArray(merged.insecureRegistries)) throw invalidArgument('insecure-registries must be a list')
+    cfg.insecureRegistries = merged.insecureRegistries.map(String)
   }
   if (cfg.storageDriver !== 'overlay2') throw invalidArgument(`storage driver ${cfg.storageDriver} is not supported: berth uses overlay2`)
   return cfg

@@ -77,6 +77,7 @@ export class Daemon {
       dataRoot: cfg.dataRoot,
       logger: log,
       events,
+      registry: { insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}` },
       containersUsing: (imageId: string) => late.containers?.usingImage(imageId) ?? [],
       containerRunning: (id: string) => {
         const st = late.containers?.list().find((c) => c.id === id)?.state.status
@@ -241,7 +242,7 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     MemTotal: os.totalmem(),
     IndexServerAddress: 'https://index.docker.io/v1/',
     RegistryConfig: {
-      InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8'],
+      InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8', ...o.cfg.insecureRegistries.filter((r) => r.includes('/'))],
       IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
       Mirrors: [],
     },

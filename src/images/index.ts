@@ -4,3 +4,4 @@ export { applyChanges } from './changes.js'
 export type {
   DeleteItem, HistoryItem, ImageProgress, ImageRecord, ImageSummary, ImportOptions, ListOptions, LoadOptions, PruneReport, RemoveOptions,
 } from './types.js'
+export { MAX_CONCURRENT_DOWNLOADS, pullingFrom, pullStatus, type PullOptions, type PullProgress, type PullResult } from './pull.js'

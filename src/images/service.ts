@@ -11,11 +11,13 @@ import {
   chainId as makeChainId, familiarMatch, familiarName, familiarString, formatReference, hostPlatform, parseAnyReference,
   parseNormalizedNamed, sha256, withDefaultTag, type ImageConfig, type Reference, type RunConfig,
 } from '../oci/index.js'
+import { RegistryClient, type RegistryClientOptions } from '../registry/index.js'
 import { OverlaySnapshotter, type DriverData, type Mount, type Snapshotter } from '../snapshots/index.js'
 import { applyChanges } from './changes.js'
 import { boolFilter, matchLabels, parseTimestamp, validateFilters } from './filters.js'
 import { renderHistory, unixSeconds } from './history.js'
 import { loadArchive } from './load.js'
+import { pullImage, type PullOptions, type PullResult } from './pull.js'
 import { saveArchive } from './save.js'
 import { ImageStore, migrations, type ImageRow } from './store.js'
 import type {
@@ -34,6 +36,8 @@ export interface ImageServiceDeps {
   /** Defaults to an OverlaySnapshotter and a LocalContentStore under dataRoot. */
   snapshotter?: Snapshotter
   content?: ContentStore
+  /** Registry settings for pulls (insecure registries); loopback is insecure regardless. */
+  registry?: RegistryClientOptions
 }
 
 const LIST_FILTERS = ['before', 'dangling', 'label', 'reference', 'since', 'until']
@@ -52,6 +56,7 @@ export class ImageService {
   readonly log: Logger
   readonly events: EventBus
   readonly tmpDir: string
+  readonly registry: RegistryClient
   private readonly containersUsing: (imageId: string) => string[]
   private readonly containerRunning: (containerId: string) => boolean
 
@@ -63,6 +68,7 @@ export class ImageService {
     this.log = deps.logger.child({ module: 'images' })
     this.events = deps.events
     this.tmpDir = path.join(deps.dataRoot, 'tmp', 'images')
+    this.registry = new RegistryClient(deps.registry)
     this.containersUsing = deps.containersUsing
     this.containerRunning = deps.containerRunning ?? (() => false)
   }
@@ -299,7 +305,13 @@ export class ImageService {
       if (!row || row.refcount > 0 || pinned.has(chain)) continue
       this.store.deleteLayer(chain)
       await this.snapshotter.removeLayer(chain)
-      if (this.store.layersWithDiff(row.diff_id) === 0) await this.content.delete(row.diff_id)
+      if (this.store.layersWithDiff(row.diff_id) === 0) {
+        await this.content.delete(row.diff_id)
+        for (const blob of this.store.layerBlobsOf(row.diff_id)) {
+          await this.content.delete(blob)
+          this.store.deleteLayerBlob(blob)
+        }
+      }
       removed.push(chain)
     }
     return removed
@@ -379,6 +391,24 @@ export class ImageService {
   /** docker load: a docker-archive (classic or 25+ with OCI layout). Returns the progress lines it printed. */
   async load(tar: Readable, opts: LoadOptions = {}): Promise<string[]> {
     return loadArchive(this, tar, opts)
+  }
+
+  /** docker pull: from the reference's registry, with docker's progress messages (see pull.ts). */
+  async pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
+    return pullImage(this, ref, opts)
+  }
+
+  /**
+   * Undo what a failed pull added: layers nothing references yet and blobs
+   * no layer records. (Internal to images/.)
+   */
+  async dropPartialPull(chains: readonly string[], blobs: readonly string[]): Promise<void> {
+    await this.releaseLayers(chains)
+    for (const b of blobs) {
+      if (this.store.layersWithDiff(b) > 0 || this.store.image(b)) continue
+      if (this.store.hasLayerBlob(b)) continue
+      await this.content.delete(b)
+    }
   }
 
   /** docker save: one tarball that docker 20.10 and 25+ both load. Names resolve before any byte is sent. */

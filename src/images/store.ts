@@ -42,6 +42,20 @@ export const migrations: Migration[] = [{
       chain_id TEXT
     );
   `,
+}, {
+  owner: 'images',
+  version: 2,
+  // A pulled layer's compressed blob (by its distribution digest), kept beside the
+  // diffID tar so it can be served or pushed again; it goes when its diffID does.
+  up: `
+    CREATE TABLE layer_blobs (
+      digest TEXT PRIMARY KEY,
+      diff_id TEXT NOT NULL,
+      media_type TEXT NOT NULL,
+      size INTEGER NOT NULL
+    );
+    CREATE INDEX layer_blobs_diff ON layer_blobs(diff_id);
+  `,
 }]
 
 export interface ImageRow { id: string; config: Buffer; parent: string; last_tag_time: string | null; added_at: number }
@@ -148,6 +162,23 @@ export class ImageStore {
     this.db.prepare('DELETE FROM images WHERE id = ?').run(id)
     const unref = this.db.prepare('UPDATE layers SET refcount = refcount - 1 WHERE chain_id = ?')
     for (const c of chains) unref.run(c)
+  }
+
+  addLayerBlob(b: { digest: string; diff_id: string; media_type: string; size: number }): void {
+    this.db.prepare('INSERT OR IGNORE INTO layer_blobs (digest, diff_id, media_type, size) VALUES (?, ?, ?, ?)').run(b.digest, b.diff_id, b.media_type, b.size)
+  }
+
+  /** Compressed blobs recorded for a diffID. */
+  layerBlobsOf(diffId: string): string[] {
+    return (this.db.prepare('SELECT digest FROM layer_blobs WHERE diff_id = ?').all(diffId) as Array<{ digest: string }>).map((r) => r.digest)
+  }
+
+  hasLayerBlob(digest: string): boolean {
+    return this.db.prepare('SELECT 1 FROM layer_blobs WHERE digest = ?').get(digest) !== undefined
+  }
+
+  deleteLayerBlob(digest: string): void {
+    this.db.prepare('DELETE FROM layer_blobs WHERE digest = ?').run(digest)
   }
 
   /** Every container that holds a rootfs snapshot. */

@@ -22,9 +22,9 @@ describe.skipIf(skip)('container lifecycle through the berth CLI', () => {
     const r = await berth(['run', '--rm', 'busybox', 'no-such-cmd'])
     expect(r.code).toBe(127)
     expect(r.stderr).toMatch(/executable file not found|no such file/)
-    const r2 = await berth(['run', '--rm', 'no-such-image-here:1'])
+    const r2 = await berth(['run', '--rm', '127.0.0.1:9/no-such-image-here:1'])
     expect(r2.code).toBe(125)
-    expect(r2.stderr).toMatch(/Unable to find image 'no-such-image-here:1' locally/)
+    expect(r2.stderr).toContain("Unable to find image '127.0.0.1:9/no-such-image-here:1' locally")
   })
 
   it('passes stdin to -i containers', async () => {

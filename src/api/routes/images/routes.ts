@@ -2,10 +2,11 @@ import http from 'node:http'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { invalidArgument, messageOf, notFound } from '../../../errors/index.js'
-import { familiarName, familiarString, formatReference, parseNormalizedNamed, withDefaultTag } from '../../../oci/index.js'
+import { formatReference, parseNormalizedNamed, withDefaultTag } from '../../../oci/index.js'
 import type { Ctx, Router } from '../../server/index.js'
 import type { ImagesBackend } from './backend.js'
-import { errorMessage, toDeleteItems, toHistory, toInspect, toJsonMessage, toPruneReport, toSummary } from './convert.js'
+import type { PullProgress } from '../../../images/index.js'
+import { errorMessage, progressBar, toDeleteItems, toHistory, toInspect, toJsonMessage, toPruneReport, toSummary } from './convert.js'
 
 /** `repo` plus optional `tag` as one reference string (httputils.RepoTagReference). */
 function repoTag(repo: string, tag: string): string | undefined {
@@ -34,20 +35,43 @@ function fetchLoopback(src: string): Promise<{ body: Readable; url: string }> {
   })
 }
 
+/**
+ * Pull with docker's JSON messages. The stream opens with the first message,
+ * so an error before it (unknown manifest, bad credentials) is a status and
+ * `{"message"}`; one after it goes in-stream as errorDetail. A client that
+ * hangs up cancels the pull.
+ */
+async function pull(ctx: Ctx, b: ImagesBackend, ref: string): Promise<void> {
+  let out: ReturnType<Ctx['jsonStream']> | undefined
+  const abort = new AbortController()
+  const write = (ev: PullProgress) => {
+    if (!out) {
+      out = ctx.jsonStream()
+      ctx.res?.on('close', () => abort.abort(new Error('client disconnected')))
+    }
+    out.write(ev.progressDetail ? { ...ev, progress: progressBar(ev.progressDetail.current, ev.progressDetail.total) } : ev)
+  }
+  try {
+    await b.pull(ref, {
+      platform: ctx.query.get('platform') || undefined,
+      encodedAuth: ctx.req.headers['x-registry-auth'] as string | undefined,
+      progress: write,
+      signal: abort.signal,
+    })
+  } catch (err) {
+    if (!out) throw err
+    out.write(errorMessage(messageOf(err)))
+  }
+  out?.end()
+}
+
 async function postCreate(ctx: Ctx, b: ImagesBackend): Promise<void> {
   const q = ctx.query
   const fromImage = q.get('fromImage') ?? ''
   if (fromImage !== '') {
     const tag = q.get('tag') ?? ''
     const ref = withDefaultTag(parseNormalizedNamed(repoTag(fromImage.replace(/:$/, ''), tag) ?? fromImage))
-    if (!b.find(formatReference(ref))) {
-      throw notFound(`pull access denied for ${familiarName(ref)}, repository does not exist or may require 'docker login': ` +
-        `berthd has no registry access yet, so images come only from 'berth load' (docker save archives) or 'berth import' (rootfs tarballs)`)
-    }
-    const out = ctx.jsonStream()
-    out.write({ status: `Pulling from ${familiarName(ref)}`, id: ref.tag ?? ref.digest ?? 'latest' })
-    out.write({ status: `Status: Image is up to date for ${familiarString(ref)}` })
-    out.end()
+    await pull(ctx, b, formatReference(ref))
     return
   }
   const src = q.get('fromSrc') ?? ''

@@ -1,0 +1,7 @@
+export { decodeRegistryAuth, parseChallenges, basicAuthorization, type Challenge, type RegistryAuth } from './auth.js'
+export { RegistryError, errorFromResponse, parseErrorBody } from './errors.js'
+export { formatPlatform, parsePlatform, platformMatches, selectManifest } from './platform.js'
+export {
+  checkPlatform, isInsecure, RegistryUnreachable, MAX_CONFIG_SIZE, MAX_MANIFEST_SIZE, RegistryClient, Repository, resolveEndpoint,
+  type BlobStream, type Endpoint, type FetchedManifest, type RegistryClientOptions, type ResolvedImage,
+} from './client.js'
