@@ -109,6 +109,7 @@ const image = (): Promise<Record<string, unknown>> => import('./commands/image.j
 const system = (): Promise<Record<string, unknown>> => import('./commands/system.js')
 const run = (): Promise<Record<string, unknown>> => import('./commands/run.js')
 const io = (): Promise<Record<string, unknown>> => import('./commands/exec.js')
+const login = (): Promise<Record<string, unknown>> => import('./commands/login.js')
 
 const specs: Record<string, CmdSpec> = {
   run: { use: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', args: [1, -1], opts: [...runOpts, ...runOnlyOpts], interspersed: false, load: run, fn: 'runCommand' },
@@ -140,13 +141,16 @@ const specs: Record<string, CmdSpec> = {
   save: { use: 'save [OPTIONS] IMAGE [IMAGE...]', short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', args: [1, -1], opts: [['-o, --output <string>', 'Write to a file, instead of STDOUT'], ['--platform <string>', 'Save only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")']], load: image, fn: 'saveCommand' },
   load: { use: 'load [OPTIONS]', short: 'Load an image from a tar archive or STDIN', args: [0, 0], opts: [['-i, --input <string>', 'Read from tar archive file, instead of STDIN'], ['--platform <string>', 'Load only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")'], ['-q, --quiet', 'Suppress the load output']], load: image, fn: 'loadCommand' },
   pull: { use: 'pull [OPTIONS] NAME[:TAG|@DIGEST]', short: 'Download an image from a registry', args: [1, 1], opts: [['-a, --all-tags', 'Download all tagged images in the repository'], ['--disable-content-trust [bool]', 'Skip image verification', 'optbool', true], ['--platform <string>', 'Set platform if server is multi-platform capable'], ['-q, --quiet', 'Suppress verbose output']], load: image, fn: 'pullCommand' },
+  push: { use: 'push [OPTIONS] NAME[:TAG]', short: 'Upload an image to a registry', args: [1, 1], opts: [['-a, --all-tags', 'Push all tags of an image to the repository'], ['--disable-content-trust [bool]', 'Skip image signing', 'optbool', true], ['--platform <string>', 'Push a platform-specific manifest as a single-platform image to the registry'], ['-q, --quiet', 'Suppress verbose output']], load: image, fn: 'pushCommand' },
   version: { use: 'version [OPTIONS]', short: 'Show the berth version information', args: [0, 0], opts: [['-f, --format <string>', FORMAT_JSON]], load: system, fn: 'versionCommand' },
   info: { use: 'info [OPTIONS]', short: 'Display system-wide information', args: [0, 0], opts: [['-f, --format <string>', FORMAT_JSON]], load: system, fn: 'infoCommand' },
   containerPrune: { use: 'prune [OPTIONS]', short: 'Remove all stopped containers', args: [0, 0], opts: [['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: container, fn: 'containerPruneCommand' },
   imagePrune: { use: 'prune [OPTIONS]', short: 'Remove unused images', args: [0, 0], opts: [['-a, --all', 'Remove all unused images, not just dangling ones'], ['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: image, fn: 'imagePruneCommand' },
+  login: { use: 'login [OPTIONS] [SERVER]', short: 'Authenticate to a registry', args: [0, 1], opts: [['-p, --password <string>', 'Password or Personal Access Token (PAT)'], ['--password-stdin', 'Take the Password or Personal Access Token (PAT) from stdin'], ['-u, --username <string>', 'Username']], load: login, fn: 'loginCommand' },
+  logout: { use: 'logout [SERVER]', short: 'Log out from a registry', args: [0, 1], load: login, fn: 'logoutCommand' },
 }
 
-const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'version', 'info']
+const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'push', 'version', 'info', 'login', 'logout']
 
 const groups: Record<string, { short: string; cmds: Record<string, string> }> = {
   container: {
@@ -155,7 +159,7 @@ const groups: Record<string, { short: string; cmds: Record<string, string> }> = 
   },
   image: {
     short: 'Manage images',
-    cmds: { history: 'history', import: 'import', inspect: 'imageInspect', load: 'load', ls: 'images', prune: 'imagePrune', pull: 'pull', rm: 'rmi', save: 'save', tag: 'tag' },
+    cmds: { history: 'history', import: 'import', inspect: 'imageInspect', load: 'load', ls: 'images', prune: 'imagePrune', pull: 'pull', push: 'push', rm: 'rmi', save: 'save', tag: 'tag' },
   },
   system: { short: 'Manage berth', cmds: { events: 'events', info: 'info' } },
 }
@@ -166,7 +170,7 @@ const aliasOf: Record<string, string[]> = {
 }
 
 /** docker's top-level "Common Commands", in docker's order. */
-const commonCommands = ['run', 'exec', 'ps', 'pull', 'images', 'version', 'info']
+const commonCommands = ['run', 'exec', 'ps', 'pull', 'push', 'images', 'login', 'logout', 'version', 'info']
 
 /** Help is wrapped at the width of the terminal on stdin, as docker does, less one column. */
 function helpWidth(): number {

@@ -6,6 +6,7 @@
  */
 import http from 'node:http'
 import type { Duplex, Readable } from 'node:stream'
+import type { AuthConfig, AuthResponse } from '../api/types/index.js'
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerPruneReport,
   ContainerSummary, ContainerTopResponse, ContainerWaitResponse, ExecConfig, ExecInspect,
@@ -333,6 +334,11 @@ export class EngineClient {
     return this.json('GET', '/info')
   }
 
+  /** POST /auth: the daemon checks the credentials with the registry; a refusal is a 401 ClientError. */
+  auth(config: AuthConfig): Promise<AuthResponse> {
+    return this.json('POST', '/auth', { body: config })
+  }
+
   events(opts: { since?: string; until?: string; filters?: FilterMap; signal?: AbortSignal } = {}): Promise<http.IncomingMessage> {
     return this.stream('GET', '/events', {
       query: { since: opts.since, until: opts.until, filters: encodeFilters(opts.filters) },
@@ -568,6 +574,14 @@ export class EngineClient {
   pull(fromImage: string, tag: string, opts: { platform?: string; auth?: string } = {}): Promise<http.IncomingMessage> {
     return this.stream('POST', '/images/create', {
       query: { fromImage, tag: tag || undefined, platform: opts.platform || undefined },
+      headers: { 'X-Registry-Auth': opts.auth ?? 'e30=' },
+    })
+  }
+
+  /** POST /images/{name}/push?tag=…: a JSON progress stream; an empty tag pushes every tag of the name. */
+  imagePush(name: string, tag: string, opts: { platform?: string; auth?: string } = {}): Promise<http.IncomingMessage> {
+    return this.stream('POST', `/images/${name}/push`, {
+      query: { tag: tag || undefined, platform: opts.platform || undefined },
       headers: { 'X-Registry-Auth': opts.auth ?? 'e30=' },
     })
   }

@@ -51,7 +51,8 @@ export class LocalContentStore implements ContentStore {
     const fh = await fsp.open(p, 'r').catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? notFound(`content ${digest}: not found`) : err
     })
-    return createReadStream('', { fd: fh.fd, autoClose: true }).on('close', () => void fh.close().catch(() => {}))
+    // The stream owns the FileHandle and closes it once; closing the raw fd as well could close a reused descriptor.
+    return createReadStream('', { fd: fh, autoClose: true })
   }
 
   async readAll(digest: Digest): Promise<Buffer> {

@@ -2,6 +2,7 @@ import { promises as fsp } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { ApiServer, API_VERSION, MIN_API_VERSION, Router } from '../api/server/index.js'
+import { authRoutes } from '../api/routes/auth/index.js'
 import { containerRoutes } from '../api/routes/containers/index.js'
 import { imageRoutes } from '../api/routes/images/index.js'
 import { systemRoutes } from '../api/routes/system/index.js'
@@ -11,6 +12,7 @@ import { openDb, type Db } from '../db/index.js'
 import { unavailable } from '../errors/index.js'
 import { EventBus } from '../events/index.js'
 import { ImageService } from '../images/index.js'
+import { login as registryLogin } from '../registry/index.js'
 import type { Logger } from '../lib/index.js'
 import { ConmonRuntime, type RuntimeConfig } from '../runtime/index.js'
 import { cgroupProcs, detectCgroups, mount as sysMount, psFor, unmount as sysUnmount, isMountpoint } from '../sys/index.js'
@@ -125,6 +127,7 @@ export class Daemon {
       isAncestor: (rec, ref) => images.find(ref)?.id === rec.imageId,
     })
     imageRoutes(router, images)
+    authRoutes(router, { login: (a, signal) => registryLogin(a.serverAddress, a.username, a.password, { insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`, signal }) })
 
     const server = new ApiServer({
       router,

@@ -5,3 +5,4 @@ export type {
   DeleteItem, HistoryItem, ImageProgress, ImageRecord, ImageSummary, ImportOptions, ListOptions, LoadOptions, PruneReport, RemoveOptions,
 } from './types.js'
 export { MAX_CONCURRENT_DOWNLOADS, pullingFrom, pullStatus, type PullOptions, type PullProgress, type PullResult } from './pull.js'
+export { MAX_CONCURRENT_UPLOADS, pushDone, pushRefersTo, type PushedTag, type PushOptions, type PushProgress } from './push.js'

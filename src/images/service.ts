@@ -18,6 +18,7 @@ import { boolFilter, matchLabels, parseTimestamp, validateFilters } from './filt
 import { renderHistory, unixSeconds } from './history.js'
 import { loadArchive } from './load.js'
 import { pullImage, type PullOptions, type PullResult } from './pull.js'
+import { pushImage, type PushedTag, type PushOptions } from './push.js'
 import { saveArchive } from './save.js'
 import { ImageStore, migrations, type ImageRow } from './store.js'
 import type {
@@ -396,6 +397,11 @@ export class ImageService {
   /** docker pull: from the reference's registry, with docker's progress messages (see pull.ts). */
   async pull(ref: string, opts: PullOptions = {}): Promise<PullResult> {
     return pullImage(this, ref, opts)
+  }
+
+  /** docker push: a tag, or every tag of a name given without one, with docker's progress messages (see push.ts). */
+  async push(ref: string, opts: PushOptions = {}): Promise<PushedTag[]> {
+    return pushImage(this, ref, opts)
   }
 
   /**

@@ -4,6 +4,7 @@ export type * from './container.js'
 export type * from './network.js'
 export type * from './image.js'
 export type * from './system.js'
+export type * from './auth.js'
 
 /** The highest API version berth speaks, and the lowest it accepts. */
 export const API_VERSION = '1.50'

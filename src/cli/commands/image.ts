@@ -1,4 +1,4 @@
-/** Image commands: images, rmi, tag, history, prune, import, save, load, pull. */
+/** Image commands: images, rmi, tag, history, prune, import, save, load, pull, push. */
 import { createReadStream, createWriteStream, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { pipeline } from 'node:stream/promises'
@@ -13,7 +13,8 @@ import {
 import { QUIET_FORMAT, renderFormat, TABLE_KEY } from '../output/format.js'
 import { ProgressRenderer } from '../output/progress.js'
 import { humanSizeWithPrecision } from '../../lib/index.js'
-import { familiarString, normalizeReference, parseReference, referenceProblem } from '../reference.js'
+import { familiarName, familiarString, normalizeReference, parseReference, referenceProblem } from '../reference.js'
+import { registryAuthHeader } from '../credentials.js'
 import { confirm } from './container.js'
 
 /** docker's NewImageFormat. */
@@ -186,9 +187,25 @@ export const pullCommand: Handler = async ([name = ''], opts, ctx) => {
   if (!parsed.tag && !parsed.digest && !bool(opts.allTags)) out('Using default tag: latest\n')
   const ref = normalizeReference(name)
   if (!ref) throw new UsageError('invalid reference format')
-  const res = await client.pull(ref.name, bool(opts.allTags) ? '' : ref.digest ?? ref.tag ?? 'latest', { platform: str(opts.platform) })
+  const res = await client.pull(ref.name, bool(opts.allTags) ? '' : ref.digest ?? ref.tag ?? 'latest', { platform: str(opts.platform), auth: await registryAuthHeader(name) })
   const quiet = bool(opts.quiet)
   await renderProgress(res, { write: quiet ? () => {} : out })
   out(`${ref.name}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}\n`)
   void familiarString
+}
+
+/** docker push (docker/cli cli/command/image/push.go): `-a` sends the name only, so the daemon pushes every tag. */
+export const pushCommand: Handler = async ([name = ''], opts, ctx) => {
+  const client = getClient(ctx.globals)
+  const parsed = parseReference(name)
+  if (!parsed) throw new UsageError(referenceProblem(name))
+  if (parsed.digest) throw new UsageError('cannot push a digest reference')
+  const all = bool(opts.allTags)
+  const quiet = bool(opts.quiet)
+  if (all && parsed.tag) throw new UsageError("tag can't be used with --all-tags/-a")
+  if (!all && !parsed.tag && !quiet) out('Using default tag: latest\n')
+  const tag = all ? '' : parsed.tag ?? 'latest'
+  const res = await client.imagePush(familiarName(parsed.name), tag, { platform: str(opts.platform), auth: await registryAuthHeader(name) })
+  await renderProgress(res, { write: quiet ? () => {} : out })
+  if (quiet) out(`${parsed.name}${tag ? `:${tag}` : ''}\n`)
 }

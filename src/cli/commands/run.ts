@@ -4,6 +4,7 @@ import { ClientError, readJSONStream, type EngineClient } from '../../client/ind
 import type { Handler, Opts } from '../app.js'
 import { bool, err, getClient, int, out, str, strs } from '../context.js'
 import { kvMap, normalizeEnv, parseAttach, parsePublish, parseRestartPolicy, readEnvFiles, readLabelFiles, UsageError } from '../opts.js'
+import { registryAuthHeader } from '../credentials.js'
 import { ProgressRenderer } from '../output/progress.js'
 import { familiarString, normalizeReference } from '../reference.js'
 import { consoleSize, monitorResize, proxySignals, pumpHijacked } from '../streams.js'
@@ -167,7 +168,7 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
 export async function pullImage(client: EngineClient, image: string, opts: { platform?: string; quiet: boolean; write: (s: string) => void }): Promise<void> {
   const ref = normalizeReference(image)
   if (!ref) throw new UsageError(`invalid reference format`)
-  const res = await client.pull(ref.name, ref.digest ?? ref.tag ?? 'latest', { platform: opts.platform })
+  const res = await client.pull(ref.name, ref.digest ?? ref.tag ?? 'latest', { platform: opts.platform, auth: await registryAuthHeader(image) })
   const renderer = new ProgressRenderer(opts.quiet ? () => {} : opts.write, { isTerminal: !!process.stderr.isTTY, width: process.stderr.columns })
   for await (const msg of readJSONStream<JSONMessage>(res)) renderer.render(msg)
 }

@@ -5,3 +5,5 @@ export {
   checkPlatform, isInsecure, RegistryUnreachable, MAX_CONFIG_SIZE, MAX_MANIFEST_SIZE, RegistryClient, Repository, resolveEndpoint,
   type BlobStream, type Endpoint, type FetchedManifest, type RegistryClientOptions, type ResolvedImage,
 } from './client.js'
+export { login, loginDomain, tokenErrorDetail, type LoginOptions, type LoginResult } from './login.js'
+export { CHUNK_SIZE, PushRepository, pushScopes, schema2Manifest, withDigest, type UploadOptions } from './push.js'

@@ -5,4 +5,4 @@
 import type { ImageService } from '../../../images/index.js'
 
 export type ImagesBackend = Pick<ImageService,
-  'resolve' | 'find' | 'list' | 'inspect' | 'driverData' | 'history' | 'tag' | 'remove' | 'prune' | 'importRootfs' | 'load' | 'save' | 'pull'>
+  'resolve' | 'find' | 'list' | 'inspect' | 'driverData' | 'history' | 'tag' | 'remove' | 'prune' | 'importRootfs' | 'load' | 'save' | 'pull' | 'push'>

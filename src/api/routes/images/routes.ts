@@ -5,7 +5,7 @@ import { invalidArgument, messageOf, notFound } from '../../../errors/index.js'
 import { formatReference, parseNormalizedNamed, withDefaultTag } from '../../../oci/index.js'
 import type { Ctx, Router } from '../../server/index.js'
 import type { ImagesBackend } from './backend.js'
-import type { PullProgress } from '../../../images/index.js'
+import type { PullProgress, PushProgress } from '../../../images/index.js'
 import { errorMessage, progressBar, toDeleteItems, toHistory, toInspect, toJsonMessage, toPruneReport, toSummary } from './convert.js'
 
 /** `repo` plus optional `tag` as one reference string (httputils.RepoTagReference). */
@@ -53,6 +53,39 @@ async function pull(ctx: Ctx, b: ImagesBackend, ref: string): Promise<void> {
   }
   try {
     await b.pull(ref, {
+      platform: ctx.query.get('platform') || undefined,
+      encodedAuth: ctx.req.headers['x-registry-auth'] as string | undefined,
+      progress: write,
+      signal: abort.signal,
+    })
+  } catch (err) {
+    if (!out) throw err
+    out.write(errorMessage(messageOf(err)))
+  }
+  out?.end()
+}
+
+/**
+ * Push with docker's JSON messages (moby postImagesPush): an empty tag pushes
+ * every tag of the name. As for pull, an error before the first message (no
+ * such image) is a status; later ones go in-stream; a hang-up cancels.
+ */
+async function push(ctx: Ctx, b: ImagesBackend): Promise<void> {
+  const name = ctx.params.name ?? ''
+  const ref = repoTag(name, ctx.query.get('tag') ?? '')
+  if (ref === undefined) throw invalidArgument('repository name must have at least one component')
+  let out: ReturnType<Ctx['jsonStream']> | undefined
+  const abort = new AbortController()
+  const write = (ev: PushProgress) => {
+    if (!out) {
+      out = ctx.jsonStream()
+      ctx.res?.on('close', () => abort.abort(new Error('client disconnected')))
+    }
+    const d = ev.progressDetail
+    out.write(d?.current !== undefined && d.total !== undefined ? { ...ev, progress: progressBar(d.current, d.total) } : ev)
+  }
+  try {
+    await b.push(ref, {
       platform: ctx.query.get('platform') || undefined,
       encodedAuth: ctx.req.headers['x-registry-auth'] as string | undefined,
       progress: write,
@@ -143,6 +176,8 @@ export function imageRoutes(r: Router, b: ImagesBackend): void {
   r.get('/images/{name:.*}/get', async (ctx) => {
     await sendTar(ctx, await b.save([ctx.params.name ?? '']))
   })
+
+  r.post('/images/{name:.*}/push', (ctx) => push(ctx, b))
 
   r.post('/images/{name:.*}/tag', (ctx) => {
     const target = repoTag(ctx.query.get('repo') ?? '', ctx.query.get('tag') ?? '')

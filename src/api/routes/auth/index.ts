@@ -1,0 +1,2 @@
+export { authRoutes, parseAuthBody } from './routes.js'
+export type { AuthBackend } from './backend.js'
