@@ -270,42 +270,65 @@ export class Repository {
     return undefined
   }
 
-  /** distribution's token flow (docs/spec/auth/token.md): GET realm?service&scope, Basic credentials if any. */
-  private async fetchToken(ch: Challenge, signal?: AbortSignal): Promise<string> {
-    const realm = new URL(ch.params.realm as string)
-    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && this.endpoint.insecure)) {
-      throw unavailable(`refusing token realm ${redact(realm.href)}: only https realms are used for secure registries`)
-    }
-    if (ch.params.service) realm.searchParams.set('service', ch.params.service)
-    realm.searchParams.set('scope', ch.params.scope ?? `repository:${this.name}:pull`)
-    const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'berth' }
-    const basic = basicAuthorization(this.auth)
-    if (basic) headers.authorization = basic
-    let res: Response
-    try {
-      res = await fetch(realm, { headers, signal })
-    } catch (err) {
-      if (signal?.aborted) throw err
-      throw new RegistryUnreachable(`Get "${redact(realm.href)}": ${describeFetchError(err, this.endpoint)}`, err)
-    }
-    const body = await res.text()
-    if (!res.ok) {
-      const err = errorFromResponse('GET', realm.href, res.status, res.statusText, body)
-      if (res.status === 401 || res.status === 403) {
-        throw new RegistryError('unauthorized', `Head "${redact(`${this.endpoint.base}/v2/${this.name}/manifests/${this.ref.tag ?? this.ref.digest ?? 'latest'}`)}": unauthorized: ${err.message}`, res.status, err.code, { cause: err })
-      }
-      throw err
-    }
-    let token: unknown
-    try {
-      const v = JSON.parse(body) as { token?: unknown; access_token?: unknown }
-      token = v.token ?? v.access_token
-    } catch {
-      token = undefined
-    }
-    if (typeof token !== 'string' || token === '') throw unavailable(`token server ${redact(realm.href)} answered without a token`)
-    return token
+  private fetchToken(ch: Challenge, signal?: AbortSignal): Promise<string> {
+    const manifestUrl = `${this.endpoint.base}/v2/${this.name}/manifests/${this.ref.tag ?? this.ref.digest ?? 'latest'}`
+    return fetchBearerToken({
+      challenge: ch,
+      scopes: [ch.params.scope ?? `repository:${this.name}:pull`],
+      auth: this.auth,
+      endpoint: this.endpoint,
+      userAgent: this.opts.userAgent ?? 'berth',
+      ...(signal ? { signal } : {}),
+      unauthorized: (m) => `Head "${redact(manifestUrl)}": unauthorized: ${m}`,
+    })
   }
+}
+
+export interface TokenRequest {
+  challenge: Challenge
+  /** The scopes to ask for (a push asks for its own, not the one request's the challenge names). */
+  scopes: readonly string[]
+  auth: RegistryAuth | undefined
+  endpoint: Endpoint
+  userAgent: string
+  signal?: AbortSignal
+  /** How a refused token request is worded for the caller's operation. */
+  unauthorized: (message: string) => string
+}
+
+/** distribution's token flow (docs/spec/auth/token.md): GET realm?service&scope…, Basic credentials if any. */
+export async function fetchBearerToken(r: TokenRequest): Promise<string> {
+  const realm = new URL(r.challenge.params.realm as string)
+  if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && r.endpoint.insecure)) {
+    throw unavailable(`refusing token realm ${redact(realm.href)}: only https realms are used for secure registries`)
+  }
+  if (r.challenge.params.service) realm.searchParams.set('service', r.challenge.params.service)
+  for (const s of r.scopes) realm.searchParams.append('scope', s)
+  const headers: Record<string, string> = { 'user-agent': r.userAgent }
+  const basic = basicAuthorization(r.auth)
+  if (basic) headers.authorization = basic
+  let res: Response
+  try {
+    res = await fetch(realm, { headers, ...(r.signal ? { signal: r.signal } : {}) })
+  } catch (err) {
+    if (r.signal?.aborted) throw err
+    throw new RegistryUnreachable(`Get "${redact(realm.href)}": ${describeFetchError(err, r.endpoint)}`, err)
+  }
+  const body = await res.text()
+  if (!res.ok) {
+    const err = errorFromResponse('GET', realm.href, res.status, res.statusText, body)
+    if (res.status === 401 || res.status === 403) throw new RegistryError('unauthorized', r.unauthorized(err.message), res.status, err.code, { cause: err })
+    throw err
+  }
+  let token: unknown
+  try {
+    const v = JSON.parse(body) as { token?: unknown; access_token?: unknown }
+    token = v.token ?? v.access_token
+  } catch {
+    token = undefined
+  }
+  if (typeof token !== 'string' || token === '') throw unavailable(`token server ${redact(realm.href)} answered without a token`)
+  return token
 }
 
 /** No answer at all (DNS, refused connection, TLS): the caller may fall back to what it has locally. */

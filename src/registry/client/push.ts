@@ -10,7 +10,7 @@
 import { invalidArgument, unavailable } from '../../errors/index.js'
 import { isDigest, MediaType, sha256, type Descriptor, type Reference } from '../../oci/index.js'
 import { basicAuthorization, parseChallenges, type Challenge, type RegistryAuth } from './auth.js'
-import { RegistryUnreachable, type Endpoint, type RegistryClientOptions } from './client.js'
+import { fetchBearerToken, RegistryUnreachable, type Endpoint, type RegistryClientOptions } from './client.js'
 import { errorFromResponse, redact, RegistryError } from './errors.js'
 
 /** Blobs larger than this are sent as PATCH chunks of this size; smaller ones in one PUT. */
@@ -245,39 +245,17 @@ export class PushRepository {
     return undefined
   }
 
-  /** distribution's token flow, asking for this push's own scopes rather than the challenge's (which names one request's). */
-  private async fetchToken(ch: Challenge, signal?: AbortSignal): Promise<string> {
-    const realm = new URL(ch.params.realm as string)
-    if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && this.endpoint.insecure)) {
-      throw unavailable(`refusing token realm ${redact(realm.href)}: only https realms are used for secure registries`)
-    }
-    if (ch.params.service) realm.searchParams.set('service', ch.params.service)
-    for (const s of this.scopes) realm.searchParams.append('scope', s)
-    const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'berth' }
-    const basic = basicAuthorization(this.auth)
-    if (basic) headers.authorization = basic
-    let res: Response
-    try {
-      res = await fetch(realm, { headers, signal })
-    } catch (err) {
-      if (signal?.aborted) throw err
-      throw new RegistryUnreachable(`Get "${redact(realm.href)}": ${(err as Error).message}`, err)
-    }
-    const body = await res.text()
-    if (!res.ok) {
-      const err = errorFromResponse('GET', realm.href, res.status, res.statusText, body)
-      if (res.status === 401 || res.status === 403) throw new RegistryError('unauthorized', `unauthorized: ${err.message}`, res.status, err.code, { cause: err })
-      throw err
-    }
-    let token: unknown
-    try {
-      const v = JSON.parse(body) as { token?: unknown; access_token?: unknown }
-      token = v.token ?? v.access_token
-    } catch {
-      token = undefined
-    }
-    if (typeof token !== 'string' || token === '') throw unavailable(`token server ${redact(realm.href)} answered without a token`)
-    return token
+  /** The token flow with this push's own scopes rather than the challenge's (which names one request's). */
+  private fetchToken(ch: Challenge, signal?: AbortSignal): Promise<string> {
+    return fetchBearerToken({
+      challenge: ch,
+      scopes: this.scopes,
+      auth: this.auth,
+      endpoint: this.endpoint,
+      userAgent: this.opts.userAgent ?? 'berth',
+      ...(signal ? { signal } : {}),
+      unauthorized: (m) => `unauthorized: ${m}`,
+    })
   }
 }
 
