@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream'
 import { decompress } from '../archive/index.js'
 import { EngineError, invalidArgument, notFound, unavailable } from '../errors/index.js'
-import { shortId } from '../lib/index.js'
+import { limiter, shortId } from '../lib/index.js'
 import {
   chainIds, DEFAULT_DOMAIN, familiarName, familiarString, formatReference, hostPlatform, isDigest, parseNormalizedNamed, withDefaultTag,
   type Descriptor, type ImageConfig, type Platform, type Reference,
@@ -76,25 +76,6 @@ function asConfig(raw: Buffer, ref: Reference): ImageConfig {
     throw invalidArgument(`image config of ${familiarString(ref)} has no valid rootfs.diff_ids`)
   }
   return c as ImageConfig
-}
-
-/** Counting limiter: run() waits for a free slot; onQueue tells the caller the task had to wait. */
-function limiter(n: number) {
-  let active = 0
-  const queue: Array<() => void> = []
-  return async <T>(fn: () => Promise<T>, onQueue: () => void): Promise<T> => {
-    if (active >= n) {
-      onQueue()
-      await new Promise<void>((r) => queue.push(r))
-    } else active++
-    try {
-      return await fn()
-    } finally {
-      const next = queue.shift()
-      if (next) next()
-      else active--
-    }
-  }
 }
 
 /** Yields the chunks and reports bytes seen: every PROGRESS_STEP and at the end. */

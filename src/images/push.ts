@@ -9,7 +9,7 @@
 import { createGzip } from 'node:zlib'
 import { detectCompression } from '../archive/index.js'
 import { invalidArgument, notFound, unavailable } from '../errors/index.js'
-import { shortId } from '../lib/index.js'
+import { limiter, shortId } from '../lib/index.js'
 import {
   DEFAULT_DOMAIN, familiarName, familiarString, formatReference, hostPlatform, MediaType, parseNormalizedNamed,
   type Descriptor, type ImageConfig, type Platform, type Reference,
@@ -238,21 +238,3 @@ async function pushLayer(
   return desc
 }
 
-/** Counting limiter: run() waits for a free slot; onQueue tells the caller the task had to wait. */
-function limiter(n: number) {
-  let active = 0
-  const queue: Array<() => void> = []
-  return async <T>(fn: () => Promise<T>, onQueue: () => void): Promise<T> => {
-    if (active >= n) {
-      onQueue()
-      await new Promise<void>((r) => queue.push(r))
-    } else active++
-    try {
-      return await fn()
-    } finally {
-      const next = queue.shift()
-      if (next) next()
-      else active--
-    }
-  }
-}

@@ -35,48 +35,20 @@ function fetchLoopback(src: string): Promise<{ body: Readable; url: string }> {
   })
 }
 
-/**
- * Pull with docker's JSON messages. The stream opens with the first message,
- * so an error before it (unknown manifest, bad credentials) is a status and
- * `{"message"}`; one after it goes in-stream as errorDetail. A client that
- * hangs up cancels the pull.
- */
-async function pull(ctx: Ctx, b: ImagesBackend, ref: string): Promise<void> {
-  let out: ReturnType<Ctx['jsonStream']> | undefined
-  const abort = new AbortController()
-  const write = (ev: PullProgress) => {
-    if (!out) {
-      out = ctx.jsonStream()
-      ctx.res?.on('close', () => abort.abort(new Error('client disconnected')))
-    }
-    out.write(ev.progressDetail ? { ...ev, progress: progressBar(ev.progressDetail.current, ev.progressDetail.total) } : ev)
-  }
-  try {
-    await b.pull(ref, {
-      platform: ctx.query.get('platform') || undefined,
-      encodedAuth: ctx.req.headers['x-registry-auth'] as string | undefined,
-      progress: write,
-      signal: abort.signal,
-    })
-  } catch (err) {
-    if (!out) throw err
-    out.write(errorMessage(messageOf(err)))
-  }
-  out?.end()
+interface ProgressEvent {
+  progressDetail?: { current?: number; total?: number }
 }
 
 /**
- * Push with docker's JSON messages (moby postImagesPush): an empty tag pushes
- * every tag of the name. As for pull, an error before the first message (no
- * such image) is a status; later ones go in-stream; a hang-up cancels.
+ * Run a registry transfer with docker's JSON messages. The stream opens with
+ * the first message, so an error before it (unknown manifest, no such image,
+ * bad credentials) is a status and `{"message"}`; one after it goes in-stream
+ * as errorDetail. A client that hangs up cancels the transfer.
  */
-async function push(ctx: Ctx, b: ImagesBackend): Promise<void> {
-  const name = ctx.params.name ?? ''
-  const ref = repoTag(name, ctx.query.get('tag') ?? '')
-  if (ref === undefined) throw invalidArgument('repository name must have at least one component')
+async function transfer<E extends ProgressEvent>(ctx: Ctx, run: (progress: (ev: E) => void, signal: AbortSignal) => Promise<unknown>): Promise<void> {
   let out: ReturnType<Ctx['jsonStream']> | undefined
   const abort = new AbortController()
-  const write = (ev: PushProgress) => {
+  const write = (ev: E) => {
     if (!out) {
       out = ctx.jsonStream()
       ctx.res?.on('close', () => abort.abort(new Error('client disconnected')))
@@ -85,17 +57,28 @@ async function push(ctx: Ctx, b: ImagesBackend): Promise<void> {
     out.write(d?.current !== undefined && d.total !== undefined ? { ...ev, progress: progressBar(d.current, d.total) } : ev)
   }
   try {
-    await b.push(ref, {
-      platform: ctx.query.get('platform') || undefined,
-      encodedAuth: ctx.req.headers['x-registry-auth'] as string | undefined,
-      progress: write,
-      signal: abort.signal,
-    })
+    await run(write, abort.signal)
   } catch (err) {
     if (!out) throw err
     out.write(errorMessage(messageOf(err)))
   }
   out?.end()
+}
+
+async function pull(ctx: Ctx, b: ImagesBackend, ref: string): Promise<void> {
+  await transfer<PullProgress>(ctx, (progress, signal) =>
+    b.pull(ref, { platform: ctx.query.get('platform') || undefined, encodedAuth: ctx.req.headers['x-registry-auth'] as string | undefined, progress, signal }),
+  )
+}
+
+/** Push (moby postImagesPush): an empty tag pushes every tag of the name. */
+async function push(ctx: Ctx, b: ImagesBackend): Promise<void> {
+  const name = ctx.params.name ?? ''
+  const ref = repoTag(name, ctx.query.get('tag') ?? '')
+  if (ref === undefined) throw invalidArgument('repository name must have at least one component')
+  await transfer<PushProgress>(ctx, (progress, signal) =>
+    b.push(ref, { platform: ctx.query.get('platform') || undefined, encodedAuth: ctx.req.headers['x-registry-auth'] as string | undefined, progress, signal }),
+  )
 }
 
 async function postCreate(ctx: Ctx, b: ImagesBackend): Promise<void> {
