@@ -5,3 +5,4 @@
  */
 export * from './dockerfile/index.js'
 export { type MatchInfo, IgnoreMatcher, cleanPath, keepBuildFiles, parseDockerignore } from './dockerignore.js'
+export type { BuildBackend, BuildContainers, BuildImage, BuildImages, BuildMessage, BuildRequest, BuildResult, StepCommit } from './ports.js'

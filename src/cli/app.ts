@@ -110,6 +110,7 @@ const system = (): Promise<Record<string, unknown>> => import('./commands/system
 const run = (): Promise<Record<string, unknown>> => import('./commands/run.js')
 const io = (): Promise<Record<string, unknown>> => import('./commands/exec.js')
 const login = (): Promise<Record<string, unknown>> => import('./commands/login.js')
+const commit = (): Promise<Record<string, unknown>> => import('./commands/commit.js')
 
 const specs: Record<string, CmdSpec> = {
   run: { use: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', args: [1, -1], opts: [...runOpts, ...runOnlyOpts], interspersed: false, load: run, fn: 'runCommand' },
@@ -147,15 +148,18 @@ const specs: Record<string, CmdSpec> = {
   containerPrune: { use: 'prune [OPTIONS]', short: 'Remove all stopped containers', args: [0, 0], opts: [['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: container, fn: 'containerPruneCommand' },
   imagePrune: { use: 'prune [OPTIONS]', short: 'Remove unused images', args: [0, 0], opts: [['-a, --all', 'Remove all unused images, not just dangling ones'], ['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: image, fn: 'imagePruneCommand' },
   login: { use: 'login [OPTIONS] [SERVER]', short: 'Authenticate to a registry', args: [0, 1], opts: [['-p, --password <string>', 'Password or Personal Access Token (PAT)'], ['--password-stdin', 'Take the Password or Personal Access Token (PAT) from stdin'], ['-u, --username <string>', 'Username']], load: login, fn: 'loginCommand' },
+  commit: { use: 'commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]', short: "Create a new image from a container's changes", args: [1, 2], opts: [['-a, --author <string>', 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'], ['-c, --change <list>', 'Apply Dockerfile instruction to the created image', 'list'], ['-m, --message <string>', 'Commit message'], ['-p, --pause [bool]', 'Pause container during commit', 'optbool', true]], interspersed: false, load: commit, fn: 'commitCommand' },
+  diff: { use: 'diff CONTAINER', short: "Inspect changes to files or directories on a container's filesystem", args: [1, 1], load: commit, fn: 'diffCommand' },
   logout: { use: 'logout [SERVER]', short: 'Log out from a registry', args: [0, 1], load: login, fn: 'logoutCommand' },
+  search: { use: 'search [OPTIONS] TERM', short: 'Search Docker Hub for images', args: [1, 1], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', 'Pretty-print search using a Go template'], ['--limit <int>', 'Max number of search results'], ['--no-trunc', "Don't truncate output"]], load: () => import('./commands/search.js'), fn: 'searchCommand' },
 }
 
-const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'push', 'version', 'info', 'login', 'logout']
+const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'push', 'version', 'info', 'login', 'logout', 'search', 'commit', 'diff']
 
 const groups: Record<string, { short: string; cmds: Record<string, string> }> = {
   container: {
     short: 'Manage containers',
-    cmds: { attach: 'attach', create: 'create', exec: 'exec', inspect: 'containerInspect', kill: 'kill', logs: 'logs', ls: 'ps', pause: 'pause', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stop: 'stop', top: 'top', unpause: 'unpause', wait: 'wait' },
+    cmds: { attach: 'attach', commit: 'commit', create: 'create', diff: 'diff', exec: 'exec', inspect: 'containerInspect', kill: 'kill', logs: 'logs', ls: 'ps', pause: 'pause', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stop: 'stop', top: 'top', unpause: 'unpause', wait: 'wait' },
   },
   image: {
     short: 'Manage images',
@@ -170,7 +174,7 @@ const aliasOf: Record<string, string[]> = {
 }
 
 /** docker's top-level "Common Commands", in docker's order. */
-const commonCommands = ['run', 'exec', 'ps', 'pull', 'push', 'images', 'login', 'logout', 'version', 'info']
+const commonCommands = ['run', 'exec', 'ps', 'pull', 'push', 'images', 'login', 'logout', 'search', 'version', 'info']
 
 /** Help is wrapped at the width of the terminal on stdin, as docker does, less one column. */
 function helpWidth(): number {

@@ -6,7 +6,7 @@
  */
 import http from 'node:http'
 import type { Duplex, Readable } from 'node:stream'
-import type { AuthConfig, AuthResponse } from '../api/types/index.js'
+import type { AuthConfig, AuthResponse, BuildCachePruneReport, ImageBuildOptions } from '../api/types/index.js'
 import type {
   ContainerCreateRequest, ContainerCreateResponse, ContainerInspect, ContainerPruneReport,
   ContainerSummary, ContainerTopResponse, ContainerWaitResponse, ExecConfig, ExecInspect,
@@ -575,6 +575,76 @@ export class EngineClient {
     return this.stream('POST', '/images/create', {
       query: { fromImage, tag: tag || undefined, platform: opts.platform || undefined },
       headers: { 'X-Registry-Auth': opts.auth ?? 'e30=' },
+    })
+  }
+
+  /**
+   * POST /build as docker's ImageBuild: the options become its query (keys
+   * sorted, `t` and `extrahosts` repeated, JSON for maps and lists) and
+   * X-Registry-Config; the context is piped, so it goes up chunked while it
+   * is being produced. Returns the JSON message stream.
+   */
+  async build(context: Readable | undefined, o: ImageBuildOptions, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    const q: [string, string][] = []
+    const set = (k: string, v: string | number | boolean | undefined | null, when = v !== undefined && v !== null && v !== '' && v !== 0 && v !== false): void => {
+      if (when) q.push([k, typeof v === 'boolean' ? '1' : String(v)])
+    }
+    const json = (k: string, v: unknown, when: boolean): void => { if (when) q.push([k, JSON.stringify(v)]) }
+    for (const t of o.Tags ?? []) q.push(['t', t])
+    for (const s of o.SecurityOpt ?? []) q.push(['securityopt', s])
+    for (const h of o.ExtraHosts ?? []) q.push(['extrahosts', h])
+    set('q', o.SuppressOutput)
+    set('remote', o.RemoteContext)
+    set('nocache', o.NoCache)
+    // The daemon removes intermediate containers by default: only opting out is sent.
+    if (o.Remove === false) q.push(['rm', '0'])
+    set('forcerm', o.ForceRemove)
+    set('pull', o.PullParent)
+    set('squash', o.Squash)
+    set('isolation', o.Isolation, !!o.Isolation && o.Isolation.toLowerCase() !== 'default')
+    set('cpusetcpus', o.CPUSetCPUs)
+    set('networkmode', o.NetworkMode, !!o.NetworkMode && o.NetworkMode !== 'default')
+    set('cpusetmems', o.CPUSetMems)
+    set('cpushares', o.CPUShares)
+    set('cpuquota', o.CPUQuota)
+    set('cpuperiod', o.CPUPeriod)
+    set('memory', o.Memory)
+    set('memswap', o.MemorySwap)
+    set('cgroupparent', o.CgroupParent)
+    set('shmsize', o.ShmSize)
+    set('dockerfile', o.Dockerfile)
+    set('target', o.Target)
+    json('ulimits', o.Ulimits, !!o.Ulimits?.length)
+    json('buildargs', o.BuildArgs, Object.keys(o.BuildArgs ?? {}).length > 0)
+    json('labels', o.Labels, Object.keys(o.Labels ?? {}).length > 0)
+    json('cachefrom', o.CacheFrom, !!o.CacheFrom?.length)
+    set('session', o.SessionID)
+    set('platform', o.Platform?.toLowerCase())
+    set('buildid', o.BuildID)
+    set('version', o.Version)
+    json('outputs', o.Outputs, o.Outputs !== undefined)
+    // url.Values.Encode: sorted by key, repeated keys in the order given.
+    q.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    const params = new URLSearchParams(q)
+    // base64.URLEncoding: url-safe alphabet, padded ("e30=" for {}).
+    const registryConfig = Buffer.from(JSON.stringify(o.AuthConfigs ?? {})).toString('base64').replace(/\+/g, '-').replace(/\//g, '_')
+    const res = await this.send('POST', `${await this.versioned('/build')}?${params.toString()}`, {
+      body: context,
+      headers: { 'X-Registry-Config': registryConfig, 'Content-Type': 'application/x-tar' },
+      signal,
+    })
+    const status = res.statusCode ?? 0
+    if (status < 200 || status >= 400) {
+      const text = await readAll(res)
+      throw new ClientError(status, errorMessageFromBody(status, text.toString()))
+    }
+    return res
+  }
+
+  /** POST /build/prune (docker builder prune). */
+  buildPrune(opts: { all?: boolean; filters?: FilterMap; keepStorage?: number } = {}): Promise<BuildCachePruneReport> {
+    return this.json('POST', '/build/prune', {
+      query: { all: opts.all ? '1' : undefined, 'keep-storage': opts.keepStorage || undefined, filters: JSON.stringify(opts.filters ?? {}) },
     })
   }
 

@@ -11,6 +11,12 @@ async function run(argv: string[]): Promise<number> {
   const stopped = new Promise<void>((resolve) => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
+    // Run by berthd (daemon.json registry-service): the end of stdin means berthd is gone.
+    if (process.env.BERTH_REGISTRY_SUPERVISED === '1') {
+      process.stdin.once('end', resolve)
+      process.stdin.once('close', resolve)
+      process.stdin.resume()
+    }
   })
   return runRegistryCommand(argv.slice(1), { stdout: process.stdout, stderr: process.stderr, stopped })
 }

@@ -3,6 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { loadConfig } from './config.js'
+import { serveArgs } from './registry-service.js'
 
 describe('daemon configuration', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-cfg-'))
@@ -42,5 +43,24 @@ describe('daemon configuration', () => {
   it('refuses TCP hosts without TLS and other storage drivers', async () => {
     await expect(loadConfig({ configFile: file('e.json', '{}'), hosts: ['tcp://0.0.0.0:2375'] })).rejects.toThrow(/unix sockets only/)
     await expect(loadConfig({ configFile: file('s.json', '{"storage-driver": "vfs"}') })).rejects.toThrow(/overlay2/)
+  })
+
+  it('checks registry-mirrors as docker does', async () => {
+    const c = await loadConfig({ configFile: file('rm.json', '{"registry-mirrors": ["https://mirror.example:5000/", "http://127.0.0.1:5001"]}') })
+    expect(c.registryMirrors).toEqual(['https://mirror.example:5000', 'http://127.0.0.1:5001'])
+    await expect(loadConfig({ configFile: file('rm2.json', '{"registry-mirrors": ["mirror.example"]}') })).rejects.toThrow(/invalid mirror/)
+    await expect(loadConfig({ configFile: file('rm3.json', '{"registry-mirrors": ["https://m.example/v2/"]}') })).rejects.toThrow('invalid mirror: path, query, or fragment at end of the URI')
+  })
+
+  it('reads the registry-service switch', async () => {
+    expect((await loadConfig({ configFile: file('rs0.json', '{}') })).registryService).toBeNull()
+    expect((await loadConfig({ configFile: file('rs1.json', '{"registry-service": true}') })).registryService).toEqual({ addr: '127.0.0.1:5000', root: '/var/lib/berth-registry' })
+    const c = await loadConfig({ configFile: file('rs2.json', '{"registry-service": {"addr": "127.0.0.1:5055", "root": "/srv/reg"}}') })
+    expect(c.registryService).toEqual({ addr: '127.0.0.1:5055', root: '/srv/reg' })
+    await expect(loadConfig({ configFile: file('rs3.json', '{"registry-service": {"port": 1}}') })).rejects.toThrow('registry-service: unknown key "port"')
+    await expect(loadConfig({ configFile: file('rs4.json', '{"registry-service": {"tls-cert": "/c"}}') })).rejects.toThrow(/go together/)
+    const t = await loadConfig({ configFile: file('rs5.json', '{"registry-service": {"htpasswd": "/h", "auth": "token", "anonymous-pull": true}}') })
+    expect(serveArgs(t.registryService!)).toEqual(['registry', 'serve', '--addr', '127.0.0.1:5000', '--root', '/var/lib/berth-registry', '--htpasswd', '/h', '--auth', 'token', '--anonymous-pull'])
+    await expect(loadConfig({ configFile: file('rs6.json', '{"registry-service": {"auth": "token"}}') })).rejects.toThrow('auth needs htpasswd')
   })
 })

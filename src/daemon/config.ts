@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs'
 import { invalidArgument } from '../errors/index.js'
 import type { LogLevel } from '../lib/index.js'
+import { validateMirror } from '../registry/index.js'
 
 /**
  * berthd's configuration: flags over /etc/berth/daemon.json over defaults,
@@ -27,6 +28,22 @@ export interface DaemonConfig {
   configFile: string
   /** Registries spoken to over plain HTTP, besides loopback (names, host:port, or IPv4 CIDRs). */
   insecureRegistries: string[]
+  /** registry-mirrors: URLs tried before Docker Hub for docker.io pulls. */
+  registryMirrors: string[]
+  /** registry-service: berth's own registry server, run by berthd as a child process. */
+  registryService: RegistryServiceConfig | null
+}
+
+/** The `registry-service` object of daemon.json (`true` takes every default). */
+export interface RegistryServiceConfig {
+  addr: string
+  root: string
+  htpasswd?: string
+  tlsCert?: string
+  tlsKey?: string
+  /** `basic` (default with htpasswd) or `token`: the registry issues its own bearer tokens. */
+  auth?: string
+  anonymousPull?: boolean
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/berth/daemon.json'
@@ -47,6 +64,8 @@ export function defaults(): DaemonConfig {
     storageDriver: 'overlay2',
     configFile: DEFAULT_CONFIG_FILE,
     insecureRegistries: [],
+    registryMirrors: [],
+    registryService: null,
   }
 }
 
@@ -67,7 +86,8 @@ const FILE_KEYS: Record<string, keyof DaemonConfig | null> = {
   // Accepted for docker compatibility; berth always restores live containers.
   'live-restore': null,
   'insecure-registries': 'insecureRegistries',
-  'registry-mirrors': null,
+  'registry-mirrors': 'registryMirrors',
+  'registry-service': 'registryService',
   'default-address-pools': null,
   bip: null,
   'max-concurrent-downloads': null,
@@ -162,6 +182,35 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
     if (!Array.isArray(merged.insecureRegistries)) throw invalidArgument('insecure-registries must be a list')
     cfg.insecureRegistries = merged.insecureRegistries.map(String)
   }
+  if (merged.registryMirrors !== undefined) {
+    if (!Array.isArray(merged.registryMirrors)) throw invalidArgument('registry-mirrors must be a list of URLs')
+    cfg.registryMirrors = merged.registryMirrors.map((m) => validateMirror(String(m)))
+  }
+  if (merged.registryService !== undefined) cfg.registryService = registryService(merged.registryService)
   if (cfg.storageDriver !== 'overlay2') throw invalidArgument(`storage driver ${cfg.storageDriver} is not supported: berth uses overlay2`)
   return cfg
+}
+
+const SERVICE_KEYS: Record<string, Exclude<keyof RegistryServiceConfig, 'anonymousPull'>> = { addr: 'addr', root: 'root', htpasswd: 'htpasswd', 'tls-cert': 'tlsCert', 'tls-key': 'tlsKey', auth: 'auth' }
+
+function registryService(v: unknown): RegistryServiceConfig | null {
+  if (v === false || v === null) return null
+  const svc: RegistryServiceConfig = { addr: '127.0.0.1:5000', root: '/var/lib/berth-registry' }
+  if (v === true) return svc
+  if (typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('registry-service must be true, false or an object like {"addr": "127.0.0.1:5000", "root": "/var/lib/berth-registry"}')
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (k === 'anonymous-pull') {
+      if (typeof val !== 'boolean') throw invalidArgument('registry-service: anonymous-pull must be true or false')
+      svc.anonymousPull = val
+      continue
+    }
+    const field = SERVICE_KEYS[k]
+    if (!field) throw invalidArgument(`registry-service: unknown key "${k}" (known: ${[...Object.keys(SERVICE_KEYS), 'anonymous-pull'].join(', ')})`)
+    if (typeof val !== 'string' || val === '') throw invalidArgument(`registry-service: ${k} must be a non-empty string`)
+    svc[field] = val
+  }
+  if ((svc.tlsCert === undefined) !== (svc.tlsKey === undefined)) throw invalidArgument('registry-service: tls-cert and tls-key go together')
+  if (svc.auth !== undefined && svc.auth !== 'basic' && svc.auth !== 'token') throw invalidArgument('registry-service: auth must be "basic" or "token"')
+  if (svc.auth !== undefined && svc.htpasswd === undefined) throw invalidArgument('registry-service: auth needs htpasswd')
+  return svc
 }

@@ -3,8 +3,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { ApiServer, API_VERSION, MIN_API_VERSION, Router } from '../api/server/index.js'
 import { authRoutes } from '../api/routes/auth/index.js'
-import { containerRoutes } from '../api/routes/containers/index.js'
-import { imageRoutes } from '../api/routes/images/index.js'
+import { commitRoutes, containerRoutes } from '../api/routes/containers/index.js'
+import { imageRoutes, searchRoutes } from '../api/routes/images/index.js'
 import { systemRoutes } from '../api/routes/system/index.js'
 import type { SystemInfo, VersionResponse } from '../api/types/index.js'
 import { ContainerService, ContainerStore, type ContainerRecord } from '../containers/index.js'
@@ -12,13 +12,15 @@ import { openDb, type Db } from '../db/index.js'
 import { unavailable } from '../errors/index.js'
 import { EventBus } from '../events/index.js'
 import { ImageService } from '../images/index.js'
-import { login as registryLogin } from '../registry/index.js'
+import { login as registryLogin, searchRegistry } from '../registry/index.js'
 import type { Logger } from '../lib/index.js'
 import { ConmonRuntime, type RuntimeConfig } from '../runtime/index.js'
 import { cgroupProcs, detectCgroups, mount as sysMount, psFor, unmount as sysUnmount, isMountpoint } from '../sys/index.js'
+import { containerCommitter } from './commit.js'
 import type { DaemonConfig } from './config.js'
 import { imagesPort } from './images-port.js'
 import { runtimePort } from './runtime-port.js'
+import { RegistryService } from './registry-service.js'
 import { OciSpecBuilder } from './specs.js'
 
 export const BERTH_VERSION = '0.1.0'
@@ -52,6 +54,7 @@ export class Daemon {
     private readonly runtime: ConmonRuntime,
     private readonly containers: ContainerService,
     private readonly events: EventBus,
+    private readonly registryService: RegistryService | undefined,
   ) {}
 
   static async start(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
@@ -79,7 +82,7 @@ export class Daemon {
       dataRoot: cfg.dataRoot,
       logger: log,
       events,
-      registry: { insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}` },
+      registry: { insecureRegistries: cfg.insecureRegistries, mirrors: cfg.registryMirrors, userAgent: `berth/${BERTH_VERSION}` },
       containersUsing: (imageId: string) => late.containers?.usingImage(imageId) ?? [],
       containerRunning: (id: string) => {
         const st = late.containers?.list().find((c) => c.id === id)?.state.status
@@ -126,7 +129,9 @@ export class Daemon {
       top: async (rec, psArgs) => psFor(await c.top(rec.id), psArgs),
       isAncestor: (rec, ref) => images.find(ref)?.id === rec.imageId,
     })
+    commitRoutes(router, containerCommitter({ containers: c, images, events, logger: log }))
     imageRoutes(router, images)
+    searchRoutes(router, { search: (q, signal) => searchRegistry({ ...q, insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`, signal }) })
     authRoutes(router, { login: (a, signal) => registryLogin(a.serverAddress, a.username, a.password, { insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`, signal }) })
 
     const server = new ApiServer({
@@ -140,8 +145,10 @@ export class Daemon {
     if (cfg.logDriver !== 'k8s-file') {
       log.warn('log-driver is not used yet: container output goes to conmon\'s k8s-file log, which `logs` reads', { logDriver: cfg.logDriver })
     }
+    const registryService = cfg.registryService ? new RegistryService(cfg.registryService, log.child({ module: 'registry' })) : undefined
+    registryService?.start()
     log.info('berthd started', { hosts: cfg.hosts, dataRoot: cfg.dataRoot, runtimes: Object.keys(runtimes) })
-    return new Daemon(cfg, log, db, server, runtime, containers, events)
+    return new Daemon(cfg, log, db, server, runtime, containers, events, registryService)
   }
 
   /** Stop serving; containers keep running under their monitors. */
@@ -149,6 +156,7 @@ export class Daemon {
     this.log.info('berthd shutting down')
     this.events.publish('daemon', 'shutdown', 'berthd')
     await this.server.close()
+    await this.registryService?.stop()
     this.containers.shutdown()
     this.runtime.close()
     this.db.close()

@@ -1,6 +1,8 @@
 export { ImageService, type ImageServiceDeps } from './service.js'
 export { migrations as imageMigrations } from './store.js'
 export { applyChanges } from './changes.js'
+export { commitTarget, mergeCommitConfig, RUNTIME_MOUNTPOINTS, type CommitOptions, type CommitResult } from './commit.js'
+export type { Change, ChangeKind } from '../archive/index.js'
 export type {
   DeleteItem, HistoryItem, ImageProgress, ImageRecord, ImageSummary, ImportOptions, ListOptions, LoadOptions, PruneReport, RemoveOptions,
 } from './types.js'

@@ -14,7 +14,7 @@ import {
   type Descriptor, type ImageConfig, type Platform, type Reference,
 } from '../oci/index.js'
 import {
-  checkPlatform, decodeRegistryAuth, MAX_CONFIG_SIZE, parsePlatform, RegistryUnreachable, type RegistryAuth, type Repository, type ResolvedImage,
+  checkPlatform, decodeRegistryAuth, MAX_CONFIG_SIZE, parsePlatform, RegistryUnreachable, type RegistryAuth, type Repository,
 } from '../registry/index.js'
 import type { ImageService } from './service.js'
 
@@ -33,6 +33,8 @@ export interface PullOptions {
   encodedAuth?: string
   progress?: (ev: PullProgress) => void
   signal?: AbortSignal
+  /** A name without tag or digest pulls every tag (docker pull -a); otherwise it means `:latest`. */
+  allTags?: boolean
 }
 
 export interface PullResult {
@@ -95,31 +97,74 @@ async function* counted(src: AsyncIterable<Uint8Array>, total: number, report: (
 }
 
 export async function pullImage(svc: ImageService, name: string, opts: PullOptions = {}): Promise<PullResult> {
-  const ref = pullTarget(name)
+  const parsed = parseNormalizedNamed(name)
+  const allTags = opts.allTags === true && parsed.tag === undefined && parsed.digest === undefined
+  const ref = allTags ? parsed : pullTarget(name)
+  const auth = opts.auth ?? decodeRegistryAuth(opts.encodedAuth)
+  const repos = svc.registry.pullRepositories(ref, auth)
+  let lastErr: unknown
+  for (const repo of repos) {
+    try {
+      return await (allTags ? pullAllTags(svc, repo, ref, opts) : pullFrom(svc, repo, ref, opts))
+    } catch (err) {
+      // moby pullEndpoints: a mirror that fails for any reason but cancellation gives way to the next endpoint.
+      if (repo.endpoint.mirror && !opts.signal?.aborted) {
+        svc.log.info('pull from mirror failed; trying the next endpoint', { mirror: repo.endpoint.base, err: (err as Error).message })
+        lastErr = err
+        continue
+      }
+      if (err instanceof RegistryUnreachable && ref.domain === DEFAULT_DOMAIN) offline(svc, ref, err)
+      throw err
+    }
+  }
+  throw lastErr
+}
+
+/** One tag or digest from one endpoint: docker's pullTag, then the status line. */
+async function pullFrom(svc: ImageService, repo: Repository, ref: Reference, opts: PullOptions): Promise<PullResult> {
+  const r = await pullTag(svc, repo, ref, opts, false)
+  opts.progress?.(pullStatus(ref, r.updated))
+  svc.events.publish('image', 'pull', familiarString(ref), { name: familiarName(ref) })
+  return r
+}
+
+/** pull -a (a name without tag): every tag the registry lists, then one status line for the name. */
+async function pullAllTags(svc: ImageService, repo: Repository, ref: Reference, opts: PullOptions): Promise<PullResult> {
+  const tags = await repo.listTags(opts.signal)
+  if (tags.length === 0) throw notFound(`no tags found for ${familiarName(ref)}`)
+  let last: PullResult | undefined
+  let updated = false
+  for (const tag of tags) {
+    const tagged: Reference = { domain: ref.domain, path: ref.path, tag }
+    last = await pullTag(svc, repo, tagged, opts, true)
+    updated ||= last.updated
+    svc.events.publish('image', 'pull', familiarString(tagged), { name: familiarName(tagged) })
+  }
+  opts.progress?.(pullStatus(ref, updated))
+  return { ...(last as PullResult), ref: formatReference(ref), updated }
+}
+
+async function pullTag(svc: ImageService, repo: Repository, ref: Reference, opts: PullOptions, allTags: boolean): Promise<PullResult> {
   const say = (ev: PullProgress) => opts.progress?.(ev)
   const explicit = opts.platform !== undefined && opts.platform !== ''
   const want: Platform = explicit ? parsePlatform(opts.platform as string, hostPlatform()) : hostPlatform()
   const signal = opts.signal
-  const auth = opts.auth ?? decodeRegistryAuth(opts.encodedAuth)
-  const repo = svc.registry.repository(ref, auth)
-  let resolved: ResolvedImage
-  try {
-    resolved = await repo.resolve(want, signal)
-  } catch (err) {
-    if (err instanceof RegistryUnreachable && ref.domain === DEFAULT_DOMAIN) offline(svc, ref, err)
-    throw err
-  }
+  const resolved = await repo.resolve(want, signal)
   // After the manifest, as docker: an unknown image fails before any output, so the API can answer with a status.
-  say(pullingFrom(ref))
+  say(allTags ? { status: `${ref.tag}: Pulling from ${ref.path}` } : pullingFrom(ref))
   const cfgDesc = resolved.manifest.config
   let id = cfgDesc.digest
-  if (!svc.store.image(id)) {
+  const local = svc.store.image(id)
+  const checkConfig = (config: ImageConfig) => {
+    if (explicit) checkPlatform(ref, want, { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) })
+    else if (!resolved.fromIndex && (config.os ?? 'linux') !== 'linux') throw invalidArgument(`image operating system "${config.os}" cannot be used on this platform: operating system is not supported`)
+  }
+  // A config already here is checked too: an image of another platform is never reported "up to date".
+  if (local) checkConfig(asConfig(local.config, ref))
+  else {
     const raw = await repo.readBlob(cfgDesc, MAX_CONFIG_SIZE, signal)
     const config = asConfig(raw, ref)
-    if (explicit || !resolved.fromIndex) {
-      if (explicit) checkPlatform(ref, want, { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) })
-      else if ((config.os ?? 'linux') !== 'linux') throw invalidArgument(`image operating system "${config.os}" cannot be used on this platform: operating system is not supported`)
-    }
+    checkConfig(config)
     const layers = resolved.manifest.layers
     if (layers.length !== config.rootfs.diff_ids.length) {
       throw invalidArgument(`invalid manifest for ${familiarString(ref)}: ${layers.length} layers but the config lists ${config.rootfs.diff_ids.length} diffIDs`)
@@ -134,11 +179,8 @@ export async function pullImage(svc: ImageService, name: string, opts: PullOptio
     if (ref.tag !== undefined) svc.store.setRef(formatReference(ref), id, false)
     svc.store.setRef(digestRef, id, true)
   })()
-  const updated = prev !== id
   say({ status: `Digest: ${resolved.digest}` })
-  say(pullStatus(ref, updated))
-  svc.events.publish('image', 'pull', familiarString(ref), { name: familiarName(ref) })
-  return { id, digest: resolved.digest, ref: formatReference(ref), updated }
+  return { id, digest: resolved.digest, ref: formatReference(ref), updated: prev !== id }
 }
 
 /**
@@ -156,8 +198,10 @@ function offline(svc: ImageService, ref: Reference, err: RegistryUnreachable): n
 
 /**
  * Download missing layers (limit MAX_CONCURRENT_DOWNLOADS) and apply them in
- * order. On failure every blob and layer this call added is removed again,
- * so the stores are as before and a retry starts clean.
+ * order. Downloads and unpacks run once however many pulls want them
+ * (svc.transfers). On failure every blob and layer this call added, and no
+ * other pull still uses, is removed again, so the stores are as before and a
+ * retry starts clean.
  */
 async function fetchLayers(
   svc: ImageService, repo: Repository, layers: readonly Descriptor[], diffIds: readonly string[],
@@ -170,6 +214,8 @@ async function fetchLayers(
   const signal = ctl.signal
   const addedBlobs: string[] = []
   const addedLayers: string[] = []
+  const pins = [...layers.map((d) => d.digest), ...diffIds, ...chains]
+  svc.transfers.pin(pins)
 
   const present: boolean[] = []
   for (let i = 0; i < layers.length; i++) {
@@ -201,12 +247,20 @@ async function fetchLayers(
       say({ status: 'Download complete', id: lid })
       return
     }
+    const shared = svc.transfers.share(`blob:${d.digest}`, () => downloadBlob(d, lid))
+    // Whoever needed a blob that was not there counts it as added: the last failing pull out removes it.
+    addedBlobs.push(d.digest)
+    if (shared.joined) say({ status: 'Waiting', id: lid })
+    await shared.promise
+    say({ status: 'Download complete', id: lid })
+  }
+
+  async function downloadBlob(d: Descriptor, lid: string): Promise<void> {
     const { body } = await repo.openBlob(d.digest, signal)
     const src = counted(body, d.size, (current) => say({ status: 'Downloading', id: lid, progressDetail: { current, total: d.size } }),
       () => say({ status: 'Verifying Checksum', id: lid }))
     try {
       const info = await svc.content.ingest(src, { expected: d.digest, maxSize: d.size, signal })
-      addedBlobs.push(info.digest)
       if (info.size !== d.size) throw unavailable(`filesystem layer verification failed for digest ${d.digest}: size ${info.size}, manifest says ${d.size}`)
     } catch (err) {
       if (err instanceof EngineError && /digest mismatch|blob larger/.test(err.message)) {
@@ -214,10 +268,15 @@ async function fetchLayers(
       }
       throw err
     }
-    say({ status: 'Download complete', id: lid })
   }
 
   async function extract(i: number, parent: string | null): Promise<void> {
+    const d = layers[i] as Descriptor
+    await svc.transfers.share(`layer:${chains[i] as string}`, () => unpack(i, parent)).promise
+    say({ status: 'Pull complete', id: shortId(d.digest) })
+  }
+
+  async function unpack(i: number, parent: string | null): Promise<void> {
     const d = layers[i] as Descriptor
     const diffId = diffIds[i] as string
     const lid = shortId(d.digest)
@@ -238,7 +297,6 @@ async function fetchLayers(
     await svc.commitLayerFromBlob(parent, diffId, signal)
     if (!existed) addedLayers.push(chains[i] as string)
     svc.store.addLayerBlob({ digest: d.digest, diff_id: diffId, media_type: d.mediaType, size: d.size })
-    say({ status: 'Pull complete', id: lid })
   }
 
   try {
@@ -255,8 +313,10 @@ async function fetchLayers(
     }
     // Let every download settle before cleaning up after them.
     await Promise.allSettled(downloads.values())
+    svc.transfers.unpin(pins)
     if (firstErr !== undefined) {
-      await svc.dropPartialPull(addedLayers, addedBlobs)
+      const mine = (k: string) => !svc.transfers.pinned(k)
+      await svc.dropPartialPull(addedLayers.filter(mine), addedBlobs.filter(mine))
       throw firstErr
     }
     return chains

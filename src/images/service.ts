@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
-import { decompress } from '../archive/index.js'
+import { decompress, type Change } from '../archive/index.js'
 import { LocalContentStore, type ContentStore } from '../content/index.js'
 import { migrate, type Db } from '../db/index.js'
 import { conflict, invalidArgument, isKind, notFound } from '../errors/index.js'
@@ -11,9 +11,11 @@ import {
   chainId as makeChainId, familiarMatch, familiarName, familiarString, formatReference, hostPlatform, parseAnyReference,
   parseNormalizedNamed, sha256, withDefaultTag, type ImageConfig, type Reference, type RunConfig,
 } from '../oci/index.js'
+import { Transfers } from './transfers.js'
 import { RegistryClient, type RegistryClientOptions } from '../registry/index.js'
 import { OverlaySnapshotter, type DriverData, type Mount, type Snapshotter } from '../snapshots/index.js'
 import { applyChanges } from './changes.js'
+import { commitSnapshot, snapshotChanges, type CommitOptions, type CommitResult } from './commit.js'
 import { boolFilter, matchLabels, parseTimestamp, validateFilters } from './filters.js'
 import { renderHistory, unixSeconds } from './history.js'
 import { loadArchive } from './load.js'
@@ -58,6 +60,8 @@ export class ImageService {
   readonly events: EventBus
   readonly tmpDir: string
   readonly registry: RegistryClient
+  /** Downloads and unpacks shared by concurrent pulls. (Internal to images/.) */
+  readonly transfers = new Transfers()
   private readonly containersUsing: (imageId: string) => string[]
   private readonly containerRunning: (containerId: string) => boolean
 
@@ -415,6 +419,20 @@ export class ImageService {
       if (this.store.hasLayerBlob(b)) continue
       await this.content.delete(b)
     }
+  }
+
+  /**
+   * docker commit's image half, and a build step's: the writable snapshot
+   * `snapshotKey` becomes a layer on its parent image (none when nothing
+   * changed) and a new image with the given config (see commit.ts).
+   */
+  async commit(opts: CommitOptions): Promise<CommitResult> {
+    return commitSnapshot(this, opts)
+  }
+
+  /** docker container diff: what the writable snapshot `snapshotKey` changed against its image. */
+  async changes(snapshotKey: string): Promise<Change[]> {
+    return snapshotChanges(this, snapshotKey)
   }
 
   /** docker save: one tarball that docker 20.10 and 25+ both load. Names resolve before any byte is sent. */

@@ -5,6 +5,8 @@ export type * from './network.js'
 export type * from './image.js'
 export type * from './system.js'
 export type * from './auth.js'
+export type * from './registry.js'
+export type * from './build.js'
 
 /** The highest API version berth speaks, and the lowest it accepts. */
 export const API_VERSION = '1.50'

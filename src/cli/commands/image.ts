@@ -13,7 +13,7 @@ import {
 import { QUIET_FORMAT, renderFormat, TABLE_KEY } from '../output/format.js'
 import { ProgressRenderer } from '../output/progress.js'
 import { humanSizeWithPrecision } from '../../lib/index.js'
-import { familiarName, familiarString, normalizeReference, parseReference, referenceProblem } from '../reference.js'
+import { familiarName, normalizeReference, parseReference, referenceProblem } from '../reference.js'
 import { registryAuthHeader } from '../credentials.js'
 import { confirm } from './container.js'
 
@@ -184,14 +184,15 @@ export const pullCommand: Handler = async ([name = ''], opts, ctx) => {
   const client = getClient(ctx.globals)
   const parsed = parseReference(name)
   if (!parsed) throw new UsageError('invalid reference format')
+  if (bool(opts.allTags) && (parsed.tag || parsed.digest)) throw new UsageError("tag can't be used with --all-tags/-a")
   if (!parsed.tag && !parsed.digest && !bool(opts.allTags)) out('Using default tag: latest\n')
   const ref = normalizeReference(name)
   if (!ref) throw new UsageError('invalid reference format')
   const res = await client.pull(ref.name, bool(opts.allTags) ? '' : ref.digest ?? ref.tag ?? 'latest', { platform: str(opts.platform), auth: await registryAuthHeader(name) })
   const quiet = bool(opts.quiet)
   await renderProgress(res, { write: quiet ? () => {} : out })
-  out(`${ref.name}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}\n`)
-  void familiarString
+  if (bool(opts.allTags)) out(`${ref.name}\n`)
+  else out(`${ref.name}${ref.digest ? `@${ref.digest}` : `:${ref.tag ?? 'latest'}`}\n`)
 }
 
 /** docker push (docker/cli cli/command/image/push.go): `-a` sends the name only, so the daemon pushes every tag. */

@@ -134,3 +134,26 @@ export function basicAuthorization(auth: RegistryAuth | undefined): string | und
   if (!auth?.username) return undefined
   return 'Basic ' + Buffer.from(`${auth.username}:${auth.password ?? ''}`).toString('base64')
 }
+
+/**
+ * The credentials for one registry out of X-Registry-Config (POST /build:
+ * base64 JSON of registry → AuthConfig, keyed as in config.json, Docker Hub
+ * as `https://index.docker.io/v1/`).
+ */
+export function registryConfigAuth(header: string | undefined | null, domain: string): RegistryAuth | undefined {
+  if (!header || header.trim() === '') return undefined
+  let json: unknown
+  try {
+    json = JSON.parse(Buffer.from(header.trim().replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8'))
+  } catch {
+    throw invalidArgument('invalid X-Registry-Config header: not base64-encoded JSON')
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return undefined
+  const hub = domain === 'docker.io'
+  for (const [key, value] of Object.entries(json as Record<string, unknown>)) {
+    const host = key.replace(/^https?:\/\//, '').replace(/\/.*$/, '')
+    const match = hub ? ['index.docker.io', 'docker.io', 'registry-1.docker.io'].includes(host) : host === domain
+    if (match && value && typeof value === 'object') return decodeRegistryAuth(Buffer.from(JSON.stringify(value)).toString('base64'))
+  }
+  return undefined
+}

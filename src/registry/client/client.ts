@@ -15,17 +15,22 @@ import {
 import { basicAuthorization, parseChallenges, type Challenge, type RegistryAuth } from './auth.js'
 import { errorFromResponse, formatEntry, redact, RegistryError } from './errors.js'
 import { formatPlatform, platformMatches, selectManifest } from './platform.js'
+import { resumable } from './resume.js'
 
 /** distribution's limit for manifests it accepts; larger ones are refused before parsing. */
 export const MAX_MANIFEST_SIZE = 4 << 20
 /** Image configs are JSON too; docker caps them at 8 MiB. */
 export const MAX_CONFIG_SIZE = 8 << 20
 const MAX_REDIRECTS = 10
+/** Pages of a tag list followed before giving up on a registry that never stops paging. */
+const MAX_TAG_PAGES = 1000
 const MANIFEST_ACCEPT = [MediaType.dockerManifest, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.ociIndex].join(', ')
 
 export interface RegistryClientOptions {
   /** Extra insecure registries: `host[:port]` names or IPv4 CIDRs. Loopback is always insecure, as in docker. */
   insecureRegistries?: readonly string[]
+  /** daemon.json registry-mirrors: tried in order before Docker Hub for docker.io images (pulls only). */
+  mirrors?: readonly string[]
   userAgent?: string
 }
 
@@ -35,6 +40,8 @@ export interface Endpoint {
   /** URL origin requests go to: `https://registry-1.docker.io`. */
   base: string
   insecure: boolean
+  /** A registry-mirrors entry standing in for Docker Hub: errors there fall back to the next endpoint. */
+  mirror?: boolean
 }
 
 /** Where a reference's registry answers: https, or plain http for insecure registries. */
@@ -100,6 +107,13 @@ export interface BlobStream {
   size: number | undefined
 }
 
+interface RequestOptions {
+  accept?: string
+  /** A Range header (a resumed blob download); kept across redirects, as Go's client does. */
+  range?: string
+  signal?: AbortSignal
+}
+
 /**
  * The client for one pull from one repository: it keeps the token it
  * obtained so later requests skip the 401 round trip.
@@ -116,6 +130,28 @@ export class Repository {
   ) {
     this.name = ref.path
     if (auth?.registryToken) this.authorization = `Bearer ${auth.registryToken}`
+  }
+
+  /** Every tag of the repository (pull -a), following the registry's `Link` pages. */
+  async listTags(signal?: AbortSignal): Promise<string[]> {
+    const tags: string[] = []
+    let url: string | undefined = `${this.endpoint.base}/v2/${this.name}/tags/list`
+    for (let page = 0; url !== undefined && page < MAX_TAG_PAGES; page++) {
+      const res = await this.request(url, { accept: 'application/json', signal })
+      if (!res.ok) throw await this.translate(res, url)
+      const raw = await readLimited(res, MAX_MANIFEST_SIZE, `tag list of ${familiarName(this.ref)}`)
+      let doc: { tags?: unknown }
+      try {
+        doc = JSON.parse(raw.toString('utf8')) as { tags?: unknown }
+      } catch (err) {
+        throw invalidArgument(`tag list of ${familiarName(this.ref)} is not valid JSON: ${(err as Error).message}`)
+      }
+      if (doc.tags !== null && doc.tags !== undefined && !Array.isArray(doc.tags)) throw invalidArgument(`tag list of ${familiarName(this.ref)} is malformed`)
+      for (const t of (doc.tags ?? []) as unknown[]) if (typeof t === 'string') tags.push(t)
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.headers.get('link') ?? '')?.[1]
+      url = next === undefined ? undefined : new URL(next, url).href
+    }
+    return tags
   }
 
   /** GET a manifest by tag or digest; verifies the bytes against a digest reference. */
@@ -190,7 +226,11 @@ export class Repository {
     return buf
   }
 
-  /** GET a blob, following redirects (a CDN or object store), as a byte stream the caller must verify. */
+  /**
+   * GET a blob, following redirects (a CDN or object store), as a byte stream
+   * the caller must verify. A connection that drops mid-body is resumed with
+   * Range requests (resume.ts), up to docker's five attempts in all.
+   */
   async openBlob(digest: string, signal?: AbortSignal): Promise<BlobStream> {
     if (!isDigest(digest)) throw invalidArgument(`invalid blob digest ${digest}`)
     const url = `${this.endpoint.base}/v2/${this.name}/blobs/${digest}`
@@ -199,7 +239,16 @@ export class Repository {
     const len = res.headers.get('content-length')
     const body = res.body
     if (!body) throw unavailable(`GET ${redact(url)}: empty response body`)
-    return { body: body as AsyncIterable<Uint8Array>, size: len === null ? undefined : Number(len) }
+    const size = len === null ? undefined : Number(len)
+    const reopen = async (offset: number): Promise<Response> => {
+      const again = await this.request(url, { signal, ...(offset > 0 ? { range: `bytes=${offset}-` } : {}) })
+      if (again.status !== 200 && again.status !== 206) throw await this.translate(again, url)
+      return again
+    }
+    const resumed = resumable(body as AsyncIterable<Uint8Array>, {
+      what: `blob ${digest}`, reopen, ...(size === undefined ? {} : { size }), ...(signal ? { signal } : {}),
+    })
+    return { body: resumed, size }
   }
 
   /** A registry error in docker's pull words (moby distribution/errors.go). */
@@ -226,7 +275,7 @@ export class Repository {
    * token (or Basic credentials) from its challenge; redirects are followed
    * by hand so Authorization never leaves the registry's origin.
    */
-  private async request(url: string, o: { accept?: string; signal?: AbortSignal }): Promise<Response> {
+  private async request(url: string, o: RequestOptions): Promise<Response> {
     let res = await this.follow(url, o)
     if (res.status === 401) {
       const header = res.headers.get('www-authenticate') ?? ''
@@ -239,12 +288,13 @@ export class Repository {
     return res
   }
 
-  private async follow(start: string, o: { accept?: string; signal?: AbortSignal }): Promise<Response> {
+  private async follow(start: string, o: RequestOptions): Promise<Response> {
     let url = start
     const origin = new URL(start).origin
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'berth' }
       if (o.accept) headers.accept = o.accept
+      if (o.range) headers.range = o.range
       if (this.authorization && new URL(url).origin === origin) headers.authorization = this.authorization
       let res: Response
       try {
@@ -302,21 +352,32 @@ export async function fetchBearerToken(r: TokenRequest): Promise<string> {
   if (realm.protocol !== 'https:' && !(realm.protocol === 'http:' && r.endpoint.insecure)) {
     throw unavailable(`refusing token realm ${redact(realm.href)}: only https realms are used for secure registries`)
   }
-  if (r.challenge.params.service) realm.searchParams.set('service', r.challenge.params.service)
-  for (const s of r.scopes) realm.searchParams.append('scope', s)
   const headers: Record<string, string> = { 'user-agent': r.userAgent }
-  const basic = basicAuthorization(r.auth)
-  if (basic) headers.authorization = basic
+  let init: RequestInit
+  if (r.auth?.identityToken) {
+    // An identity token from `docker login` is an OAuth2 refresh token: spend it with a POST (distribution docs/spec/auth/oauth.md).
+    const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: r.auth.identityToken, client_id: 'berth' })
+    if (r.challenge.params.service) form.set('service', r.challenge.params.service)
+    if (r.scopes.length > 0) form.set('scope', r.scopes.join(' '))
+    headers['content-type'] = 'application/x-www-form-urlencoded'
+    init = { method: 'POST', headers, body: form.toString() }
+  } else {
+    if (r.challenge.params.service) realm.searchParams.set('service', r.challenge.params.service)
+    for (const s of r.scopes) realm.searchParams.append('scope', s)
+    const basic = basicAuthorization(r.auth)
+    if (basic) headers.authorization = basic
+    init = { headers }
+  }
   let res: Response
   try {
-    res = await fetch(realm, { headers, ...(r.signal ? { signal: r.signal } : {}) })
+    res = await fetch(realm, { ...init, ...(r.signal ? { signal: r.signal } : {}) })
   } catch (err) {
     if (r.signal?.aborted) throw err
     throw new RegistryUnreachable(`Get "${redact(realm.href)}": ${describeFetchError(err, r.endpoint)}`, err)
   }
   const body = await res.text()
   if (!res.ok) {
-    const err = errorFromResponse('GET', realm.href, res.status, res.statusText, body)
+    const err = errorFromResponse(init.method ?? 'GET', realm.href, res.status, res.statusText, body)
     if (res.status === 401 || res.status === 403) throw new RegistryError('unauthorized', r.unauthorized(err.message), res.status, err.code, { cause: err })
     throw err
   }
@@ -349,6 +410,38 @@ export class RegistryClient {
   repository(ref: Reference, auth?: RegistryAuth): Repository {
     return new Repository(this.endpoint(ref.domain), ref, auth, this.opts)
   }
+
+  /** Where a pull may come from, in order: the mirrors for docker.io names, then the registry itself (moby's LookupPullEndpoints). */
+  pullRepositories(ref: Reference, auth?: RegistryAuth): Repository[] {
+    const mirrors = ref.domain === DEFAULT_DOMAIN ? (this.opts.mirrors ?? []).map((m) => mirrorEndpoint(m, this.opts)) : []
+    return [...mirrors, this.endpoint(ref.domain)].map((ep) => new Repository(ep, ref, auth, this.opts))
+  }
+}
+
+/**
+ * A registry-mirrors entry as an endpoint. docker accepts `scheme://host[:port]`
+ * only (checked in daemon/config); a bare host gets https, or plain http when
+ * it is an insecure registry (loopback), as berth reaches those.
+ */
+export function mirrorEndpoint(mirror: string, opts: RegistryClientOptions = {}): Endpoint {
+  const url = new URL(/^https?:\/\//.test(mirror) ? mirror : `${isInsecure(mirror, opts.insecureRegistries ?? []) ? 'http' : 'https'}://${mirror}`)
+  return { domain: DEFAULT_DOMAIN, base: url.origin, insecure: url.protocol === 'http:' || isInsecure(url.host, opts.insecureRegistries ?? []), mirror: true }
+}
+
+/** docker's ValidateMirror: an http(s) URL with nothing after the host but an optional `/`. Returns it without the slash. */
+export function validateMirror(mirror: string): string {
+  let url: URL
+  try {
+    url = new URL(mirror)
+  } catch {
+    throw invalidArgument(`invalid mirror: "${mirror}" is not a valid URI`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidArgument(`invalid mirror: unsupported scheme "${url.protocol.slice(0, -1)}" in "${mirror}"`)
+  if (url.username !== '' || url.password !== '') throw invalidArgument(`invalid mirror: username/password not allowed in URI "${mirror}"`)
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
+    throw invalidArgument(`invalid mirror: path, query, or fragment at end of the URI "${mirror}"`)
+  }
+  return url.origin
 }
 
 /** Check the shape of an image manifest and that it is pullable. */

@@ -1,6 +1,6 @@
 /**
- * Basic auth against an htpasswd file, as distribution's `htpasswd` auth:
- * bcrypt hashes only (`htpasswd -B`). Node has no bcrypt, so the check uses
+ * Credentials from an htpasswd file, as distribution's `htpasswd` auth, for
+ * Basic auth and the token endpoint: bcrypt hashes only (`htpasswd -B`). Node has no bcrypt, so the check uses
  * the pure-JS `bcryptjs` package when it is installed and refuses to start
  * otherwise rather than accept passwords it cannot verify.
  */
@@ -61,15 +61,25 @@ export class HtpasswdAuth {
     return new HtpasswdAuth(users, compare, realm)
   }
 
+  /** The user of a valid `Basic` Authorization header, or null. */
   async check(header: string | undefined): Promise<string | null> {
     const cred = parseBasicAuth(header)
     if (!cred) return null
-    const hash = this.users.get(cred.user)
-    if (hash === undefined) return null
-    const key = createHash('sha256').update(`${cred.user}\0${cred.password}\0${hash}`).digest('hex')
-    if (this.verified.has(key)) return cred.user
-    if (!(await this.compare(cred.password, hash))) return null
+    return (await this.verify(cred.user, cred.password)) ? cred.user : null
+  }
+
+  async verify(user: string, password: string): Promise<boolean> {
+    const hash = this.users.get(user)
+    if (hash === undefined) return false
+    const key = createHash('sha256').update(`${user}\0${password}\0${hash}`).digest('hex')
+    if (this.verified.has(key)) return true
+    if (!(await this.compare(password, hash))) return false
     this.verified.add(key)
-    return cred.user
+    return true
+  }
+
+  /** Whether the file names `user`: a refresh token outlives nobody's removal. */
+  hasUser(user: string): boolean {
+    return this.users.has(user)
   }
 }

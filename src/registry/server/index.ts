@@ -1,4 +1,4 @@
 export { startRegistry, parseAddr, type RegistryServer, type RegistryServerOptions } from './server.js'
 export { RegistryStorage, type StorageOptions } from './storage.js'
-export { collectGarbage, type GcOptions, type GcResult } from './gc.js'
+export { collectGarbage, pushesInFlightSince, type GcEvent, type GcOptions, type GcResult } from './gc.js'
 export { runRegistryCommand } from './command.js'

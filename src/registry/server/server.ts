@@ -8,23 +8,38 @@ import { promises as fsp } from 'node:fs'
 import http from 'node:http'
 import https from 'node:https'
 import type { AddressInfo } from 'node:net'
+import path from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { MediaType, isDigest, sha256, type Digest } from '../../oci/index.js'
 import { nullLogger, type Logger } from '../../lib/index.js'
+import { BasicAuthorizer, TokenAuthorizer, type Authorizer } from './access.js'
 import { HtpasswdAuth } from './auth.js'
 import { RegistryError, regError } from './errors.js'
 import { parseManifest } from './manifest.js'
 import { parseContentRange, parseRange, uploadRange } from './range.js'
 import { isTag, looksLikeDigest, parseRoute, isRepositoryName, type Route } from './routes.js'
+import { htpasswdPolicy, requiredAccess } from './scope.js'
 import { RegistryStorage } from './storage.js'
+import { loadSigningKey, TokenIssuer } from './token.js'
 
 export interface RegistryServerOptions {
   /** Storage root; created if missing. */
   root: string
   /** `host:port` to listen on; port 0 picks one. Default 127.0.0.1:5000. */
   addr?: string
-  /** htpasswd file (bcrypt entries) turning on Basic auth. */
+  /** htpasswd file (bcrypt entries) turning on auth. */
   htpasswd?: string
+  /**
+   * How htpasswd users authenticate: `basic` on every request (the default),
+   * or `token`: Bearer JWTs this server issues at /auth/token.
+   */
+  auth?: 'basic' | 'token'
+  /** Let clients without credentials pull; pushing, deleting and the catalog still need a user. */
+  anonymousPull?: boolean
+  /** Token auth: the `service` of challenges, the tokens' audience. Default "berth-registry". */
+  tokenService?: string
+  /** Token auth: the realm URL of challenges. Default `<scheme>://<Host of the request>/auth/token`. */
+  tokenRealm?: string
   /** PEM files turning on TLS. */
   tls?: { cert: string; key: string }
   /** Largest manifest accepted; default 4 MiB, as distribution. */
@@ -121,19 +136,25 @@ function clf(date: Date): string {
 class Handler {
   constructor(
     private readonly storage: RegistryStorage,
-    private readonly opts: { maxManifestBytes: number; auth: HtpasswdAuth | null; logger: Logger },
+    private readonly opts: { maxManifestBytes: number; auth: Authorizer | null; logger: Logger },
   ) {}
 
   async handle(req: Req, res: Res): Promise<void> {
     res.setHeader(API_VERSION_HEADER, 'registry/2.0')
     const url = new URL(req.url ?? '/', 'http://registry')
     try {
-      if (this.opts.auth && (await this.opts.auth.check(req.headers.authorization)) === null) {
-        throw new RegistryError('UNAUTHORIZED', 'authentication required', undefined, {
-          headers: { 'WWW-Authenticate': `Basic realm="${this.opts.auth.realm}"` },
-        })
+      const auth = this.opts.auth
+      if (auth && (await auth.serve(req, res, url))) return
+      let route: Route | null = null
+      let invalid: unknown
+      try {
+        route = parseRoute(url.pathname)
+      } catch (err) {
+        // An invalid name is reported only to whoever may ask at all.
+        invalid = err
       }
-      const route = parseRoute(url.pathname)
+      if (auth) await auth.authorize(req, requiredAccess(route, req.method ?? 'GET', url.searchParams))
+      if (invalid !== undefined) throw invalid
       if (!route) throw new RegistryError('NAME_UNKNOWN', 'not found', { path: url.pathname }, { status: 404 })
       await this.dispatch(route, req, res, url.searchParams)
     } catch (err) {
@@ -359,7 +380,7 @@ class Handler {
     }
     const parsed = parseManifest(bytes, req.headers['content-type'])
     for (const b of parsed.blobs) {
-      if (!(await this.storage.statBlob(name, b.digest))) {
+      if (!(await this.storage.useBlob(name, b.digest))) {
         throw regError('MANIFEST_BLOB_UNKNOWN', 'blob unknown to registry', { digest: b.digest })
       }
     }
@@ -406,7 +427,9 @@ class Handler {
 export async function startRegistry(opts: RegistryServerOptions): Promise<RegistryServer> {
   const logger = opts.logger ?? nullLogger
   const storage = await RegistryStorage.open(opts.root, { uploadPurgeAgeMs: opts.uploadPurgeAgeMs })
-  const auth = opts.htpasswd ? await HtpasswdAuth.load(opts.htpasswd) : null
+  const scheme = opts.tls ? 'https' : 'http'
+  let listening = ''
+  const auth = await makeAuthorizer(opts, scheme, () => listening, logger)
   const handler = new Handler(storage, { maxManifestBytes: opts.maxManifestBytes ?? DEFAULT_MAX_MANIFEST, auth, logger })
   const listener = (req: Req, res: Res) => {
     const started = new Date()
@@ -439,7 +462,7 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Regist
   })
   const a = server.address() as AddressInfo
   const urlHost = a.family === 'IPv6' ? `[${a.address}]` : a.address
-  const scheme = opts.tls ? 'https' : 'http'
+  listening = `${urlHost}:${a.port}`
   logger.info(`listening on ${urlHost}:${a.port}`, { scheme, root: opts.root })
   return {
     url: `${scheme}://${urlHost}:${a.port}`,
@@ -452,4 +475,23 @@ export async function startRegistry(opts: RegistryServerOptions): Promise<Regist
         server.closeAllConnections()
       }),
   }
+}
+
+/** Where token auth keeps its signing key, under the storage root. */
+export const SIGNING_KEY_PATH = path.join('_auth', 'signing-key.pem')
+
+async function makeAuthorizer(opts: RegistryServerOptions, scheme: 'http' | 'https', listening: () => string, logger: Logger): Promise<Authorizer | null> {
+  if (!opts.htpasswd) {
+    if (opts.auth === 'token') throw new Error('token auth needs an htpasswd file to check credentials against')
+    if (opts.anonymousPull) throw new Error('anonymous pull needs an htpasswd file: without one every client may pull and push')
+    return null
+  }
+  const htpasswd = await HtpasswdAuth.load(opts.htpasswd)
+  if ((opts.auth ?? 'basic') === 'basic') return new BasicAuthorizer(htpasswd, { anonymousPull: opts.anonymousPull ?? false })
+  const file = path.join(opts.root, SIGNING_KEY_PATH)
+  const { key, created, mode } = await loadSigningKey(file)
+  if (mode & 0o077) logger.warn('token signing key is readable by others; anyone who can read it can mint tokens', { file, mode: mode.toString(8) })
+  logger.info(created ? 'created token signing key' : 'using token signing key', { file, kid: key.kid })
+  const issuer = new TokenIssuer({ key, service: opts.tokenService ?? 'berth-registry', policy: htpasswdPolicy({ anonymousPull: opts.anonymousPull ?? false }) })
+  return new TokenAuthorizer(issuer, htpasswd, { scheme, fallbackHost: listening, logger, ...(opts.tokenRealm ? { realm: opts.tokenRealm } : {}) })
 }

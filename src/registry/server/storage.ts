@@ -15,6 +15,10 @@
  * disagree on, so concurrent pushes of one blob or manifest are safe.
  * Names are validated by routes.ts before they reach a path: repository
  * components cannot start with `_` or be `..`, so they never meet these dirs.
+ *
+ * A gc may run while a server writes (gc.ts): linking a blob that is already
+ * linked touches the link, and a manifest push touches the links of what it
+ * references before checking they exist, so link mtimes say "in use since".
  */
 import { randomUUID } from 'node:crypto'
 import { createReadStream, promises as fsp } from 'node:fs'
@@ -51,6 +55,50 @@ export interface StorageOptions {
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
+const HEX_RE = /^[a-f0-9]{64}$/
+/** Prefix of a blob gc has set aside (renamed in its own directory) before deleting it. */
+const TRASH_PREFIX = '.gc-'
+
+/** What the registry reads and deletes of the content store; gc gets it without the writer. */
+export type BlobReader = Pick<LocalContentStore, 'stat' | 'path' | 'readAll' | 'walk' | 'delete'>
+
+/**
+ * The blob files themselves, for a gc beside a running server: opening a
+ * LocalContentStore clears its ingest directory, which would break the
+ * server's uploads in flight, so gc reads `blobs/sha256/` directly.
+ */
+class BlobFiles implements BlobReader {
+  constructor(private readonly dir: string) {}
+
+  path(digest: Digest): string {
+    if (!isDigest(digest)) throw new Error(`invalid digest ${digest}`)
+    return path.join(this.dir, digestHex(digest))
+  }
+
+  async stat(digest: Digest): Promise<BlobInfo | null> {
+    const st = await fsp.stat(this.path(digest)).catch((err: unknown) => {
+      if (enoent(err)) return null
+      throw err
+    })
+    return st ? { digest, size: st.size } : null
+  }
+
+  readAll(digest: Digest): Promise<Buffer> {
+    return fsp.readFile(this.path(digest))
+  }
+
+  async walk(fn: (info: BlobInfo) => Promise<void> | void): Promise<void> {
+    for (const name of await readDir(this.dir)) {
+      if (!HEX_RE.test(name)) continue
+      const info = await this.stat(`sha256:${name}`)
+      if (info) await fn(info)
+    }
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    await fsp.rm(this.path(digest), { force: true })
+  }
+}
 
 /** Serializes work per key (one upload session, one repository tag). */
 class KeyedLock {
@@ -72,6 +120,18 @@ class KeyedLock {
 }
 
 const enoent = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT'
+
+/** Set a file's times to now; false if it does not exist. */
+async function touch(file: string): Promise<boolean> {
+  const now = new Date()
+  try {
+    await fsp.utimes(file, now, now)
+    return true
+  } catch (err) {
+    if (enoent(err)) return false
+    throw err
+  }
+}
 
 async function readText(file: string): Promise<string | null> {
   try {
@@ -99,24 +159,55 @@ async function writeLink(file: string, data: string): Promise<void> {
 export class RegistryStorage {
   private readonly repoRoot: string
   private readonly uploadRoot: string
+  private readonly blobDir: string
   private readonly locks = new KeyedLock()
 
   private constructor(
     readonly root: string,
-    readonly blobs: LocalContentStore,
+    readonly blobs: BlobReader,
+    /** Null when opened for gc: nothing is written but gc's own deletions. */
+    private readonly content: LocalContentStore | null,
   ) {
     this.repoRoot = path.join(root, 'repositories')
     this.uploadRoot = path.join(root, '_uploads')
+    this.blobDir = path.join(root, 'blobs', 'sha256')
   }
 
   /** Open (creating) the storage and purge abandoned upload sessions. */
   static async open(root: string, opts: StorageOptions = {}): Promise<RegistryStorage> {
     const blobs = await LocalContentStore.open(root)
-    const s = new RegistryStorage(root, blobs)
+    const s = new RegistryStorage(root, blobs, blobs)
     await fsp.mkdir(s.repoRoot, { recursive: true })
     await fsp.mkdir(s.uploadRoot, { recursive: true })
     await s.purgeUploads(opts.uploadPurgeAgeMs ?? 24 * 3600_000)
     return s
+  }
+
+  /**
+   * Open for gc, safe beside a server on the same root: no temp files or
+   * upload sessions are cleared, and blobs gc set aside in a run that died
+   * are put back (the next sweep judges them again).
+   */
+  static async openForGc(root: string): Promise<RegistryStorage> {
+    if (!(await fsp.stat(path.join(root, 'blobs', 'sha256')).catch(() => null))) {
+      throw new Error(`${root} is not a registry root (no blobs/sha256)`)
+    }
+    const s = new RegistryStorage(root, new BlobFiles(path.join(root, 'blobs', 'sha256')), null)
+    for (const name of await readDir(s.blobDir)) {
+      if (!name.startsWith(TRASH_PREFIX) || !HEX_RE.test(name.slice(TRASH_PREFIX.length))) continue
+      const back = path.join(s.blobDir, name.slice(TRASH_PREFIX.length))
+      // link, not rename: a blob pushed again meanwhile stays, and the leftover just goes.
+      await fsp.link(path.join(s.blobDir, name), back).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err
+      })
+      await fsp.rm(path.join(s.blobDir, name), { force: true })
+    }
+    return s
+  }
+
+  private writer(): LocalContentStore {
+    if (!this.content) throw new Error('registry storage opened for gc cannot store blobs')
+    return this.content
   }
 
   /** Remove upload sessions started more than `ageMs` ago; returns how many. */
@@ -169,10 +260,22 @@ export class RegistryStorage {
     return this.blobs.stat(digest)
   }
 
+  /** Link a blob into `name`; an existing link is touched, marking the blob in use for gc. */
   async linkBlob(name: string, digest: Digest): Promise<void> {
     const link = this.layerLink(name, digest)
-    if (await fsp.stat(link).catch(() => null)) return
+    if (await touch(link)) return
     await writeLink(link, digest)
+  }
+
+  /**
+   * statBlob for a blob a manifest being pushed references: the link is
+   * touched first, so a gc sweeping meanwhile either sees it in use and keeps
+   * the blob, or has already set it aside and this answers null.
+   */
+  async useBlob(name: string, digest: Digest): Promise<BlobInfo | null> {
+    if (!isDigest(digest)) return null
+    if (!(await touch(this.layerLink(name, digest)))) return null
+    return this.blobs.stat(digest)
   }
 
   /** Unlink a blob from a repository; the bytes stay until GC. False if it was not linked. */
@@ -195,7 +298,7 @@ export class RegistryStorage {
 
   private async ingestVerified(src: AsyncIterable<Uint8Array>, expected: Digest): Promise<BlobInfo> {
     try {
-      return await this.blobs.ingest(src, { expected })
+      return await this.writer().ingest(src, { expected })
     } catch (err) {
       if (isKind(err, 'invalid-argument')) {
         throw regError('DIGEST_INVALID', 'provided digest did not match uploaded content', { digest: expected })
@@ -298,7 +401,7 @@ export class RegistryStorage {
    * the tag at it. The caller has checked that what it references exists.
    */
   async putManifest(name: string, bytes: Buffer, parsed: ParsedManifest, tag?: string): Promise<ManifestRecord> {
-    const info = await this.blobs.ingestBytes(bytes)
+    const info = await this.writer().ingestBytes(bytes)
     const rec: ManifestRecord = { digest: info.digest, mediaType: parsed.mediaType, size: bytes.length }
     await writeLink(this.revisionLink(name, rec.digest), JSON.stringify({ mediaType: rec.mediaType, size: rec.size }))
     if (parsed.subject) {
@@ -380,6 +483,83 @@ export class RegistryStorage {
 
   async removeLayerLink(name: string, digest: Digest): Promise<void> {
     await fsp.rm(this.layerLink(name, digest), { force: true })
+  }
+
+  // ---- for gc beside a running server ----
+
+  /**
+   * When the blob was last put to use: the newest mtime of its file, of its
+   * links in `repos` and of its manifest revisions there. Null when the blob
+   * file is gone.
+   */
+  async blobLastUsed(digest: Digest, repos: readonly string[]): Promise<number | null> {
+    const st = await fsp.stat(this.blobs.path(digest)).catch(() => null)
+    if (!st) return null
+    return Math.max(st.mtimeMs, await this.linksLastUsed(digest, repos))
+  }
+
+  /** The newest mtime of the blob's links and manifest revisions in `repos`; -Infinity if none. */
+  async linksLastUsed(digest: Digest, repos: readonly string[]): Promise<number> {
+    let last = -Infinity
+    for (const r of repos) {
+      for (const f of [this.layerLink(r, digest), this.revisionLink(r, digest)]) {
+        const l = await fsp.stat(f).catch(() => null)
+        if (l && l.mtimeMs > last) last = l.mtimeMs
+      }
+    }
+    return last
+  }
+
+  async layerLinkModified(name: string, digest: Digest): Promise<number | null> {
+    return (await fsp.stat(this.layerLink(name, digest)).catch(() => null))?.mtimeMs ?? null
+  }
+
+  /** Start times (ms) of the upload sessions open now. */
+  async uploadStarts(): Promise<number[]> {
+    const out: number[] = []
+    for (const uuid of await readDir(this.uploadRoot)) {
+      if (!UUID_RE.test(uuid)) continue
+      const dir = path.join(this.uploadRoot, uuid)
+      let t = NaN
+      try {
+        t = Date.parse((JSON.parse((await readText(path.join(dir, 'info.json'))) ?? '{}') as { startedAt?: string }).startedAt ?? '')
+      } catch {
+        // Unreadable info (a session being created): fall back to the directory.
+      }
+      if (Number.isNaN(t)) {
+        const st = await fsp.stat(dir).catch(() => null)
+        if (!st) continue
+        t = st.mtimeMs
+      }
+      out.push(t)
+    }
+    return out
+  }
+
+  /** Rename a blob aside (readers now miss it); false if it was not there. */
+  async setAsideBlob(digest: Digest): Promise<boolean> {
+    const hex = digestHex(digest)
+    try {
+      await fsp.rename(path.join(this.blobDir, hex), path.join(this.blobDir, TRASH_PREFIX + hex))
+      return true
+    } catch (err) {
+      if (enoent(err)) return false
+      throw err
+    }
+  }
+
+  /** Undo setAsideBlob; a copy pushed again meanwhile wins. */
+  async restoreBlob(digest: Digest): Promise<void> {
+    const hex = digestHex(digest)
+    const aside = path.join(this.blobDir, TRASH_PREFIX + hex)
+    await fsp.link(aside, path.join(this.blobDir, hex)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err
+    })
+    await fsp.rm(aside, { force: true })
+  }
+
+  async dropSetAsideBlob(digest: Digest): Promise<void> {
+    await fsp.rm(path.join(this.blobDir, TRASH_PREFIX + digestHex(digest)), { force: true })
   }
 
   async referrers(name: string, subject: Digest): Promise<ManifestDescriptor[]> {

@@ -224,6 +224,9 @@ describe.skipIf(skip)('pull from the distribution registry (root)', () => {
     expect(events.some((ev) => ev.status === 'Downloading')).toBe(false)
     await expect(e.svc.pull(ref, { platform: 'linux/s390x' })).rejects.toThrow('no matching manifest for linux/s390x in the manifest list entries')
     await expect(e.svc.pull(`${host}/tools/busybox:1`, { platform: 'linux/arm64' })).rejects.toThrow(/does not match the specified platform: wanted linux\/arm64\/v8, actual: linux\/amd64/)
+    // With the image already here, the wrong platform is still refused, never "up to date".
+    await e.svc.pull(`${host}/tools/busybox:1`)
+    await expect(e.svc.pull(`${host}/tools/busybox:1`, { platform: 'linux/arm64' })).rejects.toThrow(/does not match the specified platform/)
   })
 
   it('pulls by digest and reports unknown manifests as docker does', async () => {

@@ -1,2 +1,3 @@
 export { containerRoutes, timeParamNano } from './routes.js'
 export type { ContainersBackend } from './backend.js'
+export { commitReference, commitRoutes, type CommitBackend } from './commit.js'

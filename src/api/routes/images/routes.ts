@@ -65,9 +65,9 @@ async function transfer<E extends ProgressEvent>(ctx: Ctx, run: (progress: (ev: 
   out?.end()
 }
 
-async function pull(ctx: Ctx, b: ImagesBackend, ref: string): Promise<void> {
+async function pull(ctx: Ctx, b: ImagesBackend, ref: string, allTags: boolean): Promise<void> {
   await transfer<PullProgress>(ctx, (progress, signal) =>
-    b.pull(ref, { platform: ctx.query.get('platform') || undefined, encodedAuth: ctx.req.headers['x-registry-auth'] as string | undefined, progress, signal }),
+    b.pull(ref, { platform: ctx.query.get('platform') || undefined, encodedAuth: ctx.req.headers['x-registry-auth'] as string | undefined, progress, signal, allTags }),
   )
 }
 
@@ -86,8 +86,10 @@ async function postCreate(ctx: Ctx, b: ImagesBackend): Promise<void> {
   const fromImage = q.get('fromImage') ?? ''
   if (fromImage !== '') {
     const tag = q.get('tag') ?? ''
-    const ref = withDefaultTag(parseNormalizedNamed(repoTag(fromImage.replace(/:$/, ''), tag) ?? fromImage))
-    await pull(ctx, b, formatReference(ref))
+    const named = parseNormalizedNamed(repoTag(fromImage.replace(/:$/, ''), tag) ?? fromImage)
+    // moby postImagesCreate: a name with neither tag nor digest pulls every tag (docker pull -a sends `tag=`).
+    const allTags = named.tag === undefined && named.digest === undefined
+    await pull(ctx, b, formatReference(allTags ? named : withDefaultTag(named)), allTags)
     return
   }
   const src = q.get('fromSrc') ?? ''
