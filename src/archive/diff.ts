@@ -23,7 +23,7 @@
 import { spawn } from 'node:child_process'
 import { promises as fsp, type BigIntStats } from 'node:fs'
 import path from 'node:path'
-import { Readable, type Writable } from 'node:stream'
+import { PassThrough, Readable, type Writable } from 'node:stream'
 import { internal } from '../errors/index.js'
 import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, TarReader, type TarHeader } from './tar.js'
 
@@ -471,8 +471,12 @@ function tarList(root: string, names: readonly string[], extra: string[]): { std
   const stdin = child.stdin as Writable
   stdin.on('error', () => {})
   stdin.end(Buffer.concat(names.map((n) => Buffer.from(`./${n}\0`, 'latin1'))))
+  // Read from now on: a child that exits before its output is read gets its stdout
+  // resumed by Node (child_process flushStdio) and the unread bytes are dropped.
+  const stdout = new PassThrough()
+  child.stdout.pipe(stdout)
   return {
-    stdout: child.stdout,
+    stdout,
     /** Resolves once tar exited well, or was killed by kill(); rejects with its stderr otherwise. */
     done,
     kill: () => {

@@ -262,7 +262,10 @@ export class TarReader {
   private async skipPadding(): Promise<void> {
     if (this.padding > 0) {
       const p = await this.src.read(this.padding)
-      if (p.length < this.padding) throw bad('unexpected end of archive')
+      // The docker CLI's build context ends right after the last file's data, with
+      // neither padding nor end blocks; Go's reader takes that as the end, and so do we.
+      if (p.length === 0) this.ended = true
+      else if (p.length < this.padding) throw bad('unexpected end of archive')
       this.padding = 0
     }
   }

@@ -1,8 +1,14 @@
 /**
- * berth's image builder. So far its pure front end: the Dockerfile parser
- * (dockerfile/), variable expansion, stage resolution and .dockerignore
- * matching; the executor that runs the instructions builds on these types.
+ * berth's image builder (docker's classic builder behind POST /build): the
+ * Dockerfile front end (dockerfile/: parser, variable expansion, stages), the
+ * build context and COPY/ADD, the executor that runs each instruction as a
+ * step image, and the build cache. What it needs of images and containers
+ * comes through ports.ts.
  */
 export * from './dockerfile/index.js'
 export { type MatchInfo, IgnoreMatcher, cleanPath, keepBuildFiles, parseDockerignore } from './dockerignore.js'
 export type { BuildBackend, BuildContainers, BuildImage, BuildImages, BuildMessage, BuildRequest, BuildResult, StepCommit } from './ports.js'
+export { Builder, type BuilderDeps } from './builder.js'
+export { type BuildContext, extractContext, readDockerfile, removeIgnoredBuildFiles } from './context.js'
+export { type CopyPlan, type CopySpec, type PlanOptions, copyInto, describeSources, normalizeDest, parseChmod, planCopy } from './copy.js'
+export type { ContextSums } from './tarsum.js'

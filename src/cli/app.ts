@@ -111,6 +111,45 @@ const run = (): Promise<Record<string, unknown>> => import('./commands/run.js')
 const io = (): Promise<Record<string, unknown>> => import('./commands/exec.js')
 const login = (): Promise<Record<string, unknown>> => import('./commands/login.js')
 const commit = (): Promise<Record<string, unknown>> => import('./commands/commit.js')
+const buildCmd = (): Promise<Record<string, unknown>> => import('./commands/build.js')
+
+/** docker's legacy-builder `build` flags (BuildKit-only ones hidden: the command refuses them). */
+const buildOpts: OptSpec[] = [
+  ['--add-host <list>', 'Add a custom host-to-IP mapping ("host:ip")', 'list'],
+  ['--build-arg <list>', 'Set build-time variables', 'list'],
+  ['--cache-from <strings>', 'Images to consider as cache sources', 'list'],
+  ['--cgroup-parent <string>', 'Set the parent cgroup for the "RUN" instructions during build'],
+  ['--compress', 'Compress the build context using gzip'],
+  ['--cpu-period <int>', 'Limit the CPU CFS (Completely Fair Scheduler) period'],
+  ['--cpu-quota <int>', 'Limit the CPU CFS (Completely Fair Scheduler) quota'],
+  ['-c, --cpu-shares <int>', 'CPU shares (relative weight)'],
+  ['--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)'],
+  ['--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)'],
+  ['--disable-content-trust [bool]', 'Skip image verification', 'optbool', true],
+  ['-f, --file <string>', 'Name of the Dockerfile (Default is "PATH/Dockerfile")'],
+  ['--force-rm', 'Always remove intermediate containers'],
+  ['--iidfile <string>', 'Write the image ID to the file'],
+  ['--isolation <string>', 'Container isolation technology'],
+  ['--label <list>', 'Set metadata for an image', 'list'],
+  ['-m, --memory <bytes>', 'Memory limit'],
+  ['--memory-swap <bytes>', 'Swap limit equal to memory plus swap: -1 to enable unlimited swap'],
+  ['--network <string>', 'Set the networking mode for the RUN instructions during build', undefined, 'default'],
+  ['--no-cache', 'Do not use cache when building the image'],
+  ['--platform <string>', 'Set platform if server is multi-platform capable'],
+  ['--pull', 'Always attempt to pull a newer version of the image'],
+  ['-q, --quiet', 'Suppress the build output and print image ID on success'],
+  ['--rm [bool]', 'Remove intermediate containers after a successful build', 'optbool', true],
+  ['--security-opt <strings>', 'Security options', 'list'],
+  ['--shm-size <bytes>', 'Size of "/dev/shm"'],
+  ['--squash', 'Squash newly built layers into a single new layer', 'hidden'],
+  ['-t, --tag <list>', 'Name and optionally a tag in the "name:tag" format', 'list'],
+  ['--target <string>', 'Set the target build stage to build.'],
+  ['--ulimit <ulimit>', 'Ulimit options (default [])', 'list'],
+  ['--progress <string>', 'BuildKit only', 'hidden'],
+  ['--secret <string>', 'BuildKit only', 'hidden'],
+  ['--ssh <string>', 'BuildKit only', 'hidden'],
+  ['-o, --output <string>', 'BuildKit only', 'hidden'],
+]
 
 const specs: Record<string, CmdSpec> = {
   run: { use: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', args: [1, -1], opts: [...runOpts, ...runOnlyOpts], interspersed: false, load: run, fn: 'runCommand' },
@@ -151,10 +190,12 @@ const specs: Record<string, CmdSpec> = {
   commit: { use: 'commit [OPTIONS] CONTAINER [REPOSITORY[:TAG]]', short: "Create a new image from a container's changes", args: [1, 2], opts: [['-a, --author <string>', 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")'], ['-c, --change <list>', 'Apply Dockerfile instruction to the created image', 'list'], ['-m, --message <string>', 'Commit message'], ['-p, --pause [bool]', 'Pause container during commit', 'optbool', true]], interspersed: false, load: commit, fn: 'commitCommand' },
   diff: { use: 'diff CONTAINER', short: "Inspect changes to files or directories on a container's filesystem", args: [1, 1], load: commit, fn: 'diffCommand' },
   logout: { use: 'logout [SERVER]', short: 'Log out from a registry', args: [0, 1], load: login, fn: 'logoutCommand' },
+  build: { use: 'build [OPTIONS] PATH | URL | -', short: 'Build an image from a Dockerfile', args: [1, 1], opts: buildOpts, load: buildCmd, fn: 'buildCommand' },
+  builderPrune: { use: 'prune', short: 'Remove build cache', args: [0, 0], opts: [['-a, --all', 'Remove all unused build cache, not just dangling ones'], ['--filter <filter>', 'Provide filter values (e.g. "until=24h")', 'list'], ['-f, --force', 'Do not prompt for confirmation'], ['--keep-storage <bytes>', 'Amount of disk space to keep for cache']], load: buildCmd, fn: 'builderPruneCommand' },
   search: { use: 'search [OPTIONS] TERM', short: 'Search Docker Hub for images', args: [1, 1], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', 'Pretty-print search using a Go template'], ['--limit <int>', 'Max number of search results'], ['--no-trunc', "Don't truncate output"]], load: () => import('./commands/search.js'), fn: 'searchCommand' },
 }
 
-const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'push', 'version', 'info', 'login', 'logout', 'search', 'commit', 'diff']
+const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'push', 'version', 'info', 'login', 'logout', 'search', 'commit', 'diff', 'build']
 
 const groups: Record<string, { short: string; cmds: Record<string, string> }> = {
   container: {
@@ -163,9 +204,10 @@ const groups: Record<string, { short: string; cmds: Record<string, string> }> = 
   },
   image: {
     short: 'Manage images',
-    cmds: { history: 'history', import: 'import', inspect: 'imageInspect', load: 'load', ls: 'images', prune: 'imagePrune', pull: 'pull', push: 'push', rm: 'rmi', save: 'save', tag: 'tag' },
+    cmds: { build: 'build', history: 'history', import: 'import', inspect: 'imageInspect', load: 'load', ls: 'images', prune: 'imagePrune', pull: 'pull', push: 'push', rm: 'rmi', save: 'save', tag: 'tag' },
   },
   system: { short: 'Manage berth', cmds: { events: 'events', info: 'info' } },
+  builder: { short: 'Manage builds', cmds: { build: 'build', prune: 'builderPrune' } },
 }
 
 /** Aliases docker lists for each command, by "group verb". */
@@ -174,7 +216,7 @@ const aliasOf: Record<string, string[]> = {
 }
 
 /** docker's top-level "Common Commands", in docker's order. */
-const commonCommands = ['run', 'exec', 'ps', 'pull', 'push', 'images', 'login', 'logout', 'search', 'version', 'info']
+const commonCommands = ['run', 'exec', 'ps', 'build', 'pull', 'push', 'images', 'login', 'logout', 'search', 'version', 'info']
 
 /** Help is wrapped at the width of the terminal on stdin, as docker does, less one column. */
 function helpWidth(): number {
@@ -193,7 +235,7 @@ class DockerHelp extends Help {
     let optionText = ''
     if (options.length) {
       const rows: FlagRow[] = options.map((o) => {
-        const type = o.required || o.optional ? ` ${/<(\w+)>/.exec(o.flags)?.[1] ?? ''}` : ''
+        const type = o.required || o.optional ? ` ${/[<[](\w+)[>\]]/.exec(o.flags)?.[1] ?? ''}` : ''
         const left = (o.short ? `  ${o.short}, ${o.long}${type}` : `      ${o.long}${type}`).replace(/ bool$/, '')
         let usage = o.description
         const d: unknown = o.defaultValue
@@ -293,18 +335,21 @@ function valueCheck(long: string, flags: string): ((v: string) => string | undef
  * touching option values or, for commands that stop at the first positional,
  * the container's command line.
  */
-export function rewriteShortEquals(argv: readonly string[], takesValue: (flag: string) => boolean | undefined, interspersed: boolean): string[] {
+export function rewriteShortEquals(argv: readonly string[], takesValue: (flag: string) => boolean | undefined, interspersed: boolean, optionalBool: (flag: string) => boolean = () => false): string[] {
   const out = [...argv]
   for (let i = 0; i < out.length; i++) {
     const a = out[i] ?? ''
     if (a === '--') break
     if (a.startsWith('--')) {
-      if (!a.includes('=') && takesValue(a)) i++
+      // pflag's bool flags never take the next word; commander's [bool] would.
+      if (!a.includes('=') && optionalBool(a)) out[i] = `${a}=true`
+      else if (!a.includes('=') && takesValue(a)) i++
       continue
     }
     if (a.startsWith('-') && a.length > 1) {
       const m = /^-([A-Za-z])=(.*)$/s.exec(a)
       if (m) out[i] = `-${m[1] ?? ''}${m[2] ?? ''}`
+      else if (a.length === 2 && optionalBool(a)) out[i] = `${a}true`
       else if (a.length === 2 && takesValue(a)) i++
       continue
     }
@@ -320,8 +365,9 @@ class DockerCommand extends Command {
       const o = this.options.find((x) => x.short === flag || x.long === flag)
       return o ? o.required : undefined
     }
+    const optionalBool = (flag: string): boolean => this.options.some((x) => (x.short === flag || x.long === flag) && x.optional)
     const interspersed = !(this as unknown as { _passThroughOptions?: boolean })._passThroughOptions
-    return super.parseOptions(rewriteShortEquals(argv, takesValue, interspersed))
+    return super.parseOptions(rewriteShortEquals(argv, takesValue, interspersed, optionalBool))
   }
 }
 

@@ -3,10 +3,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { ApiServer, API_VERSION, MIN_API_VERSION, Router } from '../api/server/index.js'
 import { authRoutes } from '../api/routes/auth/index.js'
+import { buildRoutes } from '../api/routes/build/index.js'
 import { commitRoutes, containerRoutes } from '../api/routes/containers/index.js'
 import { imageRoutes, searchRoutes } from '../api/routes/images/index.js'
 import { systemRoutes } from '../api/routes/system/index.js'
 import type { SystemInfo, VersionResponse } from '../api/types/index.js'
+import { Builder } from '../builder/index.js'
 import { ContainerService, ContainerStore, type ContainerRecord } from '../containers/index.js'
 import { openDb, type Db } from '../db/index.js'
 import { unavailable } from '../errors/index.js'
@@ -16,6 +18,7 @@ import { login as registryLogin, searchRegistry } from '../registry/index.js'
 import type { Logger } from '../lib/index.js'
 import { ConmonRuntime, type RuntimeConfig } from '../runtime/index.js'
 import { cgroupProcs, detectCgroups, mount as sysMount, psFor, unmount as sysUnmount, isMountpoint } from '../sys/index.js'
+import { buildContainersPort, buildImagesPort } from './build-port.js'
 import { containerCommitter } from './commit.js'
 import type { DaemonConfig } from './config.js'
 import { imagesPort } from './images-port.js'
@@ -131,6 +134,23 @@ export class Daemon {
     })
     commitRoutes(router, containerCommitter({ containers: c, images, events, logger: log }))
     imageRoutes(router, images)
+    buildRoutes(router, new Builder({
+      images: buildImagesPort(images),
+      containers: buildContainersPort(c),
+      db,
+      tmpDir: path.join(cfg.dataRoot, 'tmp', 'build'),
+      logger: log,
+      imageExists: (id) => images.find(id) !== undefined,
+      removeIfUnused: async (id) => {
+        const size = images.imageSize(id)
+        try {
+          await images.remove(id)
+          return size
+        } catch {
+          return null
+        }
+      },
+    }))
     searchRoutes(router, { search: (q, signal) => searchRegistry({ ...q, insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`, signal }) })
     authRoutes(router, { login: (a, signal) => registryLogin(a.serverAddress, a.username, a.password, { insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`, signal }) })
 

@@ -145,7 +145,7 @@ export function mergeCommitConfig(user: RunConfig, base: RunConfig): RunConfig {
     else {
       const h = { ...out.Healthcheck }
       if (!h.Test || h.Test.length === 0) h.Test = base.Healthcheck.Test
-      for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (!h[k]) h[k] = base.Healthcheck[k]
+      for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) if (!h[k] && base.Healthcheck[k] !== undefined) h[k] = base.Healthcheck[k]
       out.Healthcheck = h
     }
   }

@@ -9,11 +9,12 @@ export const unixSeconds = (t: string | undefined): number => {
 
 /**
  * `docker history`: the config's history newest first; entries with a layer
- * take that layer's size in order. Only the top entry is a local image (its
- * ID and tags); the rest are "<missing>", as docker shows for imported and
- * pulled images.
+ * take that layer's size in order. The rows are then labelled from the top
+ * down with the image and its local parents (a build's intermediate images,
+ * a commit's base), their IDs and tags, as moby's ImageHistory does; rows
+ * past the last local parent stay "<missing>", as for pulled images.
  */
-export function renderHistory(config: ImageConfig, layerSizes: readonly number[], top: { id: string; tags: string[] }): HistoryItem[] {
+export function renderHistory(config: ImageConfig, layerSizes: readonly number[], chain: ReadonlyArray<{ id: string; tags: string[] }>): HistoryItem[] {
   const out: HistoryItem[] = []
   let layer = 0
   for (const h of config.history ?? []) {
@@ -24,10 +25,11 @@ export function renderHistory(config: ImageConfig, layerSizes: readonly number[]
     }
     out.unshift({ id: '<missing>', created: unixSeconds(h.created), createdBy: h.created_by ?? '', tags: null, size, comment: h.comment ?? '' })
   }
-  const first = out[0]
-  if (first) {
-    first.id = top.id
-    first.tags = top.tags.length ? top.tags : null
+  for (let i = 0; i < out.length && i < chain.length; i++) {
+    const row = out[i] as HistoryItem
+    const img = chain[i] as { id: string; tags: string[] }
+    row.id = img.id
+    row.tags = img.tags.length ? img.tags : null
   }
   return out
 }

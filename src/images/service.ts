@@ -197,7 +197,11 @@ export class ImageService {
   history(refOrId: string): HistoryItem[] {
     const img = this.resolve(refOrId)
     const sizes = img.chainIds.map((c) => this.store.layer(c)?.size ?? 0)
-    return renderHistory(img.config, sizes, { id: img.id, tags: img.repoTags })
+    const chain: Array<{ id: string; tags: string[] }> = []
+    for (let cur: ImageRecord | undefined = img; cur && chain.length <= (img.config.history?.length ?? 0); cur = cur.parent ? this.find(cur.parent) : undefined) {
+      chain.push({ id: cur.id, tags: cur.repoTags })
+    }
+    return renderHistory(img.config, sizes, chain)
   }
 
   // ---- references ----------------------------------------------------------
@@ -487,6 +491,23 @@ export class ImageService {
       return await this.snapshotter.prepare(containerId, top)
     } catch (err) {
       this.store.deleteRootfs(containerId)
+      throw err
+    }
+  }
+
+  /**
+   * A writable snapshot for a build step (COPY, ADD, WORKDIR) over an image,
+   * or over nothing for a stage FROM scratch; released with releaseRootfs like
+   * a container's, and collected the same way after a crash.
+   */
+  async buildRootFor(key: string, imageId: string | null): Promise<Mount[]> {
+    if (imageId) return this.rootfsFor(key, imageId)
+    this.store.addRootfs(key, '', null)
+    if (await this.snapshotter.exists(key)) return this.snapshotter.mounts(key)
+    try {
+      return await this.snapshotter.prepare(key, null)
+    } catch (err) {
+      this.store.deleteRootfs(key)
       throw err
     }
   }

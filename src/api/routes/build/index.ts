@@ -1,2 +1,2 @@
-export { buildRoutes, buildErrorMessage, BuildOutput } from './routes.js'
-export { parseBuildQuery, remoteKind, type BuildQuery, type BuildResources, type RemoteKind } from './query.js'
+export { buildRoutes } from './routes.js'
+export { parseBuildQuery, type BuildQuery, type BuildResources } from './query.js'

@@ -79,7 +79,8 @@ function parseJson(text: string): unknown {
     return JSON.parse(text) as unknown
   } catch (err) {
     const msg = (err as Error).message
-    if (/end of JSON input|Unterminated/.test(msg)) throw new Error('unexpected end of JSON input')
+    const pos = Number(/at position (\d+)/.exec(msg)?.[1] ?? -1)
+    if (/end of JSON input|Unterminated/.test(msg) || pos >= text.trimEnd().length) throw new Error('unexpected end of JSON input')
     const ch = /Unexpected token '?(.)'?/.exec(msg)?.[1] ?? /Unexpected (?:non-whitespace )?character/.exec(msg)?.[0]
     throw new Error(ch && ch.length === 1 ? `invalid character '${ch}' looking for beginning of value` : `invalid JSON: ${msg}`)
   }

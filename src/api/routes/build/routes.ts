@@ -1,3 +1,9 @@
+/**
+ * POST /build, /build/prune and /build/cancel as moby's build router serves
+ * them for the classic builder: the query translated once (query.ts), the
+ * context streamed from the body or downloaded (remote.ts), the builder's
+ * messages written as docker's JSON stream.
+ */
 import { invalidArgument, messageOf, notImplemented } from '../../../errors/index.js'
 import { humanSize } from '../../../lib/index.js'
 import type { BuildBackend, BuildMessage } from '../../../builder/index.js'

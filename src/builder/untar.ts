@@ -1,0 +1,298 @@
+/**
+ * Unpacking a tar onto disk for the builder: the build context (a fresh,
+ * empty directory) and ADD's local archives (into a directory of the image
+ * being built). The input is hostile. Entries are created with Node's fs
+ * calls, each path checked first, so nothing lands outside the directory:
+ *
+ * - `context`: names climbing out of the directory, paths through a symlink
+ *   the archive made, and hard links to anything the archive did not make are
+ *   refused with an invalid-argument error.
+ * - `chroot`: as docker's chrootarchive.Untar (the archive unpacked with the
+ *   directory as its `/`): names are resolved inside the directory, symlinks
+ *   followed there, `..` stopping at it.
+ *
+ * Either way an existing entry is replaced unless both are directories (then
+ * the archive's metadata is applied), ownership is the archive's when running
+ * as root, modes and mtimes are the archive's (directories' at the end),
+ * `.wh.` names are ordinary files, and device nodes and FIFOs are skipped
+ * (nothing a build context or an image needs; Node cannot make them).
+ * Extended attributes are not set.
+ *
+ * Not archive/applyLayer: that writes layers (whiteouts become overlay ones,
+ * everything is refused that a layer may not contain) through GNU tar. Not
+ * npm's tar either: a second parser, and the context's checksums need the
+ * headers as archive's TarReader keeps them (names as bytes, PAX xattrs).
+ */
+import type { Hash } from 'node:crypto'
+import { constants, promises as fsp } from 'node:fs'
+import path from 'node:path'
+import { EngineError, invalidArgument, internal } from '../errors/index.js'
+import { TarReader, type TarHeader } from '../archive/index.js'
+import { resolveInRoot } from './rootfs.js'
+import { TaskPool } from './pool.js'
+import { headerHash, sumHeaderOfTar } from './tarsum.js'
+
+export interface ExtractOptions {
+  mode: 'context' | 'chroot'
+  /** Record each entry's tarsum here, by cleaned name (`.` for the root). */
+  sums?: Map<string, string>
+  /** What the error messages call the input (default "archive"). */
+  what?: string
+  signal?: AbortSignal
+}
+
+type Kind = 'dir' | 'file' | 'symlink' | 'other'
+
+const IMPLIED_DIR_MODE = 0o755
+/** Errors that say the disk, not the archive, is the problem. */
+const HOST_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'ENOMEM', 'EMFILE', 'ENFILE', 'EROFS'])
+
+const asRoot = () => process.getuid?.() === 0
+
+/** A tar name or link target as text: UTF-8 without NUL, or refused. */
+function decodeName(raw: string, what: string): string {
+  const bytes = Buffer.from(raw, 'latin1')
+  const text = bytes.toString('utf8')
+  if (text.includes('\0') || !Buffer.from(text, 'utf8').equals(bytes)) {
+    throw invalidArgument(`invalid ${what}: name ${JSON.stringify(text)} is not valid UTF-8`)
+  }
+  return text
+}
+
+/** Write all of buf (a write may take less than asked). */
+async function writeAll(fh: fsp.FileHandle, buf: Buffer): Promise<void> {
+  let off = 0
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off)
+    off += bytesWritten
+  }
+}
+
+/** Files up to this size are read into memory and written by the pool, in parallel with reading on. */
+const SMALL_FILE = 1 << 20
+
+/** Unpack the (uncompressed) tar into dir, which must exist. On error dir may hold part of it; nothing is written outside. */
+export async function extractTar(input: AsyncIterable<Uint8Array>, dir: string, opts: ExtractOptions): Promise<void> {
+  const what = opts.what ?? 'archive'
+  const refuse = (msg: string) => invalidArgument(`invalid ${what}: ${msg}`)
+  const root = path.resolve(dir)
+  const owner = asRoot()
+  const reader = new TarReader(input)
+  // context mode: what this archive made (the directory was empty), including implied directories.
+  const kinds = new Map<string, Kind>()
+  const dirTimes: Array<[string, number]> = []
+  // chroot mode: resolved parent directories; any symlink or removal may change them.
+  const resolved = new Map<string, string>()
+  // Small files are written by the pool; an entry touching one of their paths waits for all of them.
+  const pool = new TaskPool()
+  const pending = new Set<string>()
+  const barrier = async () => {
+    await pool.drain()
+    pending.clear()
+  }
+
+  /** The host path of a (cleaned, relative) name's parent, created if missing. */
+  const parentOf = async (name: string): Promise<string> => {
+    const parent = path.posix.dirname(name)
+    if (parent === '.') return root
+    if (opts.mode === 'context') {
+      for (let i = name.indexOf('/'); i !== -1; i = name.indexOf('/', i + 1)) {
+        const anc = name.slice(0, i)
+        const k = kinds.get(anc)
+        if (k === 'dir') continue
+        if (k === 'symlink') throw refuse(`${JSON.stringify(name)} goes through symlink ${JSON.stringify(anc)}`)
+        if (k !== undefined) throw refuse(`${JSON.stringify(name)} is below non-directory ${JSON.stringify(anc)}`)
+        const host = path.join(root, anc)
+        await fsp.mkdir(host)
+        await fsp.chmod(host, IMPLIED_DIR_MODE)
+        kinds.set(anc, 'dir')
+      }
+      return path.join(root, parent)
+    }
+    let host = resolved.get(parent)
+    if (host === undefined) {
+      host = await resolveInRoot(root, parent)
+      await mkdirImplied(root, path.relative(root, host))
+      resolved.set(parent, host)
+    }
+    return host
+  }
+
+  /**
+   * Make room for the entry `name` at host: what is there goes unless both
+   * are directories. Returns whether a directory stays.
+   */
+  const prepare = async (name: string, host: string, entryIsDir: boolean): Promise<boolean> => {
+    if (pending.has(host)) await barrier()
+    // A context starts empty: nothing can be where this archive put nothing.
+    if (opts.mode === 'context' && !kinds.has(name)) return false
+    const st = await fsp.lstat(host).catch(() => undefined)
+    if (!st) return false
+    if (st.isDirectory() && entryIsDir) return true
+    // Removing a directory may remove files still being written.
+    if (st.isDirectory()) await barrier()
+    await fsp.rm(host, { recursive: true, force: true })
+    resolved.clear()
+    return false
+  }
+
+  const applyMeta = async (host: string, h: TarHeader) => {
+    if (owner) await fsp.lchown(host, h.uid, h.gid)
+    // After chown, which clears set-id bits.
+    if (h.type !== 'symlink') await fsp.chmod(host, h.mode & 0o7777)
+    if (h.type === 'dir') dirTimes.push([host, h.mtime])
+    else if (h.type === 'symlink') await fsp.lutimes(host, h.mtime, h.mtime)
+    else await fsp.utimes(host, h.mtime, h.mtime)
+  }
+
+  const writeFile = async (host: string, h: TarHeader, data: AsyncIterable<Buffer> | Buffer, sum?: Hash): Promise<void> => {
+    const fh = await fsp.open(host, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600)
+    try {
+      let n = 0
+      if (Buffer.isBuffer(data)) {
+        await writeAll(fh, data)
+        n = data.length
+      } else {
+        for await (const c of data) {
+          sum?.update(c)
+          n += c.length
+          await writeAll(fh, c)
+        }
+      }
+      if (n !== h.size) throw refuse('truncated entry')
+      if (owner) await fh.chown(h.uid, h.gid)
+      await fh.chmod(h.mode & 0o7777)
+      await fh.utimes(h.mtime, h.mtime)
+    } finally {
+      await fh.close()
+    }
+  }
+
+  try {
+    for (;;) {
+      opts.signal?.throwIfAborted()
+      const h = await reader.next()
+      if (!h) break
+      const sum = opts.sums ? headerHash(sumHeaderOfTar(h)) : undefined
+      const raw = decodeName(h.name, what)
+      let name = path.posix.normalize(raw.replace(/^\/+/, '') || '.').replace(/\/+$/, '') || '.'
+      if (opts.mode === 'chroot') name = path.posix.normalize(`/${name}`).slice(1) || '.'
+      else if (name === '..' || name.startsWith('../')) throw refuse(`${JSON.stringify(raw)} points outside the ${what}`)
+      if (name === '.') {
+        // The root itself: docker skips it (its own metadata stays).
+        await drainInto(reader, sum)
+        if (sum) opts.sums?.set(name, sum.digest('hex'))
+        continue
+      }
+
+      const base = path.posix.basename(name)
+      switch (h.type) {
+        case 'dir': {
+          const host = path.join(await parentOf(name), base)
+          if (!(await prepare(name, host, true))) await fsp.mkdir(host, { mode: 0o700 })
+          await applyMeta(host, h)
+          kinds.set(name, 'dir')
+          break
+        }
+        case 'file': {
+          const host = path.join(await parentOf(name), base)
+          await prepare(name, host, false)
+          if (h.size <= SMALL_FILE) {
+            const chunks: Buffer[] = []
+            for await (const c of reader.body()) {
+              sum?.update(c)
+              chunks.push(c)
+            }
+            const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
+            pending.add(host)
+            await pool.add(() => writeFile(host, h, data))
+          } else {
+            await writeFile(host, h, reader.body(), sum)
+          }
+          kinds.set(name, 'file')
+          break
+        }
+        case 'symlink': {
+          if (h.linkname === '') throw refuse(`symlink ${JSON.stringify(name)} has no target`)
+          const target = decodeName(h.linkname, what)
+          const host = path.join(await parentOf(name), base)
+          await prepare(name, host, false)
+          await fsp.symlink(target, host)
+          resolved.clear()
+          await applyMeta(host, h)
+          kinds.set(name, 'symlink')
+          break
+        }
+        case 'link': {
+          const linkRaw = decodeName(h.linkname, what)
+          let src: string
+          if (opts.mode === 'context') {
+            const target = path.posix.normalize(linkRaw.replace(/^\/+/, '') || '.').replace(/\/+$/, '')
+            const k = kinds.get(target)
+            if (k === undefined) throw refuse(`hard link ${JSON.stringify(name)} to ${JSON.stringify(linkRaw)}, which the ${what} does not contain`)
+            if (k === 'dir') throw refuse(`hard link ${JSON.stringify(name)} to directory ${JSON.stringify(linkRaw)}`)
+            src = path.join(await parentOf(target), path.posix.basename(target))
+          } else {
+            const target = path.posix.normalize(`/${linkRaw}`)
+            const srcParent = await resolveInRoot(root, path.posix.dirname(target))
+            src = path.join(srcParent, path.posix.basename(target))
+          }
+          if (pending.has(src)) await barrier()
+          if (opts.mode === 'chroot') {
+            const st = await fsp.lstat(src).catch(() => undefined)
+            if (!st) throw refuse(`hard link ${JSON.stringify(name)} to ${JSON.stringify(linkRaw)}, which does not exist`)
+            if (st.isDirectory()) throw refuse(`hard link ${JSON.stringify(name)} to directory ${JSON.stringify(linkRaw)}`)
+          }
+          const host = path.join(await parentOf(name), base)
+          if (host !== src) {
+            await prepare(name, host, false)
+            await fsp.link(src, host)
+          }
+          kinds.set(name, kinds.get(path.relative(root, src)) ?? 'file')
+          break
+        }
+        default:
+          // Device nodes and FIFOs.
+          kinds.set(name, 'other')
+      }
+      await drainInto(reader, sum)
+      if (sum) opts.sums?.set(name, sum.digest('hex'))
+    }
+    await reader.drain()
+    await barrier()
+    for (const [host, mtime] of dirTimes.reverse()) await fsp.utimes(host, mtime, mtime)
+  } catch (err) {
+    // Nothing may still be writing when the caller cleans up.
+    await pool.settle()
+    if (err instanceof EngineError) throw err
+    if ((err as Error).name === 'AbortError') throw err
+    const code = (err as NodeJS.ErrnoException).code
+    const msg = (err as Error).message.split(root).join('')
+    if (code && HOST_ERRORS.has(code)) throw internal(`extracting ${what}: ${msg}`, err)
+    throw refuse(msg)
+  }
+}
+
+/** Feed whatever of the entry's data is left to its sum (a skipped entry's sum still covers its data). */
+async function drainInto(reader: TarReader, sum: Hash | undefined): Promise<void> {
+  if (!sum) return
+  for await (const c of reader.body()) sum.update(c)
+}
+
+/** mkdir -p of rel under root, new directories 0755 (docker's implied directories). */
+async function mkdirImplied(root: string, rel: string): Promise<void> {
+  if (rel === '' || rel === '.') return
+  const parts = rel.split('/')
+  let cur = root
+  for (const part of parts) {
+    cur = path.join(cur, part)
+    try {
+      await fsp.mkdir(cur)
+      await fsp.chmod(cur, IMPLIED_DIR_MODE)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+      const st = await fsp.lstat(cur)
+      if (!st.isDirectory()) throw invalidArgument(`mkdir ${rel}: not a directory`)
+    }
+  }
+}
