@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { EngineError, invalidArgument } from '../errors/index.js'
 import { shortId } from '../lib/index.js'
-import type { HealthcheckConfig, RunConfig } from '../oci/index.js'
+import type { HealthcheckConfig, HistoryEntry, ImageConfig, RunConfig } from '../oci/index.js'
 import type { BuildCache } from './cache.js'
 import { planCopy, type CopySpec } from './copy.js'
 import type { ContextSums } from './tarsum.js'
@@ -88,6 +88,20 @@ function checkStopSignal(sig: string): void {
   throw invalidArgument(`Invalid signal: ${sig}`)
 }
 
+const sameHistory = (a: HistoryEntry, b: HistoryEntry): boolean =>
+  a.created === b.created && a.created_by === b.created_by && a.author === b.author && a.comment === b.comment && !!a.empty_layer === !!b.empty_layer
+
+/** moby isValidParent: the parent's history and layers begin the image's. */
+function validCacheParent(img: BuildImage, parent: BuildImage | undefined): boolean {
+  const ih = img.config.history ?? []
+  if (ih.length === 0) return false
+  const ph = parent?.config.history ?? []
+  const pd = parent?.config.rootfs.diff_ids ?? []
+  if (!parent || (ph.length === 0 && pd.length === 0)) return true
+  if (ph.length >= ih.length || pd.length > img.config.rootfs.diff_ids.length) return false
+  return ph.every((h, i) => sameHistory(h, ih[i] as HistoryEntry)) && pd.every((d, i) => d === img.config.rootfs.diff_ids[i])
+}
+
 function envKey(e: string): string {
   const i = e.indexOf('=')
   return i < 0 ? e : e.slice(0, i)
@@ -103,10 +117,13 @@ export class Executor {
   private readonly buildArgs: Map<string, string>
   /** Build args some ARG declared (the rest are reported unused at the end). */
   private readonly consumed = new Set<string>()
-  private mounts = 0
+  /** --cache-from images found locally. */
+  private sources: BuildImage[] = []
 
   constructor(private readonly d: ExecutorDeps, private readonly req: BuildRequest, private readonly df: Dockerfile) {
     this.buildArgs = new Map(Object.entries(req.buildArgs).filter((e): e is [string, string] => e[1] !== null))
+    // As docker: a --cache-from image that is not here is skipped.
+    this.sources = req.cacheFrom.flatMap((ref) => d.images.find(ref) ?? [])
   }
 
   private say(text: string): void {
@@ -353,18 +370,65 @@ export class Executor {
     return { ...structuredClone(state.config), Cmd: cmd }
   }
 
-  private cached(state: StageState, probe: RunConfig): boolean {
+  private async cached(state: StageState, probe: RunConfig): Promise<boolean> {
     if (this.req.noCache) return false
-    const hit = this.d.cache.get(state.imageId, probe)
+    const hit = await this.lookup(state.imageId, probe)
     if (!hit) return false
     this.say(' ---> Using cache\n')
     state.imageId = hit
     return true
   }
 
+  /**
+   * The local cache; with --cache-from, as moby's image cache: a local hit
+   * only if it leads to one of the sources, else a source whose history
+   * continues the parent's with this step (its image, or the step's image
+   * restored from its layers and history).
+   */
+  private async lookup(parentId: string | null, probe: RunConfig): Promise<string | undefined> {
+    const local = this.d.cache.get(parentId, probe)
+    if (this.sources.length === 0) return local
+    if (local && this.sources.some((s) => this.isAncestor(local, s.id))) return local
+    const parent = parentId ? this.d.images.find(parentId) : undefined
+    const ph = parent?.config.history ?? []
+    const pd = parent?.config.rootfs.diff_ids ?? []
+    const createdBy = (probe.Cmd ?? []).join(' ')
+    for (const src of this.sources) {
+      const sh = src.config.history ?? []
+      if (!validCacheParent(src, parent)) continue
+      const h = sh[ph.length]
+      if (!h || h.created_by !== createdBy) continue
+      if (sh.length - 1 === ph.length) return src.id
+      const layers = sh.slice(0, ph.length).filter((x) => !x.empty_layer).length
+      const diff = h.empty_layer ? undefined : src.config.rootfs.diff_ids[layers]
+      if (!h.empty_layer && diff === undefined) continue
+      const config: ImageConfig = {
+        architecture: src.config.architecture,
+        os: src.config.os,
+        ...(src.config.author ? { author: src.config.author } : {}),
+        ...(h.created ? { created: h.created } : {}),
+        config: probe,
+        rootfs: { type: 'layers', diff_ids: [...pd, ...(diff ? [diff] : [])] },
+        history: [...ph, h],
+      }
+      const id = await this.d.images.createFromConfig(config, parentId)
+      this.sources = [src]
+      return id
+    }
+    return undefined
+  }
+
+  private isAncestor(id: string, of: string): boolean {
+    for (let cur: string | undefined = of, n = 0; cur && n < 10_000; n++) {
+      if (cur === id) return true
+      cur = this.d.images.find(cur)?.parent || undefined
+    }
+    return false
+  }
+
   private async commitMeta(state: StageState, comment: string): Promise<void> {
     const probe = this.nop(state, comment)
-    if (this.cached(state, probe)) return
+    if (await this.cached(state, probe)) return
     const id = await this.d.images.commitConfig({ parentImageId: state.imageId, config: structuredClone(state.config), containerConfig: probe, ...(state.maintainer ? { author: state.maintainer } : {}) })
     this.d.cache.put(state.imageId, probe, id)
     state.imageId = id
@@ -373,7 +437,6 @@ export class Executor {
   /** A snapshot over the current image, mounted for `fn`, committed as the step's image. */
   private async withRoot(state: StageState, probe: RunConfig, fn: (root: string) => Promise<void>): Promise<void> {
     const key = `build-${randomBytes(16).toString('hex')}`
-    this.mounts++
     try {
       const root = await this.d.images.mountRoot(key, state.imageId)
       await fn(root)
@@ -389,7 +452,7 @@ export class Executor {
     const dir = normalizeWorkdir(state.config.WorkingDir ?? '', requested)
     state.config.WorkingDir = dir
     const probe = this.nop(state, `WORKDIR ${dir}`)
-    if (this.cached(state, probe)) return
+    if (await this.cached(state, probe)) return
     await this.withRoot(state, probe, (root) => mkdirInRoot(root, dir))
   }
 
@@ -425,7 +488,7 @@ export class Executor {
       try {
         const flags = `${instr.chown ? `--chown=${instr.chown} ` : ''}${instr.chmod ? `--chmod=${instr.chmod} ` : ''}`
         const probe = this.nop(state, `${name} ${flags}${plan.description} in ${instr.dest} `, true)
-        if (this.cached(state, probe)) return
+        if (await this.cached(state, probe)) return
         await this.withRoot(state, probe, (root) => plan.copyInto(root, this.d.signal ? { signal: this.d.signal } : {}))
       } finally {
         await plan.close()
@@ -461,7 +524,7 @@ export class Executor {
     // moby prependEnvOnCmd: the args in effect are part of what the cache compares and history shows.
     const saved = args.length > 0 ? [`|${args.length}`, ...[...args].sort(), ...cmd] : cmd
     const probe: RunConfig = { ...structuredClone(state.config), Cmd: saved, Entrypoint: null }
-    if (this.cached(state, probe)) return
+    if (await this.cached(state, probe)) return
     const runConfig: RunConfig = {
       ...structuredClone(state.config),
       Cmd: cmd,

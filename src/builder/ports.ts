@@ -64,6 +64,8 @@ export interface BuildBackend {
 export interface BuildImage {
   id: string
   config: ImageConfig
+  /** The local parent image ('' when none). */
+  parent: string
 }
 
 /** What a committed step records: docker's CommitConfig of a build step. */
@@ -94,6 +96,11 @@ export interface BuildImages {
   commitConfig(c: StepCommit): Promise<string>
   /** Tag the image; returns the name as docker prints it (`myimg:latest`). */
   tag(imageId: string, ref: string): string
+  /**
+   * An image from a config alone, its layers already local (a --cache-from
+   * step restored from another image's history); parent linked when given.
+   */
+  createFromConfig(config: ImageConfig, parentImageId: string | null): Promise<string>
 }
 
 /** The container side of a build: RUN steps (wired to ContainerService by daemon/). */

@@ -9,14 +9,14 @@ import { specFromCreate } from '../api/routes/containers/index.js'
 import type { BuildContainers, BuildImages, StepCommit } from '../builder/index.js'
 import type { ContainerService } from '../containers/index.js'
 import type { ImageService } from '../images/index.js'
-import { familiarString, parseNormalizedNamed } from '../oci/index.js'
+import { chainIds, familiarString, parseNormalizedNamed } from '../oci/index.js'
 import { registryConfigAuth } from '../registry/index.js'
 import { isMountpoint, mount as sysMount, unmount as sysUnmount } from '../sys/index.js'
 
 export function buildImagesPort(images: ImageService): BuildImages {
   const find = (ref: string) => {
     const img = images.find(ref)
-    return img ? { id: img.id, config: img.config } : undefined
+    return img ? { id: img.id, config: img.config, parent: img.parent } : undefined
   }
   const unmount = async (key: string) => {
     const target = images.rootfsMountpoint(key)
@@ -72,6 +72,9 @@ export function buildImagesPort(images: ImageService): BuildImages {
     },
     tag(imageId, ref) {
       return familiarString(images.tag(imageId, ref))
+    },
+    createFromConfig(config, parentImageId) {
+      return images.createImage(Buffer.from(JSON.stringify(config)), chainIds(config.rootfs.diff_ids), parentImageId ?? '')
     },
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
@@ -22,7 +23,7 @@ import { loadArchive } from './load.js'
 import { pullImage, type PullOptions, type PullResult } from './pull.js'
 import { pushImage, type PushedTag, type PushOptions } from './push.js'
 import { saveArchive } from './save.js'
-import { ImageStore, migrations, type ImageRow } from './store.js'
+import { ImageStore, migrations, type ImageRow, type LayerBlobRow } from './store.js'
 import type {
   DeleteItem, HistoryItem, ImageRecord, ImageSummary, ImportOptions, ListOptions, LoadOptions, PruneReport, RemoveOptions,
 } from './types.js'
@@ -43,13 +44,26 @@ export interface ImageServiceDeps {
   registry?: RegistryClientOptions
 }
 
+/**
+ * Where a layer's uncompressed tar is read from (save, push): the diffID tar
+ * itself, or a compressed blob recorded for it, which unpacks to it.
+ */
+export interface LayerTarSource {
+  /** The blob in the content store. */
+  blob: string
+  compressed: boolean
+  /** The tar's length; null when not recorded yet (layerTarSize counts it). */
+  tarSize: number | null
+}
+
 const LIST_FILTERS = ['before', 'dangling', 'label', 'reference', 'since', 'until']
 const PRUNE_FILTERS = ['dangling', 'label', 'label!', 'until']
 
 /**
- * Images: metadata and references in SQLite, configs and layer tars in the
- * content store (layer tars keyed by diffID so save reproduces exact bytes),
- * unpacked layers in the snapshotter. Every image operation of the Engine
+ * Images: metadata and references in SQLite, configs and layers in the
+ * content store — a pulled layer as its compressed blob (layer_blobs), one
+ * loaded, imported or committed as its tar keyed by diffID — and unpacked
+ * layers in the snapshotter. Either form gives save the exact tar bytes. Every image operation of the Engine
  * API lands here; semantics and messages follow moby daemon/images.
  */
 export class ImageService {
@@ -88,7 +102,12 @@ export class ImageService {
     return svc
   }
 
-  /** Drop layers left without an image or container, e.g. by an import that failed after unpacking. */
+  /**
+   * Drop layers left without an image or container, e.g. by an import that
+   * failed after unpacking, then blobs no row points at (a crash between
+   * storing a blob and recording it). Run at open, before anything else
+   * writes to the stores.
+   */
   async collectGarbage(): Promise<string[]> {
     const orphans = this.store.layers().filter((l) => l.refcount <= 0).map((l) => l.chain_id)
     // releaseLayers walks top-down; orphans have no order, so repeat until stable.
@@ -98,6 +117,13 @@ export class ImageService {
       removed.push(...done)
       again = done.length > 0
     }
+    const keep = this.store.referencedContent()
+    const stray: string[] = []
+    await this.content.walk((b) => {
+      if (!keep.has(b.digest)) stray.push(b.digest)
+    })
+    for (const d of stray) await this.content.delete(d)
+    if (stray.length > 0) this.log.info('removed blobs nothing referenced', { count: stray.length })
     return removed
   }
 
@@ -258,7 +284,7 @@ export class ImageService {
       if (c) throw conflict(c.message)
       for (const r of refs) this.untag(img.id, r.name, records)
     }
-    await this.deleteHelper(img.id, records, force, quiet)
+    await this.deleteHelper(img.id, records, force, quiet, !opts.noPrune)
     return records
   }
 
@@ -285,7 +311,7 @@ export class ImageService {
     return null
   }
 
-  private async deleteHelper(id: string, records: DeleteItem[], force: boolean, quiet: boolean): Promise<void> {
+  private async deleteHelper(id: string, records: DeleteItem[], force: boolean, quiet: boolean, prune = false): Promise<void> {
     const c = this.deleteConflict(id, { hard: true, soft: !force, activeReference: true })
     if (c) {
       // After an untag by name, a kept image is not an error unless it is now dangling and unused.
@@ -293,12 +319,15 @@ export class ImageService {
       throw conflict(c.message)
     }
     for (const r of this.store.refsOf(id)) this.untag(id, r.name, records)
+    const parentOf = this.store.image(id)?.parent ?? ''
     const chains = this.store.chainOf(id)
     this.store.db.transaction(() => this.store.deleteImage(id))()
     await this.content.delete(id).catch(() => {})
     this.events.publish('image', 'delete', id, { name: id })
     records.push({ deleted: id })
     for (const chain of await this.releaseLayers(chains)) records.push({ deleted: chain })
+    // moby imageDeleteHelper: then the parent (a build's step image), quietly, if nothing else holds it.
+    if (prune && parentOf && this.store.image(parentOf)) await this.deleteHelper(parentOf, records, false, true, true)
   }
 
   private isDangling(id: string): boolean {
@@ -463,6 +492,73 @@ export class ImageService {
     }
   }
 
+  /**
+   * Make sure the layer `chainId(parent, diffId)` is unpacked, straight from
+   * `tar` (a pull's gunzip stream, in one pass: no diffID tar is stored). The
+   * snapshotter hashes what it unpacks and refuses, leaving nothing, a tar
+   * that is not `diffId` ("layer digest mismatch"). `blob`, the compressed
+   * blob the tar comes from, is recorded in the same transaction as the
+   * layer: save and push read the layer from it. A layer already unpacked is
+   * not unpacked again, but the stream is still hashed before its blob is
+   * recorded. (Internal to images/: pull uses it.)
+   */
+  async commitLayerFromStream(
+    parent: string | null, diffId: string, tar: Readable,
+    opts: { blob?: Omit<LayerBlobRow, 'tar_size'>; signal?: AbortSignal } = {},
+  ): Promise<{ chainId: string; diffId: string; size: number }> {
+    const chain = makeChainId(parent, diffId)
+    if (await this.snapshotter.hasLayer(chain)) {
+      const got = await digestOf(tar, opts.signal)
+      if (got.digest !== diffId) throw invalidArgument(`layer digest mismatch: expected ${diffId}, got ${got.digest}`)
+      const info = this.store.layer(chain) ?? (await this.snapshotter.layerInfo(chain))
+      this.store.db.transaction(() => {
+        this.store.addLayer({ chain_id: chain, diff_id: diffId, parent, size: info.size })
+        if (opts.blob) this.store.addLayerBlob({ ...opts.blob, tar_size: got.size })
+      })()
+      return { chainId: chain, diffId, size: info.size }
+    }
+    let consumed = false
+    tar.once('end', () => {
+      consumed = true
+    })
+    const info = await this.snapshotter.commitLayer(parent, tar, { expectedDiffId: diffId, signal: opts.signal })
+    this.store.db.transaction(() => {
+      this.store.addLayer({ chain_id: info.chainId, diff_id: info.diffId, parent, size: info.size })
+      // Unpacked meanwhile by someone else (the stream was skipped, not hashed): the blob is not known to be this layer.
+      if (opts.blob && consumed) this.store.addLayerBlob({ ...opts.blob, tar_size: info.tarSize ?? null })
+    })()
+    return { chainId: info.chainId, diffId: info.diffId, size: info.size }
+  }
+
+  /**
+   * Where the tar of layer `diffId` can be read: the diffID tar, else a
+   * stored compressed blob recorded for it. Undefined when neither is here.
+   * (Internal to images/: save, push, pull and load use it.)
+   */
+  async layerTarSource(diffId: string): Promise<LayerTarSource | undefined> {
+    const tar = await this.content.stat(diffId)
+    if (tar) return { blob: diffId, compressed: false, tarSize: tar.size }
+    for (const row of this.store.layerBlobRows(diffId)) {
+      if (await this.content.stat(row.digest)) return { blob: row.digest, compressed: true, tarSize: row.tar_size }
+    }
+    return undefined
+  }
+
+  /** The layer's uncompressed tar, from either kind of source. (Internal to images/.) */
+  async openLayerTar(src: LayerTarSource): Promise<Readable> {
+    const s = await this.content.read(src.blob)
+    return src.compressed ? decompress(s) : s
+  }
+
+  /** The tar's length; one not recorded is counted by streaming the tar once, then recorded. (Internal to images/.) */
+  async layerTarSize(src: LayerTarSource, signal?: AbortSignal): Promise<number> {
+    if (src.tarSize !== null) return src.tarSize
+    const { size } = await digestOf(await this.openLayerTar(src), signal)
+    this.store.setLayerBlobTarSize(src.blob, size)
+    src.tarSize = size
+    return size
+  }
+
   /** Store a config and take references on its layers; idempotent. (Internal to images/.) */
   async createImage(rawConfig: Buffer, chainIds: readonly string[], parent = ''): Promise<string> {
     const id = sha256(rawConfig)
@@ -563,6 +659,22 @@ export class ImageService {
       lastTagTime: row.last_tag_time,
     }
   }
+}
+
+/** sha256 and length of a stream, read to its end. */
+async function digestOf(src: Readable, signal?: AbortSignal): Promise<{ digest: string; size: number }> {
+  const hash = createHash('sha256')
+  let size = 0
+  try {
+    for await (const c of src as AsyncIterable<Buffer>) {
+      signal?.throwIfAborted()
+      hash.update(c)
+      size += c.length
+    }
+  } finally {
+    src.destroy()
+  }
+  return { digest: 'sha256:' + hash.digest('hex'), size }
 }
 
 /** A reference with both tag and digest is looked up by its digest, as docker does. */

@@ -173,6 +173,27 @@ describe.skipIf(skip)('berth build (classic builder)', () => {
     expect(nocache.stdout).not.toContain('Using cache')
   })
 
+  it('uses --cache-from images whose intermediate images are gone (a saved and loaded image)', async () => {
+    const t = tag('cachefrom')
+    const dir = ctx({ Dockerfile: 'FROM busybox\nENV STAGE=one\nRUN echo built > /b\nCMD ["cat", "/b"]\n' })
+    ok(await berth(['build', '-t', t, dir], { timeoutMs: 120_000 }))
+    const id = (await inspect(t)).Id
+    const archive = path.join(dir, 'img.tar')
+    ok(await berth(['save', '-o', archive, t]))
+    ok(await berth(['rmi', t]))
+    ok(await berth(['load', '-i', archive]))
+    // The step images went with the tag: without --cache-from nothing is cached.
+    const cold = ok(await berth(['build', '-t', `${t}-cold`, dir], { timeoutMs: 120_000 }))
+    images.push(`${t}-cold`)
+    expect(cold.stdout).toContain('Running in')
+    ok(await berth(['rmi', `${t}-cold`]))
+    const warm = ok(await berth(['build', '--cache-from', t, '-t', `${t}-warm`, dir], { timeoutMs: 120_000 }))
+    images.push(`${t}-warm`)
+    expect(warm.stdout.match(/ ---> Using cache/g)).toHaveLength(3)
+    expect(warm.stdout).not.toContain('Running in')
+    expect((await inspect(`${t}-warm`)).Id).toBe(id)
+  })
+
   it('builds multi-stage files with COPY --from, --target and build args', async () => {
     const t = tag('multi')
     const dir = ctx({
