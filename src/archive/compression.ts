@@ -14,22 +14,18 @@ export function detectCompression(head: Uint8Array): Compression {
 }
 
 /**
- * The uncompressed bytes of a layer or archive stream: plain or gzip, told
- * apart by their magic. Other compressions are refused by name.
+ * The first `n` bytes of a stream (fewer at its end) and a stream that
+ * replays them and then the rest: how compression and archive formats are
+ * sniffed without losing what was read.
  */
-export async function decompress(input: Readable): Promise<Readable> {
-  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>
+export async function peek(input: AsyncIterable<Uint8Array>, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const it = input[Symbol.asyncIterator]()
   let head = Buffer.alloc(0)
   let done = false
-  while (head.length < 6 && !done) {
+  while (head.length < n && !done) {
     const r = await it.next()
     if (r.done) done = true
-    else head = Buffer.concat([head, r.value])
-  }
-  const kind = detectCompression(head)
-  if (kind !== 'none' && kind !== 'gzip') {
-    input.destroy()
-    throw invalidArgument(`unsupported compression format ${kind}: berth reads plain and gzip-compressed tar`)
+    else head = head.length === 0 ? Buffer.from(r.value) : Buffer.concat([head, r.value])
   }
   async function* replay(): AsyncGenerator<Buffer> {
     if (head.length) yield head
@@ -37,10 +33,23 @@ export async function decompress(input: Readable): Promise<Readable> {
     for (;;) {
       const r = await it.next()
       if (r.done) return
-      yield r.value
+      yield Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value)
     }
   }
-  const plain = Readable.from(replay(), { objectMode: false })
+  return { head: head.subarray(0, n), stream: Readable.from(replay(), { objectMode: false }) }
+}
+
+/**
+ * The uncompressed bytes of a layer or archive stream: plain or gzip, told
+ * apart by their magic. Other compressions are refused by name.
+ */
+export async function decompress(input: Readable): Promise<Readable> {
+  const { head, stream: plain } = await peek(input, 6)
+  const kind = detectCompression(head)
+  if (kind !== 'none' && kind !== 'gzip') {
+    input.destroy()
+    throw invalidArgument(`unsupported compression format ${kind}: berth reads plain and gzip-compressed tar`)
+  }
   if (kind === 'none') return plain
   const gunzip = createGunzip()
   plain.on('error', (e) => gunzip.destroy(e))

@@ -10,7 +10,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip } from 'node:zlib'
 import { EngineError, invalidArgument, unavailable } from '../errors/index.js'
-import { detectCompression, type Compression } from '../archive/index.js'
+import { detectCompression, peek, type Compression } from '../archive/index.js'
 
 const TOOLS: Partial<Record<Compression, [string, string[]]>> = {
   bzip2: ['bzip2', ['-d', '-c', '-q']],
@@ -20,29 +20,13 @@ const TOOLS: Partial<Record<Compression, [string, string[]]>> = {
 
 /** The input's uncompressed bytes; `compression` says what it was. Destroying the result stops any helper process. */
 export async function decompressStream(input: AsyncIterable<Uint8Array>): Promise<{ stream: Readable; compression: Compression }> {
-  const it = input[Symbol.asyncIterator]()
-  let head = Buffer.alloc(0)
-  let done = false
-  while (head.length < 6 && !done) {
-    const r = await it.next()
-    if (r.done) done = true
-    else head = Buffer.concat([head, r.value])
-  }
-  async function* replay(): AsyncGenerator<Buffer> {
-    if (head.length) yield head
-    if (done) return
-    for (;;) {
-      const r = await it.next()
-      if (r.done) return
-      yield Buffer.from(r.value)
-    }
-  }
+  const { head, stream } = await peek(input, 6)
   const compression = detectCompression(head)
-  if (compression === 'none') return { stream: Readable.from(replay(), { objectMode: false }), compression }
-  if (compression === 'gzip') return { stream: Readable.from(gunzip(replay()), { objectMode: false }), compression }
+  if (compression === 'none') return { stream, compression }
+  if (compression === 'gzip') return { stream: Readable.from(gunzip(stream), { objectMode: false }), compression }
   const tool = TOOLS[compression]
   if (!tool) throw invalidArgument(`unsupported compression format ${compression}`)
-  return { stream: Readable.from(runTool(compression, tool, replay()), { objectMode: false }), compression }
+  return { stream: Readable.from(runTool(compression, tool, stream), { objectMode: false }), compression }
 }
 
 async function* gunzip(input: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {

@@ -12,7 +12,7 @@ import { constants as fsc, promises as fsp, type Stats } from 'node:fs'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { createGzip } from 'node:zlib'
-import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, type EntryType, type TarHeader } from '../../archive/index.js'
+import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, peek, type EntryType, type TarHeader } from '../../archive/index.js'
 import { IgnoreMatcher, keepBuildFiles, parseDockerignore, type MatchInfo } from '../../builder/ignore/index.js'
 
 export const DEFAULT_DOCKERFILE = 'Dockerfile'
@@ -332,35 +332,6 @@ function tarHeaderValid(head: Buffer): boolean {
     signed += b > 127 ? b - 256 : b
   }
   return want === unsigned || want === signed
-}
-
-/** The first `n` bytes of a stream (fewer at its end) and a stream that replays them and the rest. */
-export async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
-  const it = (input as AsyncIterable<Buffer>)[Symbol.asyncIterator]()
-  const chunks: Buffer[] = []
-  let have = 0
-  let done = false
-  while (have < n) {
-    const r = await it.next()
-    if (r.done) {
-      done = true
-      break
-    }
-    const c = typeof r.value === 'string' ? Buffer.from(r.value) : r.value
-    chunks.push(c)
-    have += c.length
-  }
-  const head = Buffer.concat(chunks)
-  async function* replay(): AsyncGenerator<Buffer> {
-    if (head.length) yield head
-    if (done) return
-    for (;;) {
-      const r = await it.next()
-      if (r.done) return
-      yield r.value
-    }
-  }
-  return { head: head.subarray(0, n), stream: Readable.from(replay(), { objectMode: false }) }
 }
 
 /**

@@ -288,28 +288,20 @@ export class Repository {
     return res
   }
 
-  private async follow(start: string, o: RequestOptions): Promise<Response> {
-    let url = start
+  private follow(start: string, o: RequestOptions): Promise<Response> {
     const origin = new URL(start).origin
-    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    return followRedirects(start, async (url) => {
       const headers: Record<string, string> = { 'user-agent': this.opts.userAgent ?? 'berth' }
       if (o.accept) headers.accept = o.accept
       if (o.range) headers.range = o.range
       if (this.authorization && new URL(url).origin === origin) headers.authorization = this.authorization
-      let res: Response
       try {
-        res = await fetch(url, { headers, redirect: 'manual', signal: o.signal })
+        return await fetch(url, { headers, redirect: 'manual', signal: o.signal })
       } catch (err) {
         if (o.signal?.aborted) throw err
         throw new RegistryUnreachable(`Get "${redact(url)}": ${describeFetchError(err, this.endpoint)}`, err)
       }
-      if (![301, 302, 303, 307, 308].includes(res.status)) return res
-      const location = res.headers.get('location')
-      await res.body?.cancel()
-      if (!location) throw unavailable(`GET ${redact(url)}: redirect without a Location`)
-      url = new URL(location, url).href
-    }
-    throw unavailable(`GET ${redact(start)}: stopped after ${MAX_REDIRECTS} redirects`)
+    })
   }
 
   /** The Authorization value a challenge asks for, or undefined when there is nothing to send. */
@@ -332,6 +324,24 @@ export class Repository {
       unauthorized: (m) => `Head "${redact(manifestUrl)}": unauthorized: ${m}`,
     })
   }
+}
+
+/**
+ * A GET whose redirects (a CDN, an object store) are followed by hand, at
+ * most MAX_REDIRECTS: `attempt` makes each request (and decides which
+ * headers, such as Authorization, the new URL may get).
+ */
+export async function followRedirects(start: string, attempt: (url: string) => Promise<Response>): Promise<Response> {
+  let url = start
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    const res = await attempt(url)
+    if (![301, 302, 303, 307, 308].includes(res.status)) return res
+    const location = res.headers.get('location')
+    await res.body?.cancel()
+    if (!location) throw unavailable(`GET ${redact(url)}: redirect without a Location`)
+    url = new URL(location, url).href
+  }
+  throw unavailable(`GET ${redact(start)}: stopped after ${MAX_REDIRECTS} redirects`)
 }
 
 export interface TokenRequest {

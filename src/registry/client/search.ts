@@ -11,7 +11,7 @@
 import { EngineError, invalidArgument, unavailable } from '../../errors/index.js'
 import { DEFAULT_DOMAIN } from '../../oci/index.js'
 import { basicAuthorization, decodeRegistryAuth, parseChallenges, type RegistryAuth } from './auth.js'
-import { fetchBearerToken, RegistryUnreachable, resolveEndpoint, type Endpoint, type RegistryClientOptions } from './client.js'
+import { fetchBearerToken, followRedirects, RegistryUnreachable, resolveEndpoint, type Endpoint, type RegistryClientOptions } from './client.js'
 import { errorFromResponse, redact, RegistryError } from './errors.js'
 
 /** One search hit (docker's registry.SearchResult). */
@@ -50,7 +50,6 @@ export const MAX_CATALOG_PAGES = 50
 export const SEARCH_REQUEST_TIMEOUT_MS = 30_000
 /** Search answers and catalog pages are JSON; anything larger is refused. */
 const MAX_BODY = 4 << 20
-const MAX_REDIRECTS = 10
 const HUB_INDEX = 'https://index.docker.io'
 const ACCEPTED_FILTERS = new Set(['is-automated', 'is-official', 'stars'])
 
@@ -322,31 +321,22 @@ class SearchSession {
   }
 
   /** GET with redirects followed by hand, so Authorization stays on the registry's origin; bounded in time. */
-  private async follow(start: string, extra: Record<string, string>): Promise<Response> {
+  private follow(start: string, extra: Record<string, string>): Promise<Response> {
     const origin = new URL(start).origin
     const timeoutMs = this.o.timeoutMs ?? SEARCH_REQUEST_TIMEOUT_MS
-    let url = start
-    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    return followRedirects(start, async (url) => {
       const headers: Record<string, string> = { ...this.o.headers, ...extra, 'user-agent': this.o.userAgent ?? 'berth' }
       if (this.authorization && new URL(url).origin === origin) headers.authorization = this.authorization
       const timeout = AbortSignal.timeout(timeoutMs)
-      const signal = this.signal(timeout)
-      let res: Response
       try {
-        res = await fetch(url, { headers, redirect: 'manual', signal })
+        return await fetch(url, { headers, redirect: 'manual', signal: this.signal(timeout) })
       } catch (err) {
         if (this.o.signal?.aborted) throw err
         const why = timeout.aborted ? `no answer within ${timeoutMs / 1000}s` : fetchFailure(err)
         // docker shows the whole search URL; it carries only the query.
         throw new RegistryUnreachable(`Get "${redact(url)}${new URL(url).search}": ${why}`, err)
       }
-      if (![301, 302, 303, 307, 308].includes(res.status)) return res
-      const location = res.headers.get('location')
-      await res.body?.cancel()
-      if (!location) throw unavailable(`GET ${redact(url)}: redirect without a Location`)
-      url = new URL(location, url).href
-    }
-    throw unavailable(`GET ${redact(start)}: stopped after ${MAX_REDIRECTS} redirects`)
+    })
   }
 }
 
