@@ -305,6 +305,8 @@ export class EngineClient {
     return new Promise((resolve, reject) => {
       const req = http.request(this.requestOptions(method, full, { ...opts, headers }))
       req.on('upgrade', (res, socket, head) => {
+        // Hold the bytes until the caller reads them: a quick container's whole output may already be here.
+        socket.pause()
         if (head.length > 0) socket.unshift(head)
         const ct = res.headers['content-type'] ?? 'application/vnd.docker.raw-stream'
         resolve({ socket, contentType: ct })

@@ -3,7 +3,7 @@
  * [stream, 0, 0, 0, size uint32 BE] then `size` payload bytes. Hand-written
  * because it is twenty lines and must tolerate frames split across chunks.
  */
-import type { Readable, Writable } from 'node:stream'
+import { finished, type Readable, type Writable } from 'node:stream'
 
 export enum StdStream { Stdin = 0, Stdout = 1, Stderr = 2, Systemerr = 3 }
 
@@ -78,8 +78,12 @@ export function demuxStream(src: Readable, stdout: Writable, stderr: Writable): 
         else stdout.write(f.payload)
       }
     })
-    src.on('end', () => { if (!failed) resolve() })
-    src.on('close', () => { if (!failed) resolve() })
-    src.on('error', (err) => fail(err))
+    // finished() also answers for a socket that ended or closed before we got here
+    // (a container that exits at once): 'end'/'close' listeners added late never fire.
+    finished(src, (err) => {
+      if (failed) return
+      if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') fail(err)
+      else resolve()
+    })
   })
 }

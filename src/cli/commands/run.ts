@@ -275,7 +275,9 @@ export const runCommand: Handler = async ([image = '', ...args], opts, ctx) => {
     if (stream) {
       await pumpHijacked({ socket: stream.socket, tty, stdin: !!cfg.AttachStdin, stdout: !!cfg.AttachStdout, stderr: !!cfg.AttachStderr })
       // The stream also ends when the user detached (ctrl-p ctrl-q): the container still runs then.
-      const detached = await Promise.race([
+      // Only a client sending stdin can detach; otherwise the end of the stream is the exit, whose
+      // status may reach the daemon later than the stream's end (a busy machine).
+      const detached = cfg.AttachStdin && await Promise.race([
         wait.result.then(() => false, () => false),
         new Promise<boolean>((r) => setTimeout(r, 500, true)).then(async (timedOut) => {
           if (!timedOut) return false
