@@ -4,7 +4,7 @@
  * output demultiplexed when there is no TTY.
  */
 import { spawnSync } from 'node:child_process'
-import { Writable, type Duplex } from 'node:stream'
+import { finished, Writable, type Duplex } from 'node:stream'
 import { demuxStream } from '../client/index.js'
 
 export interface StreamOptions {
@@ -35,9 +35,9 @@ export async function pumpHijacked(o: StreamOptions): Promise<void> {
     if (o.tty) {
       await new Promise<void>((resolve, reject) => {
         o.socket.on('data', (c: Buffer) => { if (o.stdout) process.stdout.write(c) })
-        o.socket.on('end', resolve)
-        o.socket.on('close', () => resolve())
-        o.socket.on('error', (e: NodeJS.ErrnoException) => (e.code === 'ECONNRESET' ? resolve() : reject(e)))
+        o.socket.resume()
+        // finished() also answers for a socket that already ended (a container that exited at once).
+        finished(o.socket, (e) => (!e || (e as NodeJS.ErrnoException).code === 'ECONNRESET' || (e as NodeJS.ErrnoException).code === 'ERR_STREAM_PREMATURE_CLOSE' ? resolve() : reject(e)))
       })
     } else {
       const discard = new Writable({ write: (_c, _e, cb) => cb() })

@@ -78,6 +78,8 @@ export function demuxStream(src: Readable, stdout: Writable, stderr: Writable): 
         else stdout.write(f.payload)
       }
     })
+    // A paused source (a hijacked socket held until now) flows from here.
+    src.resume()
     // finished() also answers for a socket that ended or closed before we got here
     // (a container that exits at once): 'end'/'close' listeners added late never fire.
     finished(src, (err) => {
