@@ -29,18 +29,38 @@ export interface BuilderDeps {
   removeIfUnused: (id: string) => Promise<number | null>
 }
 
+const CONTEXT_PREFIX = 'context-'
+/** Contexts of finished builds being deleted. */
+const TRASH_PREFIX = 'removing-'
+/** What builds make in tmpDir (`add-`: ADD's downloads). */
+const LEFTOVER_PREFIXES = [CONTEXT_PREFIX, TRASH_PREFIX, 'add-']
+
 export class Builder implements BuildBackend {
   private readonly cache: BuildCache
   private readonly log: Logger
+  /** tmpDir's names when this Builder started. */
+  private readonly leftovers: Promise<string[]>
 
   constructor(private readonly deps: BuilderDeps) {
     this.cache = new BuildCache(deps.db, deps.imageExists)
     this.log = deps.logger.child({ module: 'builder' })
+    // Contexts of builds a crash or restart interrupted. Builds wait for the
+    // listing (not the removal), so it can't include a context of theirs.
+    this.leftovers = fsp.readdir(this.deps.tmpDir).catch(() => [])
+    void this.clearLeftovers()
+  }
+
+  private async clearLeftovers(): Promise<void> {
+    for (const name of await this.leftovers) {
+      if (!LEFTOVER_PREFIXES.some((p) => name.startsWith(p))) continue
+      await fsp.rm(path.join(this.deps.tmpDir, name), { recursive: true, force: true }).catch((err: unknown) => this.log.warn('removing old build context failed', { name, error: (err as Error).message }))
+    }
   }
 
   async build(req: BuildRequest, context: Readable, emit: (msg: BuildMessage) => void, signal?: AbortSignal): Promise<BuildResult> {
+    await this.leftovers
     await fsp.mkdir(this.deps.tmpDir, { recursive: true })
-    const dir = await fsp.mkdtemp(path.join(this.deps.tmpDir, 'context-'))
+    const dir = await fsp.mkdtemp(path.join(this.deps.tmpDir, CONTEXT_PREFIX))
     const held: BuildMessage[] = []
     const out = req.quiet ? (m: BuildMessage) => (m.aux ? emit(m) : held.push(m)) : emit
     try {
@@ -64,8 +84,19 @@ export class Builder implements BuildBackend {
       this.log.info('image built', { id, tags })
       return { id, tags }
     } finally {
-      await fsp.rm(dir, { recursive: true, force: true })
+      await this.discard(dir)
     }
+  }
+
+  /**
+   * Remove a context without holding up the build's response: it is renamed
+   * aside (same directory, so same filesystem) and deleted in the
+   * background; what a crash leaves there goes when the next Builder starts.
+   */
+  private async discard(dir: string): Promise<void> {
+    const aside = path.join(this.deps.tmpDir, `${TRASH_PREFIX}${path.basename(dir)}`)
+    const gone = await fsp.rename(dir, aside).then(() => aside, () => dir)
+    void fsp.rm(gone, { recursive: true, force: true }).catch((err: unknown) => this.log.warn('removing build context failed', { dir: gone, error: (err as Error).message }))
   }
 
   /** docker builder prune: forget the cache and remove the images only it kept (untagged, unused), children first. */

@@ -155,9 +155,37 @@ describe('extractContext', () => {
       await outsideUntouched()
     })
 
+    it('a file replacing a directory it made, with files in it, and a hard link to itself', async () => {
+      await extract(makeTar([
+        { name: 'd/', type: 'dir', mtime: 1_500_000_000 },
+        { name: 'd/sub/f', data: 'x' },
+        { name: 'keep/', type: 'dir', mtime: 1_500_000_002 },
+        { name: 'keep/f', data: 'k' },
+        { name: 'keep/f', type: 'link', linkname: 'keep/f' },
+        { name: 'd', data: 'now a file' },
+        { name: 'd2/g', data: 'y' },
+      ]))
+      expect(await fsp.readFile(path.join(ctx, 'd'), 'utf8')).toBe('now a file')
+      expect(await fsp.readFile(path.join(ctx, 'keep/f'), 'utf8')).toBe('k')
+      expect(await fsp.readFile(path.join(ctx, 'd2/g'), 'utf8')).toBe('y')
+      // Directory mtimes are the archive's even though a later tar process wrote into them.
+      expect((await fsp.stat(path.join(ctx, 'keep'))).mtimeMs).toBe(1_500_000_002_000)
+      await outsideUntouched()
+    })
+
+    it('a hard link to a skipped device', async () => {
+      await expect(extract(makeTar([{ name: 'dev', type: 'char' }, { name: 'h', type: 'link', linkname: 'dev' }]))).rejects.toMatchObject({ kind: 'invalid-argument', message: expect.stringMatching(/does not contain/) })
+    })
+
     it('a name that is not UTF-8', async () => {
       const tar = makeTar([{ name: Buffer.from([0x61, 0xff, 0x62]).toString('latin1'), data: 'x' }])
       await expect(extract(tar)).rejects.toMatchObject({ kind: 'invalid-argument', message: expect.stringMatching(/not valid UTF-8/) })
+    })
+
+    it('a tar cut off inside a later entry', async () => {
+      const tar = makeTar([{ name: 'a', data: 'x'.repeat(3000) }, { name: 'b', data: 'y'.repeat(5000) }])
+      await expect(extract(tar.subarray(0, 4096 + 512 + 1000))).rejects.toMatchObject({ kind: 'invalid-argument' })
+      await outsideUntouched()
     })
 
     it('a truncated tar', async () => {

@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, type TarHeader } from '../archive/index.js'
 import { extractContext } from './context.js'
-import { copyInto, describeSources, normalizeDest, parseChmod, planCopy, type CopySpec } from './copy.js'
+import { copyInto, describeSources, normalizeDest, parseChmod, planCopy, treeHashes, treeSums, type CopySpec } from './copy.js'
 import { SourceHashes } from './tarsum.js'
 
 const isRoot = process.getuid?.() === 0
@@ -113,6 +113,24 @@ describe('describeSources', () => {
     for (const sources of [['d'], ['f'], ['lf'], ['d', 'f'], ['*'], ['.']]) {
       const s = spec({ sources, dest: '/x/' })
       expect((await describeSources({ ...s, sums })).description).toBe((await describeSources(s)).description)
+    }
+  })
+
+  it('lists a context directory from readdir and the sums as the full walk does', async () => {
+    const tar = makeTar([
+      { name: 'd/', type: 'dir' }, { name: 'd/a', data: 'A', mode: 0o600 }, { name: 'd/l', type: 'symlink', linkname: 'a' },
+      { name: 'd/implied/deep/x', data: 'X' }, { name: 'd/dev', type: 'char' }, { name: 'd/ldev', type: 'symlink', linkname: 'dev' },
+      { name: 'd/gone/', type: 'dir' }, { name: 'd/gone/g', data: 'G' }, { name: 'd/gone', data: 'now a file' },
+      { name: 'd/dangling', type: 'symlink', linkname: '/nowhere' }, { name: 'd/up', type: 'symlink', linkname: '../f' },
+      { name: 'f', data: 'F' }, { name: 'Dockerfile', data: 'FROM x' },
+    ])
+    const { sums } = await extractContext(Readable.from([tar]), ctx)
+    await fsp.rm(path.join(ctx, 'Dockerfile'))
+    const hashes = new SourceHashes(ctx, sums)
+    for (const dir of [ctx, path.join(ctx, 'd'), path.join(ctx, 'd/implied')]) {
+      const fast = (await treeSums(ctx, dir, hashes, sums)).sort()
+      expect(fast).toEqual((await treeHashes(ctx, dir, hashes)).sort())
+      expect(fast.length).toBeGreaterThan(0)
     }
   })
 

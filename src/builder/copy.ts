@@ -230,11 +230,46 @@ async function sourceInfos(spec: CopySpec, root: string, hashes: SourceHashes, o
   }
   const item = { from: 'tree' as const, root, path: p, noDecompress: false }
   if (!st.isDirectory()) return [{ ...item, hash: `file:${await hashes.hashResolved(rel, host, p, await fsp.lstat(host))}` }]
-  return [{ ...item, hash: hashList('dir', (await treeHashes(root, host, hashes)).sort()) }]
+  const list = spec.fromContext && spec.sums ? await treeSums(root, host, hashes, spec.sums) : await treeHashes(root, host, hashes)
+  return [{ ...item, hash: hashList('dir', list.sort()) }]
 }
 
-/** moby walkSource: the sums of a directory and everything below it (the context root itself excluded). */
-async function treeHashes(root: string, dir: string, hashes: SourceHashes): Promise<string[]> {
+/**
+ * treeHashes() for the context, whose sums are in memory: what is below dir
+ * comes from readdir alone (its entry types say which are symlinks), so no
+ * file is stat'ed. A path with a sum gives it, a symlink its target's (as
+ * hashes.hash), an implied directory its own path, exactly as the walk
+ * would; the walk is still needed for the set of paths, since the sums also
+ * hold entries that are not on disk (skipped devices, the removed
+ * Dockerfile, what a later entry replaced). Exported for tests.
+ */
+export async function treeSums(root: string, dir: string, hashes: SourceHashes, sums: ContextSums): Promise<string[]> {
+  const out: string[] = []
+  const one = async (rel: string, symlink: boolean) => {
+    try {
+      out.push(symlink ? await hashes.hash(rel) : (sums.get(rel) ?? rel))
+    } catch {
+      // As treeHashes: what can't be hashed is left out.
+    }
+  }
+  const walk = async (host: string, rel: string): Promise<void> => {
+    const ents = await fsp.readdir(host, { withFileTypes: true })
+    const subdirs: Array<Promise<void>> = []
+    for (const ent of ents) {
+      const childRel = rel === '' ? ent.name : `${rel}/${ent.name}`
+      await one(childRel, ent.isSymbolicLink())
+      if (ent.isDirectory()) subdirs.push(walk(path.join(host, ent.name), childRel))
+    }
+    await Promise.all(subdirs)
+  }
+  const rel = path.relative(root, dir)
+  if (dir !== root) await one(rel, false)
+  await walk(dir, rel)
+  return out
+}
+
+/** moby walkSource: the sums of a directory and everything below it (the context root itself excluded). Exported for tests. */
+export async function treeHashes(root: string, dir: string, hashes: SourceHashes): Promise<string[]> {
   const out: string[] = []
   // Hashing reads every file: several at once.
   const pool = new TaskPool()

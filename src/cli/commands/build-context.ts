@@ -5,10 +5,12 @@
  * the Dockerfile and .dockerignore always kept, owners zeroed, modes,
  * symlinks and hard links kept; a Dockerfile from outside the directory or
  * from stdin added under a random name; stdin taken as a tar (possibly
- * compressed) or as a lone Dockerfile. The tar is produced while it is sent.
+ * compressed) or as a lone Dockerfile. The tar is produced while it is sent,
+ * in chunks of 256 KiB (one per header, body and padding costs a socket
+ * write and an HTTP chunk each), with the next small files already being read.
  */
 import { randomBytes } from 'node:crypto'
-import { constants as fsc, promises as fsp, type Stats } from 'node:fs'
+import fs, { constants as fsc, promises as fsp, type Stats } from 'node:fs'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { createGzip } from 'node:zlib'
@@ -111,23 +113,25 @@ export async function validateContextDirectory(contextDir: string, patterns: str
       if (code === 'ENOENT') throw new Error(`file ('${dir}') not found or excluded by .dockerignore`)
       throw e
     }
-    for (const name of names) {
-      const r = rel ? `${rel}/${name}` : name
-      const abs = path.join(dir, name)
-      if (matcher.matches(r)) continue
-      let st: Stats
+    const kept = names.map((name) => ({ r: rel ? `${rel}/${name}` : name, abs: path.join(dir, name) })).filter(({ r }) => !matcher.matches(r))
+    // The lstats and access checks of a directory at once; errors still in walk order.
+    const checked = await inBatches(kept, async ({ abs }) => {
       try {
-        st = await fsp.lstat(abs)
+        const st = await fsp.lstat(abs)
+        const readable = st.isDirectory() || st.isSymbolicLink() || st.isFIFO() || (await fsp.access(abs, fsc.R_OK).then(() => true, () => false))
+        return { st, readable }
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'EACCES') throw new Error(`can't stat '${abs}'`)
+        return { err: e as NodeJS.ErrnoException }
+      }
+    })
+    for (const [i, { r, abs }] of kept.entries()) {
+      const c = checked[i] as { st?: Stats; readable?: boolean; err?: NodeJS.ErrnoException }
+      if (c.err || !c.st) {
+        if (c.err?.code === 'EACCES') throw new Error(`can't stat '${abs}'`)
         throw new Error(`file ('${abs}') not found or excluded by .dockerignore`)
       }
-      if (st.isDirectory()) {
-        await walk(abs, r)
-      } else if (!st.isSymbolicLink() && !st.isFIFO()) {
-        const ok = await fsp.access(abs, fsc.R_OK).then(() => true, () => false)
-        if (!ok) throw new Error(`no permission to read from '${abs}'`)
-      }
+      if (c.st.isDirectory()) await walk(abs, r)
+      else if (!c.readable) throw new Error(`no permission to read from '${abs}'`)
     }
   }
   await walk(contextDir, '')
@@ -153,6 +157,16 @@ export function randomDockerfileName(): string {
   return `.dockerfile.${randomBytes(10).toString('hex')}`
 }
 
+/** Per-entry file system calls of one directory run this many at a time. */
+const STAT_BATCH = 64
+
+/** fn over items, STAT_BATCH at a time, results in order. */
+async function inBatches<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = []
+  for (let i = 0; i < items.length; i += STAT_BATCH) out.push(...(await Promise.all(items.slice(i, i + STAT_BATCH).map(fn))))
+  return out
+}
+
 interface WalkEntry {
   rel: string
   abs: string
@@ -172,15 +186,12 @@ async function* walkContext(dir: string, rel: string, matcher: IgnoreMatcher, pa
     // docker logs an unreadable directory and goes on.
     return
   }
-  for (const name of names) {
+  const stats = await inBatches(names, (name) => fsp.lstat(path.join(dir, name)).catch(() => undefined))
+  for (const [i, name] of names.entries()) {
     const r = rel ? `${rel}/${name}` : name
     const abs = path.join(dir, name)
-    let st: Stats
-    try {
-      st = await fsp.lstat(abs)
-    } catch {
-      continue
-    }
+    const st = stats[i]
+    if (!st) continue
     const { excluded, info } = matcher.matchesWithParent(r, parent)
     if (excluded) {
       if (st.isDirectory() && matcher.mayReinclude(r)) yield* walkContext(abs, r, matcher, info)
@@ -233,6 +244,83 @@ async function* fileBytes(abs: string, size: number): AsyncGenerator<Buffer> {
   }
 }
 
+/**
+ * A small file's `size` bytes, read whole (same rule as fileBytes). With
+ * fs's callbacks: a FileHandle per file costs more than the read here.
+ */
+function smallFile(abs: string, size: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    fs.open(abs, 'r', (err, fd) => {
+      if (err) return reject(err)
+      const buf = Buffer.alloc(size)
+      const done = (e: Error | null) => fs.close(fd, () => (e ? reject(e) : resolve(buf)))
+      const more = (off: number) =>
+        fs.read(fd, buf, off, size - off, null, (e, n) => {
+          if (e) done(e)
+          else if (n === 0 || off + n >= size) done(null)
+          else more(off + n)
+        })
+      more(0)
+    })
+  })
+}
+
+/** Files up to this size are read ahead, whole, while the ones before them go out. */
+const READ_AHEAD_SIZE = 256 << 10
+/** How many entries the walk and the reads run ahead of the output. */
+const READ_AHEAD = 16
+/** The tar goes out in chunks of about this size, not one per header, body and padding. */
+const CHUNK = 256 << 10
+
+/** The walk with small files' contents already being read for the entries ahead. */
+async function* readAhead(entries: AsyncIterable<WalkEntry>, skip: (e: WalkEntry) => boolean): AsyncGenerator<WalkEntry & { data?: Promise<Buffer> }> {
+  const it = entries[Symbol.asyncIterator]()
+  const queue: Array<WalkEntry & { data?: Promise<Buffer> }> = []
+  let ended = false
+  try {
+    for (;;) {
+      while (!ended && queue.length < READ_AHEAD) {
+        const r = await it.next()
+        if (r.done) {
+          ended = true
+          break
+        }
+        const e = r.value
+        const size = e.st.size
+        if (e.st.isFile() && size > 0 && size <= READ_AHEAD_SIZE && e.st.nlink === 1 && !skip(e)) {
+          const data = smallFile(e.abs, size)
+          // Awaited when its turn comes; an error before then must not count as unhandled.
+          data.catch(() => {})
+          queue.push({ ...e, data })
+        } else {
+          queue.push(e)
+        }
+      }
+      const next = queue.shift()
+      if (!next) return
+      yield next
+    }
+  } finally {
+    await it.return?.()
+  }
+}
+
+/** src's buffers joined into chunks of about CHUNK bytes. */
+async function* chunked(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let parts: Buffer[] = []
+  let n = 0
+  for await (const b of src) {
+    parts.push(b)
+    n += b.length
+    if (n >= CHUNK) {
+      yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, n)
+      parts = []
+      n = 0
+    }
+  }
+  if (n > 0) yield Buffer.concat(parts, n)
+}
+
 function fileEntry(name: string, content: Buffer, now: number, mode = 0o600): Buffer[] {
   return [encodeHeader(newHeader(binaryName(name), 'file', { mode, size: content.length, mtime: now })), content, padding(content.length)]
 }
@@ -253,7 +341,8 @@ export function contextTar(contextDir: string, opts: ContextTarOptions): Readabl
   async function* gen(): AsyncGenerator<Buffer> {
     const seen = new Map<string, string>()
     let sawDockerignore = false
-    for await (const { rel, abs, st } of walkContext(contextDir, '', matcher)) {
+    const special = (e: WalkEntry) => !!opts.dockerfile && e.rel === '.dockerignore'
+    for await (const { rel, abs, st, data } of readAhead(walkContext(contextDir, '', matcher), special)) {
       const type = entryType(st)
       if (!type) continue
       const name = binaryName(rel)
@@ -281,7 +370,8 @@ export function contextTar(contextDir: string, opts: ContextTarOptions): Readabl
       const size = type === 'file' ? st.size : 0
       yield encodeHeader(header(name, type, st, { ...fields, size }))
       if (size > 0) {
-        yield* fileBytes(abs, size)
+        if (data) yield await data
+        else yield* fileBytes(abs, size)
         yield padding(size)
       }
     }
@@ -292,7 +382,7 @@ export function contextTar(contextDir: string, opts: ContextTarOptions): Readabl
     }
     yield END_OF_ARCHIVE
   }
-  return Readable.from(gen(), { objectMode: false })
+  return Readable.from(chunked(gen()), { objectMode: false })
 }
 
 /** FileInfoHeader: permission and special bits, whole-second mtime, owner 0:0 (ChownOpts), no user names. */
