@@ -14,18 +14,10 @@ import { openDb } from '../../../src/db/index.js'
 import { EventBus } from '../../../src/events/index.js'
 import { ImageService, type PullProgress } from '../../../src/images/index.js'
 import { nullLogger } from '../../../src/lib/index.js'
-import { berth, docker, dockerBin, missing, ok, repo, uniq, waitFor } from '../../helpers.js'
+import { berth, docker, dockerBin, missing, ok, repo, uniq, waitFor, freePort } from '../../helpers.js'
 
 const skip = missing('root', 'daemon')
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
 
 async function answers(url: string): Promise<true | undefined> {
   try {

@@ -10,7 +10,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, promises as fsp, statSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -21,7 +20,7 @@ import { EventBus } from '../../../src/events/index.js'
 import { ImageService } from '../../../src/images/index.js'
 import { nullLogger } from '../../../src/lib/index.js'
 import { sha256 } from '../../../src/oci/index.js'
-import { berth, missing, ok } from '../../helpers.js'
+import { berth, missing, ok, freePort } from '../../helpers.js'
 import { FaultProxy } from './fault-proxy.js'
 
 function why(): string | undefined {
@@ -47,14 +46,6 @@ async function engine(name: string): Promise<TestEngine> {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
 
 interface Blob { digest: string; size: number; data: Buffer }
 const blob = (data: Buffer): Blob => ({ digest: sha256(data), size: data.length, data })

@@ -6,7 +6,6 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, promises as fsp } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -16,7 +15,7 @@ import { EventBus } from '../../../src/events/index.js'
 import { ImageService, type PushProgress } from '../../../src/images/index.js'
 import { nullLogger } from '../../../src/lib/index.js'
 import { startRegistry, type RegistryServer } from '../../../src/registry/index.js'
-import { berth, docker, dockerBin, missing, ok, repo } from '../../helpers.js'
+import { berth, docker, dockerBin, missing, ok, repo, freePort } from '../../helpers.js'
 
 const run = promisify(execFile)
 
@@ -29,14 +28,6 @@ if (skip) console.warn(`skipping registry push tests: ${skip}`)
 const noDistribution = spawnSync('docker-registry', ['--version']).status !== 0 ? 'docker-registry is not installed (apt-get install docker-registry)' : undefined
 if (noDistribution) console.warn(`skipping push to docker-registry: ${noDistribution}`)
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
 
 interface Registry { host: string; stop(): Promise<void> }
 

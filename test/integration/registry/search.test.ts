@@ -6,12 +6,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, promises as fsp } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClientError, EngineClient } from '../../../src/client/index.js'
-import { berth, berthBin, docker, dockerBin, missing, ok, repo, sock, uniq } from '../../helpers.js'
+import { berth, berthBin, docker, dockerBin, missing, ok, repo, sock, uniq, freePort } from '../../helpers.js'
 
 function why(): string | undefined {
   if (!existsSync(path.join(repo, 'dist/cmd/berth.js'))) return 'berth is not built (npm run build)'
@@ -22,14 +21,6 @@ if (skip) console.warn(`skipping registry search tests: ${skip}`)
 const noDistribution = spawnSync('docker-registry', ['--version']).status !== 0 ? 'docker-registry is not installed (apt-get install docker-registry)' : undefined
 if (noDistribution) console.warn(`skipping search of docker-registry: ${noDistribution}`)
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
 
 interface Registry { host: string; stop(): Promise<void> }
 
