@@ -84,6 +84,7 @@ describe.skipIf(!isRoot)('applyLayer (needs root for devices and ownership)', ()
     const res = await apply(tar)
     expect(res.diffId).toBe('sha256:' + createHash('sha256').update(tar).digest('hex'))
     expect(res.size).toBe(4 + '/etc/hostname'.length)
+    expect(res.tarSize).toBe(tar.length)
     expect(readFileSync(path.join(target, 'etc/hostname'), 'utf8')).toBe('box\n')
     const st = await fsp.stat(path.join(target, 'etc/hostname'))
     expect([st.uid, st.gid, st.mode & 0o777, st.nlink]).toEqual([1000, 1000, 0o600, 2])
@@ -172,5 +173,20 @@ describe.skipIf(!isRoot)('applyLayer (needs root for devices and ownership)', ()
   it('refuses zstd by name', async () => {
     const { decompress } = await import('./compression.js')
     await expect(decompress(Readable.from([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0])]))).rejects.toThrow(/zstd/)
+  })
+})
+
+describe.skipIf(!isRoot)('applyLayer writes to tar in batches', () => {
+  it('unpacks many small files, empty ones and ones whose size is a multiple of 512, fed in small chunks', async () => {
+    const entries: Spec[] = [{ name: 'd/', type: 'dir' }]
+    for (let i = 0; i < 600; i++) entries.push({ name: `d/f${i}`, data: 'x'.repeat([0, 1, 512, 1024, 700][i % 5] as number) })
+    const tar = makeTar(entries)
+    const chunks: Buffer[] = []
+    for (let off = 0; off < tar.length; off += 1000) chunks.push(tar.subarray(off, off + 1000))
+    const res = await applyLayer(target, Readable.from(chunks))
+    expect(res.diffId).toBe('sha256:' + createHash('sha256').update(tar).digest('hex'))
+    expect(res.tarSize).toBe(tar.length)
+    expect((await fsp.readdir(path.join(target, 'd'))).length).toBe(600)
+    expect((await fsp.stat(path.join(target, 'd/f3'))).size).toBe(1024)
   })
 })

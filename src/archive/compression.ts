@@ -2,6 +2,9 @@ import { Readable } from 'node:stream'
 import { createGunzip } from 'node:zlib'
 import { invalidArgument } from '../errors/index.js'
 
+/** Bytes of output per zlib call. */
+const GUNZIP_CHUNK = 256 << 10
+
 export type Compression = 'none' | 'gzip' | 'zstd' | 'bzip2' | 'xz'
 
 export function detectCompression(head: Uint8Array): Compression {
@@ -51,7 +54,9 @@ export async function decompress(input: Readable): Promise<Readable> {
     throw invalidArgument(`unsupported compression format ${kind}: berth reads plain and gzip-compressed tar`)
   }
   if (kind === 'none') return plain
-  const gunzip = createGunzip()
+  // zlib's default 16 KiB output chunk costs a thread-pool round trip per 16 KiB:
+  // measured, gunzip of a 40 MiB layer took twice as long as with 256 KiB chunks.
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK })
   plain.on('error', (e) => gunzip.destroy(e))
   return plain.pipe(gunzip)
 }

@@ -39,9 +39,20 @@ const TYPE_FLAGS: Record<EntryType, string> = { file: '0', link: '1', symlink: '
 
 const bad = (msg: string) => invalidArgument(`invalid tar archive: ${msg}`)
 
+/**
+ * The chunk as a Buffer without copying it: a view on the same memory. Views
+ * handed out stay valid because producers (streams, zlib, generators) never
+ * write into a chunk once they have passed it on.
+ */
+function asBuffer(u: Uint8Array): Buffer {
+  return Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength)
+}
+
+const NO_BYTES = Buffer.alloc(0)
+
 /** Pull-based byte source over an async iterable of chunks. */
 class ByteSource {
-  private buf: Buffer = Buffer.alloc(0)
+  private buf: Buffer = NO_BYTES
   private done = false
   private readonly it: AsyncIterator<Uint8Array>
 
@@ -49,25 +60,46 @@ class ByteSource {
     this.it = src[Symbol.asyncIterator]()
   }
 
-  /** Exactly n bytes, or fewer only at end of input. */
+  /**
+   * Exactly n bytes, or fewer only at end of input. Only the bytes asked for
+   * are copied when they span chunks; the rest of the last chunk stays a view.
+   */
   async read(n: number): Promise<Buffer> {
-    while (this.buf.length < n && !this.done) {
+    if (this.buf.length >= n || this.done) return this.take(n)
+    const parts: Buffer[] = this.buf.length > 0 ? [this.buf] : []
+    let have = this.buf.length
+    this.buf = NO_BYTES
+    while (have < n) {
       const r = await this.it.next()
-      if (r.done) this.done = true
-      else this.buf = this.buf.length === 0 ? Buffer.from(r.value) : Buffer.concat([this.buf, r.value])
+      if (r.done) {
+        this.done = true
+        break
+      }
+      const c = asBuffer(r.value)
+      const need = n - have
+      if (c.length <= need) {
+        parts.push(c)
+        have += c.length
+      } else {
+        parts.push(c.subarray(0, need))
+        this.buf = c.subarray(need)
+        have = n
+      }
     }
-    const out = this.buf.subarray(0, n)
-    this.buf = this.buf.subarray(out.length)
-    return out
+    return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, have)
   }
 
   /** Up to max bytes, at least one unless at end. */
   async chunk(max: number): Promise<Buffer> {
-    if (this.buf.length === 0 && !this.done) {
+    while (this.buf.length === 0 && !this.done) {
       const r = await this.it.next()
       if (r.done) this.done = true
-      else this.buf = Buffer.from(r.value)
+      else this.buf = asBuffer(r.value)
     }
+    return this.take(max)
+  }
+
+  private take(max: number): Buffer {
     const out = this.buf.subarray(0, max)
     this.buf = this.buf.subarray(out.length)
     return out
@@ -75,7 +107,7 @@ class ByteSource {
 
   /** Consume the rest of the input (so a hash over it completes). */
   async drain(): Promise<void> {
-    this.buf = Buffer.alloc(0)
+    this.buf = NO_BYTES
     while (!this.done) {
       const r = await this.it.next()
       if (r.done) this.done = true

@@ -191,8 +191,9 @@ export async function loadArchive(svc: ImageService, input: Readable, opts: Load
       for (let i = 0; i < diffIds.length; i++) {
         const diffId = diffIds[i] as string
         const chain = makeChainId(parent, diffId)
-        // A layer unpacked by other means may lack its tar: take it from the archive so save works.
-        const missing = !svc.store.layer(chain) || !(await svc.snapshotter.hasLayer(chain)) || !(await svc.content.stat(diffId))
+        // A layer unpacked by other means may have no stored tar (neither its diffID tar nor a
+        // pull's compressed blob): take it from the archive so save and push work.
+        const missing = !svc.store.layer(chain) || !(await svc.snapshotter.hasLayer(chain)) || !(await svc.layerTarSource(diffId))
         if (missing) {
           const file = s.resolve(m.Layers[i] as string)
           if (!file) throw invalidArgument(`invalid archive: layer ${JSON.stringify(m.Layers[i])} is missing`)

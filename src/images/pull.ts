@@ -1,8 +1,9 @@
 /**
  * docker pull (moby distribution/pull_v2.go, xfer/download.go): manifest
  * first, then layers — downloaded three at a time into the content store,
- * where each is verified while it streams, then unpacked strictly in order —
- * then the config, the image, its tag and its repo digest. Progress events are
+ * where each is verified while it streams, then unpacked strictly in order,
+ * gunzipped, hashed against its diffID and unpacked in one pass — then the
+ * config, the image, its tag and its repo digest. Progress events are
  * docker's JSON messages, so api/ streams them unchanged.
  */
 import { Readable } from 'node:stream'
@@ -217,10 +218,11 @@ async function fetchLayers(
   const pins = [...layers.map((d) => d.digest), ...diffIds, ...chains]
   svc.transfers.pin(pins)
 
+  // Present: unpacked, recorded, and with its tar readable (diffID tar or compressed blob) for save and push.
   const present: boolean[] = []
   for (let i = 0; i < layers.length; i++) {
     const chain = chains[i] as string
-    present.push(!!svc.store.layer(chain) && (await svc.snapshotter.hasLayer(chain)) && !!(await svc.content.stat(diffIds[i] as string)))
+    present.push(!!svc.store.layer(chain) && (await svc.snapshotter.hasLayer(chain)) && !!(await svc.layerTarSource(diffIds[i] as string)))
   }
   // Two manifests entries may share a blob: download it once.
   const downloads = new Map<string, Promise<void>>()
@@ -276,27 +278,34 @@ async function fetchLayers(
     say({ status: 'Pull complete', id: shortId(d.digest) })
   }
 
+  /**
+   * The stored blob, gunzipped straight into the snapshotter, which hashes
+   * the tar as it unpacks: a tar that is not the config's diffID is refused
+   * after the fact and its unpacked files removed. The blob is recorded
+   * with the layer as its only stored form (no diffID tar).
+   */
   async function unpack(i: number, parent: string | null): Promise<void> {
     const d = layers[i] as Descriptor
     const diffId = diffIds[i] as string
+    const chain = chains[i] as string
     const lid = shortId(d.digest)
-    if (!(await svc.content.stat(diffId))) {
-      const compressed = await svc.content.read(d.digest)
+    const compressed = await svc.content.read(d.digest)
+    try {
       const src = Readable.from(counted(compressed, d.size, (current) => say({ status: 'Extracting', id: lid, progressDetail: { current, total: d.size } })), { objectMode: false })
-      try {
-        const info = await svc.content.ingest(await decompress(src), { expected: diffId, signal })
-        addedBlobs.push(info.digest)
-      } catch (err) {
-        if (err instanceof EngineError && /digest mismatch/.test(err.message)) {
-          throw invalidArgument(`invalid diffID for layer ${i} (${d.digest}): ${err.message}`, err)
-        }
-        throw err
+      const existed = !!svc.store.layer(chain)
+      await svc.commitLayerFromStream(parent, diffId, await decompress(src), {
+        blob: { digest: d.digest, diff_id: diffId, media_type: d.mediaType, size: d.size }, signal,
+      })
+      if (!existed) addedLayers.push(chain)
+    } catch (err) {
+      if (err instanceof EngineError && /digest mismatch/.test(err.message)) {
+        throw invalidArgument(`invalid diffID for layer ${i} (${d.digest}): ${err.message}`, err)
       }
+      throw err
+    } finally {
+      // A refused or skipped stream may stop before the file's end: close it here.
+      compressed.destroy()
     }
-    const existed = !!svc.store.layer(chains[i] as string)
-    await svc.commitLayerFromBlob(parent, diffId, signal)
-    if (!existed) addedLayers.push(chains[i] as string)
-    svc.store.addLayerBlob({ digest: d.digest, diff_id: diffId, media_type: d.mediaType, size: d.size })
   }
 
   try {
@@ -314,11 +323,14 @@ async function fetchLayers(
     // Let every download settle before cleaning up after them.
     await Promise.allSettled(downloads.values())
     svc.transfers.unpin(pins)
+    const mine = (k: string) => !svc.transfers.pinned(k)
     if (firstErr !== undefined) {
-      const mine = (k: string) => !svc.transfers.pinned(k)
       await svc.dropPartialPull(addedLayers.filter(mine), addedBlobs.filter(mine))
       throw firstErr
     }
+    // A blob downloaded for a layer another pull unpacked from a blob of its own was never
+    // checked against the diffID, so it is not recorded: drop it rather than leave it unowned.
+    await svc.dropPartialPull([], addedBlobs.filter(mine))
     return chains
   } finally {
     outer?.removeEventListener('abort', onAbort)

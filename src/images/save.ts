@@ -5,7 +5,7 @@ import {
   Annotation, digestHex, familiarName, familiarString, formatReference, isNameOnly, MediaType, parseAnyReference,
   parseNormalizedNamed, sha256, withDefaultTag, type Index, type Manifest, type Reference,
 } from '../oci/index.js'
-import type { ImageService } from './service.js'
+import type { ImageService, LayerTarSource } from './service.js'
 
 interface Selected {
   id: string
@@ -57,12 +57,14 @@ const json = (v: unknown) => Buffer.from(JSON.stringify(v))
 /**
  * docker save: docker 25+'s layout (OCI index.json, oci-layout, blobs/sha256
  * with config, layer tars keyed by diffID and OCI manifests) plus the classic
- * manifest.json and repositories that docker 20.10 reads. Layer bytes come
- * from the stored tar blobs, so a save loads back to the same image IDs.
+ * manifest.json and repositories that docker 20.10 reads. Layer bytes are
+ * the exact tars: the stored diffID tar, or for a pulled layer its
+ * compressed blob gunzipped on the way out (tar sizes, which the headers
+ * need first, were recorded at unpack). A save loads back to the same IDs.
  */
 export async function saveArchive(svc: ImageService, names: readonly string[]): Promise<Readable> {
   const images = select(svc, names)
-  const blobs = new Map<string, { size: number; mtime: number; data?: Buffer }>()
+  const blobs = new Map<string, { size: number; mtime: number; data?: Buffer; tar?: LayerTarSource }>()
   const manifestJson: Array<{ Config: string; RepoTags: string[] | null; Layers: string[] }> = []
   const index: Index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] }
   const repositories: Record<string, Record<string, string>> = {}
@@ -71,10 +73,11 @@ export async function saveArchive(svc: ImageService, names: readonly string[]): 
     blobs.set(img.id, { size: img.rawConfig.length, mtime: img.created, data: img.rawConfig })
     const layers: Manifest['layers'] = []
     for (const d of img.diffIds) {
-      const info = await svc.content.stat(d)
-      if (!info) throw internal(`cannot save ${img.id}: the tar of layer ${d} is not in the content store`)
-      blobs.set(d, { size: info.size, mtime: img.created })
-      layers.push({ mediaType: MediaType.ociLayer, digest: d, size: info.size })
+      const tar = await svc.layerTarSource(d)
+      if (!tar) throw internal(`cannot save ${img.id}: layer ${d} has neither its tar nor a compressed blob in the content store`)
+      const size = await svc.layerTarSize(tar)
+      blobs.set(d, { size, mtime: img.created, tar })
+      layers.push({ mediaType: MediaType.ociLayer, digest: d, size })
     }
     const manifest: Manifest = {
       schemaVersion: 2,
@@ -100,20 +103,22 @@ export async function saveArchive(svc: ImageService, names: readonly string[]): 
     })
   }
 
-  const content = svc.content
   async function* gen(): AsyncGenerator<Buffer> {
     yield encodeHeader(newHeader('blobs', 'dir'))
     yield encodeHeader(newHeader('blobs/sha256', 'dir'))
     for (const [digest, b] of [...blobs].sort(([a], [c]) => (a < c ? -1 : 1))) {
       yield encodeHeader(newHeader(`blobs/sha256/${digestHex(digest)}`, 'file', { size: b.size, mtime: b.mtime }))
       if (b.data) yield b.data
-      else {
+      else if (b.tar) {
         let n = 0
-        for await (const c of await content.read(digest)) {
+        const wrong = () => internal(`cannot save layer ${digest}: its tar is not the ${b.size} bytes recorded`)
+        for await (const c of await svc.openLayerTar(b.tar)) {
           n += (c as Buffer).length
+          // Checked before the bytes go out: a longer tar would corrupt the archive's framing.
+          if (n > b.size) throw wrong()
           yield c as Buffer
         }
-        if (n !== b.size) throw internal(`blob ${digest} changed size while saving`)
+        if (n !== b.size) throw wrong()
       }
       yield padding(b.size)
     }

@@ -56,11 +56,20 @@ export const migrations: Migration[] = [{
     );
     CREATE INDEX layer_blobs_diff ON layer_blobs(diff_id);
   `,
+}, {
+  owner: 'images',
+  version: 3,
+  // Pulls unpack straight from the compressed blob and keep no diffID tar, so save
+  // must know the tar's length before streaming it: recorded here while unpacking
+  // (NULL: not known yet, counted by the first save that needs it).
+  up: 'ALTER TABLE layer_blobs ADD COLUMN tar_size INTEGER;',
 }]
 
 export interface ImageRow { id: string; config: Buffer; parent: string; last_tag_time: string | null; added_at: number }
 export interface RefRow { name: string; image_id: string; is_digest: number }
 export interface LayerRow { chain_id: string; diff_id: string; parent: string | null; size: number; refcount: number }
+/** A layer's compressed blob (by its distribution digest); tar_size is the uncompressed tar's length when known. */
+export interface LayerBlobRow { digest: string; diff_id: string; media_type: string; size: number; tar_size: number | null }
 
 /** Typed statements over the image tables; the service wraps multi-step changes in transactions. */
 export class ImageStore {
@@ -164,13 +173,30 @@ export class ImageStore {
     for (const c of chains) unref.run(c)
   }
 
-  addLayerBlob(b: { digest: string; diff_id: string; media_type: string; size: number }): void {
-    this.db.prepare('INSERT OR IGNORE INTO layer_blobs (digest, diff_id, media_type, size) VALUES (?, ?, ?, ?)').run(b.digest, b.diff_id, b.media_type, b.size)
+  /** Record a blob once; a tar_size learned later fills in one not known before. */
+  addLayerBlob(b: Omit<LayerBlobRow, 'tar_size'> & { tar_size?: number | null }): void {
+    this.db.prepare(`INSERT INTO layer_blobs (digest, diff_id, media_type, size, tar_size) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(digest) DO UPDATE SET tar_size = coalesce(layer_blobs.tar_size, excluded.tar_size)`)
+      .run(b.digest, b.diff_id, b.media_type, b.size, b.tar_size ?? null)
   }
 
   /** Compressed blobs recorded for a diffID. */
   layerBlobsOf(diffId: string): string[] {
-    return (this.db.prepare('SELECT digest FROM layer_blobs WHERE diff_id = ?').all(diffId) as Array<{ digest: string }>).map((r) => r.digest)
+    return this.layerBlobRows(diffId).map((r) => r.digest)
+  }
+
+  layerBlobRows(diffId: string): LayerBlobRow[] {
+    return this.db.prepare('SELECT digest, diff_id, media_type, size, tar_size FROM layer_blobs WHERE diff_id = ? ORDER BY digest').all(diffId) as LayerBlobRow[]
+  }
+
+  setLayerBlobTarSize(digest: string, tarSize: number): void {
+    this.db.prepare('UPDATE layer_blobs SET tar_size = ? WHERE digest = ?').run(tarSize, digest)
+  }
+
+  /** Every digest a row points at: image configs, layer tars, compressed layer blobs. */
+  referencedContent(): Set<string> {
+    const rows = this.db.prepare('SELECT id AS d FROM images UNION SELECT diff_id FROM layers UNION SELECT digest FROM layer_blobs').all() as Array<{ d: string }>
+    return new Set(rows.map((r) => r.d))
   }
 
   hasLayerBlob(digest: string): boolean {

@@ -29,6 +29,8 @@ export interface LayerInfo {
   parent: string | null
   /** Unpacked bytes of this layer alone. */
   size: number
+  /** Bytes of the tar it was unpacked from; absent for layers recorded before this was kept. */
+  tarSize?: number
 }
 
 export interface CommitLayerOptions {
@@ -46,6 +48,8 @@ export interface Snapshotter {
   /** Apply an uncompressed layer tar on top of parent (null: a base layer). */
   commitLayer(parent: string | null, tar: Readable, opts?: CommitLayerOptions): Promise<LayerInfo>
   hasLayer(chainId: string): Promise<boolean>
+  /** What commitLayer returned for the layer; not-found if it is not here. */
+  layerInfo(chainId: string): Promise<LayerInfo>
   removeLayer(chainId: string): Promise<void>
   /** GraphDriver data for an image whose top layer is chainId. */
   layerDriverData(chainId: string | null): Promise<DriverData>

@@ -90,8 +90,12 @@ export function snapshotterSuite(name: string, factory: SnapshotterFactory): voi
       expect(await sn.hasLayer(a.chainId)).toBe(true)
       const again = await sn.commitLayer(null, Readable.from([tar]), { expectedDiffId: a.diffId })
       expect(again).toEqual(a)
+      // The tar's length is kept with the layer: save sends that many bytes for it.
+      expect(a.tarSize).toBe(tar.length)
+      expect(await sn.layerInfo(a.chainId)).toEqual(a)
       await sn.removeLayer(a.chainId)
       expect(await sn.hasLayer(a.chainId)).toBe(false)
+      await expect(sn.layerInfo(a.chainId)).rejects.toThrow(/does not exist/)
     })
 
     it('prepares, mounts, writes and unmounts', async () => {

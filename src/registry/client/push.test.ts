@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { MediaType, sha256 } from '../../oci/index.js'
-import { pushScopes, schema2Manifest, withDigest } from './push.js'
+import { Parts, pushScopes, schema2Manifest, withDigest } from './push.js'
 
 describe('push client', () => {
   it('serializes a schema2 manifest as docker does (three-space indent, docker key order)', () => {
@@ -38,5 +38,36 @@ describe('push client', () => {
     const d = `sha256:${'3'.repeat(64)}`
     expect(withDigest('http://127.0.0.1:5000/v2/x/blobs/uploads/u?_state=abc', d)).toBe(`http://127.0.0.1:5000/v2/x/blobs/uploads/u?_state=abc&digest=sha256%3A${'3'.repeat(64)}`)
     expect(() => withDigest('http://h/u', 'nope')).toThrow('invalid blob digest')
+  })
+})
+
+describe('upload parts', () => {
+  const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 256))
+  const chunks = (n: number) => Array.from({ length: Math.ceil(bytes.length / n) }, (_, i) => bytes.subarray(i * n, (i + 1) * n))
+  const collect = async (it: AsyncIterable<Uint8Array>) => {
+    const out: Uint8Array[] = []
+    for await (const c of it) out.push(c)
+    return out
+  }
+
+  it('cuts a source into parts of the asked lengths, splitting chunks without copying', async () => {
+    const src = chunks(300)
+    const p = new Parts(src)
+    const a = await collect(p.take(450))
+    const b = await collect(p.take(550))
+    expect(Buffer.concat(a)).toEqual(bytes.subarray(0, 450))
+    expect(Buffer.concat(b)).toEqual(bytes.subarray(450))
+    expect(a[1]?.buffer).toBe(bytes.buffer)
+    expect(p.read).toBe(1000)
+    expect(await p.atEnd()).toBe(true)
+  })
+
+  it('says when the source is short or holds more', async () => {
+    const short = new Parts(chunks(300))
+    await expect(collect(short.take(1001))).rejects.toThrow(/source ended 1 bytes/)
+    expect(short.short).toBe(true)
+    const long = new Parts(chunks(300))
+    await collect(long.take(999))
+    expect(await long.atEnd()).toBe(false)
   })
 })

@@ -1,6 +1,6 @@
 /**
  * The distribution-protocol half of a push: blob existence (HEAD), cross-repository
- * mounts, monolithic and chunked uploads, and the manifest PUT, with the
+ * mounts, monolithic and streamed (or, on request, chunked) uploads, and the manifest PUT, with the
  * token/basic auth dance asking for push scope. Hand-written over Node's fetch
  * for the same reasons as client.ts; kept apart from the pull Repository
  * because a push needs other scopes and methods with bodies that cannot be
@@ -13,7 +13,10 @@ import { basicAuthorization, parseChallenges, type Challenge, type RegistryAuth 
 import { fetchBearerToken, RegistryUnreachable, type Endpoint, type RegistryClientOptions } from './client.js'
 import { errorFromResponse, redact, RegistryError } from './errors.js'
 
-/** Blobs larger than this are sent as PATCH chunks of this size; smaller ones in one PUT. */
+/**
+ * Blobs up to this size go in one PUT (POST, PUT ?digest=); larger ones as
+ * one streamed PATCH, then an empty PUT ?digest=, as docker pushes.
+ */
 export const CHUNK_SIZE = 16 << 20
 
 /** A Docker schema2 image manifest, serialized as docker does (MarshalIndent with three spaces), so sizes match docker's. */
@@ -35,7 +38,10 @@ export function pushScopes(path: string, mountFrom: readonly string[] = []): str
 export interface UploadOptions {
   /** Bytes sent so far; called per chunk of the source. */
   onProgress?: (current: number) => void
-  /** Override CHUNK_SIZE (tests). */
+  /**
+   * Send blobs larger than this as PATCH chunks of this size (tests, or a
+   * registry that caps request bodies); by default a large blob is one PATCH.
+   */
   chunkSize?: number
   signal?: AbortSignal
 }
@@ -104,58 +110,58 @@ export class PushRepository {
 
   /**
    * Send a blob of `size` bytes from `source` into the session at `location`:
-   * one PUT up to the chunk size, PATCH chunks then an empty PUT above it.
-   * The registry verifies the digest; its answer is checked too.
+   * one PUT up to CHUNK_SIZE; above it one PATCH streaming the whole blob
+   * (or PATCHes of o.chunkSize each), then an empty PUT with the digest.
+   * Bodies stream from the source as fetch pulls them, so memory stays at a
+   * few read buffers per upload whatever the blob's size. Every PATCH says
+   * its Content-Range and Content-Length, which makes even the single one a
+   * valid OCI chunk; distribution and berth's server also take docker's bare
+   * streamed PATCH. The registry verifies the digest; its answer is checked too.
    */
   async upload(location: string, digest: string, size: number, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, o: UploadOptions = {}): Promise<void> {
-    const chunkSize = o.chunkSize ?? CHUNK_SIZE
     let sent = 0
-    if (size <= chunkSize) {
-      const body = counting(source, (n) => {
-        sent += n
-        o.onProgress?.(sent)
-      })
+    const add = (n: number) => {
+      sent += n
+      o.onProgress?.(sent)
+    }
+    if (size <= (o.chunkSize ?? CHUNK_SIZE)) {
       const url = withDigest(location, digest)
       const res = await this.request(url, {
-        method: 'PUT', body, signal: o.signal,
+        method: 'PUT', body: counting(source, add), signal: o.signal,
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
       })
       return this.finished(res, url, digest)
     }
+    const part = o.chunkSize ?? size
+    const src = new Parts(source)
+    try {
+      return await this.uploadParts(location, digest, size, part, src, add, o.signal)
+    } finally {
+      await src.close()
+    }
+  }
+
+  private async uploadParts(location: string, digest: string, size: number, part: number, src: Parts, add: (n: number) => void, signal?: AbortSignal): Promise<void> {
     let loc = location
-    let pending: Buffer[] = []
-    let pendingLen = 0
-    const flush = async () => {
-      const chunk = Buffer.concat(pending, pendingLen)
-      pending = []
-      pendingLen = 0
-      const res = await this.request(loc, {
-        method: 'PATCH', body: chunk, signal: o.signal,
-        headers: {
-          'content-type': 'application/octet-stream', 'content-length': String(chunk.length),
-          'content-range': `${sent}-${sent + chunk.length - 1}`,
-        },
-      })
+    for (let start = 0; start < size; start += part) {
+      const len = Math.min(part, size - start)
+      let res: Response
+      try {
+        res = await this.request(loc, {
+          method: 'PATCH', body: counting(src.take(len), add), signal,
+          headers: { 'content-type': 'application/octet-stream', 'content-length': String(len), 'content-range': `${start}-${start + len - 1}` },
+        })
+      } catch (err) {
+        if (src.short) throw invalidArgument(`blob ${digest}: read ${src.read} bytes, expected ${size}`)
+        throw err
+      }
       if (res.status !== 202) throw this.fail('PATCH', loc, res, await res.text().catch(() => ''))
       await res.body?.cancel()
       loc = this.location(res, 'PATCH', loc)
-      sent += chunk.length
-      o.onProgress?.(sent)
     }
-    for await (const c of source) {
-      let buf = Buffer.from(c.buffer, c.byteOffset, c.byteLength)
-      while (buf.length > 0) {
-        const take = Math.min(buf.length, chunkSize - pendingLen)
-        pending.push(buf.subarray(0, take))
-        pendingLen += take
-        buf = buf.subarray(take)
-        if (pendingLen === chunkSize) await flush()
-      }
-    }
-    if (pendingLen > 0) await flush()
-    if (sent !== size) throw invalidArgument(`blob ${digest}: read ${sent} bytes, expected ${size}`)
+    if (!(await src.atEnd())) throw invalidArgument(`blob ${digest}: source holds more than ${size} bytes`)
     const url = withDigest(loc, digest)
-    const res = await this.request(url, { method: 'PUT', signal: o.signal, headers: { 'content-length': '0' }, body: Buffer.alloc(0) })
+    const res = await this.request(url, { method: 'PUT', signal, headers: { 'content-length': '0' }, body: Buffer.alloc(0) })
     return this.finished(res, url, digest)
   }
 
@@ -265,6 +271,62 @@ export function withDigest(location: string, digest: string): string {
   const u = new URL(location)
   u.searchParams.set('digest', digest)
   return u.href
+}
+
+/**
+ * A source cut into consecutive parts of given lengths without copying:
+ * a chunk that spans two parts is split into two views.
+ */
+export class Parts {
+  /** Bytes handed out so far. */
+  read = 0
+  /** The source ended before a part was complete. */
+  short = false
+  private readonly it: AsyncIterator<Uint8Array> | Iterator<Uint8Array>
+  private rest: Uint8Array | undefined
+
+  constructor(src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>) {
+    this.it = Symbol.asyncIterator in src ? src[Symbol.asyncIterator]() : src[Symbol.iterator]()
+  }
+
+  /** The next len bytes; throws if the source ends first. */
+  async *take(len: number): AsyncGenerator<Uint8Array> {
+    let left = len
+    while (left > 0) {
+      let c = this.rest
+      this.rest = undefined
+      if (c === undefined) {
+        const r = await this.it.next()
+        if (r.done) {
+          this.short = true
+          throw new Error(`source ended ${left} bytes before the end of the part`)
+        }
+        c = r.value
+      }
+      if (c.length > left) {
+        this.rest = c.subarray(left)
+        c = c.subarray(0, left)
+      }
+      left -= c.length
+      this.read += c.length
+      if (c.length > 0) yield c
+    }
+  }
+
+  /** Stop the source early (a failed upload): a file stream closes its descriptor. */
+  async close(): Promise<void> {
+    await this.it.return?.()
+  }
+
+  /** Whether nothing is left (reads one more chunk to know). */
+  async atEnd(): Promise<boolean> {
+    if (this.rest !== undefined && this.rest.length > 0) return false
+    for (;;) {
+      const r = await this.it.next()
+      if (r.done) return true
+      if (r.value.length > 0) return false
+    }
+  }
 }
 
 async function* counting(src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, add: (n: number) => void): AsyncGenerator<Uint8Array> {

@@ -55,6 +55,10 @@ export class OverlaySnapshotter implements Snapshotter {
     return exists(path.join(this.home, this.layerId(chainId), 'link'))
   }
 
+  async layerInfo(chainId: string): Promise<LayerInfo> {
+    return this.readInfo(chainId)
+  }
+
   async commitLayer(parent: string | null, tar: Readable, opts: CommitLayerOptions = {}): Promise<LayerInfo> {
     if (parent !== null && !(await this.hasLayer(parent))) throw notFound(`parent layer ${parent} does not exist`)
     if (opts.expectedDiffId) {
@@ -79,7 +83,7 @@ export class OverlaySnapshotter implements Snapshotter {
         throw invalidArgument(`layer digest mismatch: expected ${opts.expectedDiffId}, got ${res.diffId}`)
       }
       const chain = makeChainId(parent, res.diffId)
-      const info: LayerInfo = { chainId: chain, diffId: res.diffId, parent, size: res.size }
+      const info: LayerInfo = { chainId: chain, diffId: res.diffId, parent, size: res.size, tarSize: res.tarSize }
       const install = async () => {
         if (await this.hasLayer(chain)) return this.readInfo(chain)
         const link = newLinkName()
