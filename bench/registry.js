@@ -45,9 +45,9 @@
 //   the pull through the Engine API with every progress message timestamped:
 //   when the manifest came back, when each layer finished downloading, when
 //   it started and finished extracting. berth's "Extracting" counts the
-//   gunzip of the stored blob; the gap from its last "Extracting" to "Pull
-//   complete" is what comes after (today: unpacking the diffID tar it stored
-//   into overlay2). docker gunzips and unpacks in one pass.
+//   compressed bytes read from the stored blob, which is gunzipped straight
+//   into overlay2 as docker does (one pass); the gap from its last
+//   "Extracting" to "Pull complete" is the end of that unpack and recording.
 // * Target (issue 3): berth pulls at least as fast as docker
 //   (pull time ≤ 1.0 × docker's).
 //
