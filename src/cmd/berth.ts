@@ -1,6 +1,14 @@
 /** berth: the Docker-compatible CLI. */
 import { main } from '../cli/index.js'
 
+// A reader that went away (`berth … | head`): stop quietly, as a CLI killed by SIGPIPE does (status 141).
+for (const s of [process.stdout, process.stderr]) {
+  s.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(141)
+    throw err
+  })
+}
+
 /**
  * `berth registry …` runs the registry server or its GC in this process, with
  * no daemon; it is loaded only when asked for, so other commands start as fast.
