@@ -20,11 +20,11 @@
  * Names are handled as "binary" strings (latin1, one char per byte), as in
  * tar.ts, so names that are not UTF-8 survive into the layer.
  */
-import { spawn } from 'node:child_process'
 import { promises as fsp, type BigIntStats } from 'node:fs'
 import path from 'node:path'
-import { PassThrough, Readable, type Writable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { internal } from '../errors/index.js'
+import { tarList } from './gnu-tar.js'
 import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, TarReader, type TarHeader } from './tar.js'
 
 export type ChangeKind = 'C' | 'A' | 'D'
@@ -406,7 +406,7 @@ export function layerTar(upper: string, members: readonly string[]): Readable {
   const tar = tarList(upper, members, ['--xattrs', '--xattrs-include=*'])
   async function* gen(): AsyncGenerator<Buffer> {
     try {
-      const reader = new TarReader(tar.stdout)
+      const reader = new TarReader(tar.stdout as Readable)
       for (let h = await reader.next(); h; h = await reader.next()) {
         for (const out of layerHeaders(h)) yield encodeHeader(out)
         if (h.type === 'file' && h.size > 0) {
@@ -434,7 +434,7 @@ async function opaqueDirs(root: string, dirs: readonly string[]): Promise<Set<st
   if (dirs.length === 0) return out
   const tar = tarList(root, dirs, ['--xattrs', '--xattrs-include=trusted.overlay.opaque', '--xattrs-include=user.overlay.opaque'])
   try {
-    const reader = new TarReader(tar.stdout)
+    const reader = new TarReader(tar.stdout as Readable)
     for (let h = await reader.next(); h; h = await reader.next()) {
       if (OPAQUE_XATTRS.some((k) => h.pax.get(k)?.toString('latin1') === 'y')) out.add(h.name.replace(/^(\.\/)+/, '').replace(/\/+$/, ''))
     }
@@ -445,45 +445,3 @@ async function opaqueDirs(root: string, dirs: readonly string[]): Promise<Set<st
   return out
 }
 
-/**
- * GNU tar over exactly the listed paths of root (no recursion), names read
- * NUL-separated from stdin. Exit status 1 ("file changed as we read it", for
- * a container committed without pausing) is accepted as docker accepts it;
- * files that vanish are skipped.
- *
- * This spawn belongs beside tarCreate in gnu-tar.ts; it lives here until that
- * file takes it.
- */
-function tarList(root: string, names: readonly string[], extra: string[]): { stdout: Readable; done: Promise<void>; kill: () => void } {
-  const args = ['-c', '-f', '-', '-C', root, '--numeric-owner', '--format=pax', '--no-recursion', '--ignore-failed-read', ...extra, '--null', '--verbatim-files-from', '-T', '-']
-  const child = spawn('tar', args, { stdio: ['pipe', 'pipe', 'pipe'] })
-  const err: Buffer[] = []
-  let killed = false
-  child.stderr.on('data', (b: Buffer) => err.push(b))
-  const done = new Promise<void>((resolve, reject) => {
-    child.on('error', reject)
-    child.on('close', (code, sig) => {
-      if (code === 0 || code === 1 || killed) resolve()
-      else reject(internal(`tar: ${sig ? `killed by ${sig}` : `exit ${code}`}: ${Buffer.concat(err).toString('utf8').trim()}`))
-    })
-  })
-  done.catch(() => {})
-  const stdin = child.stdin as Writable
-  stdin.on('error', () => {})
-  stdin.end(Buffer.concat(names.map((n) => Buffer.from(`./${n}\0`, 'latin1'))))
-  // Read from now on: a child that exits before its output is read gets its stdout
-  // resumed by Node (child_process flushStdio) and the unread bytes are dropped.
-  const stdout = new PassThrough()
-  child.stdout.pipe(stdout)
-  return {
-    stdout,
-    /** Resolves once tar exited well, or was killed by kill(); rejects with its stderr otherwise. */
-    done,
-    kill: () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        killed = true
-        child.kill('SIGKILL')
-      }
-    },
-  }
-}

@@ -14,7 +14,7 @@ const OPAQUE_XATTR = 'SCHILY.xattr.trusted.overlay.opaque'
 export function tarDirectory(dir: string): Readable {
   const tar = tarCreate(dir)
   async function* gen(): AsyncGenerator<Buffer> {
-    const reader = new TarReader(tar.child.stdout as Readable)
+    const reader = new TarReader(tar.stdout as Readable)
     for (;;) {
       const h = await reader.next()
       if (!h) break

@@ -26,13 +26,13 @@
  * may not contain). Not npm's tar either: a second parser, and the context's checksums need the
  * headers as archive's TarReader keeps them (names as bytes, PAX xattrs).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import type { Hash } from 'node:crypto'
 import { constants, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { Writable } from 'node:stream'
 import { EngineError, invalidArgument, internal } from '../errors/index.js'
-import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, TarReader, type TarHeader } from '../archive/index.js'
+import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, tarExtract, TarReader, type TarHeader } from '../archive/index.js'
 import { resolveInRoot } from './rootfs.js'
 import { TaskPool } from './pool.js'
 import { headerHash, sumHeaderOfTar } from './tarsum.js'
@@ -260,22 +260,16 @@ class TarSink {
   private batched = 0
 
   constructor(dir: string) {
-    // Not archive's tarExtract: that restores every xattr, which a context does not carry.
-    this.child = spawn('tar', ['-x', '-f', '-', '-C', dir, '--numeric-owner', '-p', '--no-xattrs', '--no-acls', '--no-selinux'], { stdio: ['pipe', 'ignore', 'pipe'] })
+    const tar = tarExtract(dir, { xattrs: false })
+    this.child = tar.child
     this.stdin = this.child.stdin as Writable
     this.stdin.on('error', () => {})
-    const err: Buffer[] = []
-    this.child.stderr?.on('data', (b: Buffer) => err.push(b))
-    this.done = new Promise<void>((resolve, reject) => {
-      this.child.on('error', reject)
-      this.child.on('close', (code, sig) => {
-        if (code === 0) resolve()
-        else reject(internal(`extracting build context: tar ${sig ? `killed by ${sig}` : `exit ${code}`}: ${Buffer.concat(err).toString('utf8').trim()}`))
-      })
+    this.done = tar.done.catch((e: unknown) => {
+      const err = internal(`extracting build context: ${(e as Error).message}`, e)
+      this.failed = err
+      throw err
     })
-    this.done.catch((e: unknown) => {
-      this.failed = e
-    })
+    this.done.catch(() => {})
   }
 
   async write(b: Buffer): Promise<void> {

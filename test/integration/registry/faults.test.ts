@@ -7,7 +7,7 @@
  * fault gone must succeed. A connection cut once is resumed with a Range
  * request and the pull succeeds.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, promises as fsp, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -15,12 +15,10 @@ import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, type EntryType } from '../../../src/archive/index.js'
-import { openDb } from '../../../src/db/index.js'
-import { EventBus } from '../../../src/events/index.js'
-import { ImageService } from '../../../src/images/index.js'
-import { nullLogger } from '../../../src/lib/index.js'
 import { sha256 } from '../../../src/oci/index.js'
-import { berth, missing, ok, freePort } from '../../helpers.js'
+import { berth, missing, ok } from '../../helpers.js'
+import { engine, type TestEngine } from '../images/index.js'
+import { startDockerRegistry } from './docker-registry.js'
 import { FaultProxy } from './fault-proxy.js'
 
 function why(): string | undefined {
@@ -29,23 +27,6 @@ function why(): string | undefined {
 }
 const skip = why()
 if (skip) console.warn(`skipping registry fault tests: ${skip}`)
-
-interface TestEngine { root: string; svc: ImageService; close(): Promise<void> }
-
-/** An ImageService on its own temp data root, as pull.test.ts has. */
-async function engine(name: string): Promise<TestEngine> {
-  const root = mkdtempSync(path.join(tmpdir(), `berth-${name}-`))
-  const db = openDb(path.join(root, 'berth.db'))
-  const svc = await ImageService.open({ db, dataRoot: root, logger: nullLogger, events: new EventBus(), containersUsing: () => [] })
-  return {
-    root, svc,
-    close: async () => {
-      db.close()
-      await fsp.rm(root, { recursive: true, force: true })
-    },
-  }
-}
-
 
 interface Blob { digest: string; size: number; data: Buffer }
 const blob = (data: Buffer): Blob => ({ digest: sha256(data), size: data.length, data })
@@ -140,22 +121,9 @@ describe.skipIf(skip)('pull faults against the distribution registry (root)', ()
     await fsp.mkdir(outside)
     victim = path.join(dir, 'victim')
     await fsp.writeFile(victim, 'original\n')
-    const port = await freePort()
-    upstream = `127.0.0.1:${port}`
-    const cfg = path.join(dir, 'config.yml')
-    await fsp.writeFile(cfg, [
-      'version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'storage')}`,
-      'http:', `  addr: ${upstream}`, '',
-    ].join('\n'))
-    const log = await fsp.open(path.join(dir, 'registry.log'), 'w')
-    registry = spawn('docker-registry', ['serve', cfg], { stdio: ['ignore', log.fd, log.fd] })
-    await log.close()
-    for (let i = 0; ; i++) {
-      const r = await fetch(`http://${upstream}/v2/`).catch(() => undefined)
-      if (r?.ok) break
-      if (i > 100) throw new Error('docker-registry did not start')
-      await new Promise((res) => setTimeout(res, 100))
-    }
+    const reg = await startDockerRegistry(dir)
+    registry = reg.process
+    upstream = reg.host
     other = makeImage('faults/other', [tar([{ name: 'other.txt', data: 'another image\n' }])])
     // The second layer is random, so gzip leaves it large: room to cut it several times.
     app = makeImage('faults/app', [

@@ -3,9 +3,8 @@
  * populated with skopeo from OCI layouts the test writes by hand: through the
  * ImageService, through berthd with the berth CLI, and with the docker CLI.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, promises as fsp } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -14,28 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PullProgress } from '../../../src/images/index.js'
 import { sha256 } from '../../../src/oci/index.js'
 import { berth, docker, dockerBin, missing, ok, repo } from '../../helpers.js'
-import { openDb } from '../../../src/db/index.js'
-import { EventBus } from '../../../src/events/index.js'
-import { ImageService } from '../../../src/images/index.js'
-import { nullLogger } from '../../../src/lib/index.js'
+import { engine, type TestEngine } from '../images/index.js'
+import { startDockerRegistry } from './docker-registry.js'
 
 const run = promisify(execFile)
-
-interface TestEngine { root: string; svc: ImageService; close(): Promise<void> }
-
-/** An ImageService on its own temp data root, as test/integration/images does. */
-async function engine(name: string): Promise<TestEngine> {
-  const root = mkdtempSync(path.join(tmpdir(), `berth-pull-${name}-`))
-  const db = openDb(path.join(root, 'berth.db'))
-  const svc = await ImageService.open({ db, dataRoot: root, logger: nullLogger, events: new EventBus(), containersUsing: () => [] })
-  return {
-    root, svc,
-    close: async () => {
-      db.close()
-      await fsp.rm(root, { recursive: true, force: true })
-    },
-  }
-}
 
 function why(): string | undefined {
   if (spawnSync('docker-registry', ['--version']).status !== 0) return 'docker-registry is not installed (apt-get install docker-registry)'
@@ -44,15 +25,6 @@ function why(): string | undefined {
 }
 const skip = why()
 if (skip) console.warn(`skipping registry pull tests: ${skip}`)
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(port))
-    }).on('error', reject)
-  })
-}
 
 interface Blob { digest: string; size: number; data: Buffer }
 const blob = (data: Buffer): Blob => ({ digest: sha256(data), size: data.length, data })
@@ -134,25 +106,11 @@ describe.skipIf(skip)('pull from the distribution registry (root)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'berth-registry-pull-'))
-    storage = path.join(dir, 'storage')
-    const port = await freePort()
-    host = `127.0.0.1:${port}`
-    // Our own config: filesystem storage under the temp dir, loopback only, no auth.
-    const cfg = path.join(dir, 'config.yml')
-    await fsp.writeFile(cfg, [
-      'version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${storage}`, '  delete:', '    enabled: true',
-      'http:', `  addr: ${host}`, '',
-    ].join('\n'))
     // Its log (every 404 skopeo's HEADs provoke) goes to a file beside the storage.
-    const log = await fsp.open(path.join(dir, 'registry.log'), 'w')
-    registry = spawn('docker-registry', ['serve', cfg], { stdio: ['ignore', log.fd, log.fd] })
-    await log.close()
-    for (let i = 0; ; i++) {
-      const r = await fetch(`http://${host}/v2/`).catch(() => undefined)
-      if (r?.ok) break
-      if (i > 100) throw new Error('docker-registry did not start')
-      await new Promise((res) => setTimeout(res, 100))
-    }
+    const reg = await startDockerRegistry(dir, { deletes: true })
+    registry = reg.process
+    host = reg.host
+    storage = reg.storage
     const rootfs = path.join(dir, 'rootfs.tar')
     await run(path.join(repo, 'scripts/busybox-rootfs'), [rootfs])
     const base = await fsp.readFile(rootfs)

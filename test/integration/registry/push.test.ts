@@ -4,7 +4,7 @@
  * with the berth CLI and the docker CLI against the test berthd, and with an
  * ImageService of its own for chunked uploads. skopeo reads back what landed.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { mkdtempSync, promises as fsp } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -15,7 +15,8 @@ import { EventBus } from '../../../src/events/index.js'
 import { ImageService, type PushProgress } from '../../../src/images/index.js'
 import { nullLogger } from '../../../src/lib/index.js'
 import { startRegistry, type RegistryServer } from '../../../src/registry/index.js'
-import { berth, docker, dockerBin, missing, ok, repo, freePort } from '../../helpers.js'
+import { berth, docker, dockerBin, missing, ok, repo } from '../../helpers.js'
+import { startDockerRegistry } from './docker-registry.js'
 
 const run = promisify(execFile)
 
@@ -37,22 +38,8 @@ async function berthRegistry(dir: string): Promise<Registry> {
 }
 
 async function distributionRegistry(dir: string): Promise<Registry> {
-  const host = `127.0.0.1:${await freePort()}`
-  const cfg = path.join(dir, 'config.yml')
-  await fsp.writeFile(cfg, [
-    'version: 0.1', 'log:', '  level: warn', 'storage:', '  filesystem:', `    rootdirectory: ${path.join(dir, 'distribution')}`,
-    'http:', `  addr: ${host}`, '',
-  ].join('\n'))
-  const log = await fsp.open(path.join(dir, 'registry.log'), 'w')
-  const proc: ChildProcess = spawn('docker-registry', ['serve', cfg], { stdio: ['ignore', log.fd, log.fd] })
-  await log.close()
-  for (let i = 0; ; i++) {
-    const r = await fetch(`http://${host}/v2/`).catch(() => undefined)
-    if (r?.ok) break
-    if (i > 100) throw new Error('docker-registry did not start')
-    await new Promise((res) => setTimeout(res, 100))
-  }
-  return { host, stop: async () => void proc.kill('SIGTERM') }
+  const reg = await startDockerRegistry(path.join(dir, 'distribution'))
+  return { host: reg.host, stop: async () => reg.stop() }
 }
 
 interface RawManifest { mediaType: string; config: { digest: string; mediaType: string }; layers: Array<{ digest: string; mediaType: string; size: number }> }

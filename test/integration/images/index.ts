@@ -1,0 +1,1 @@
+export { engine, type TestEngine } from './helpers.js'
