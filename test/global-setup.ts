@@ -7,6 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, openSync, existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { TestProject } from 'vitest/node'
+import { removeDaemonNetwork } from './daemon-cleanup.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -24,6 +25,7 @@ const repo = path.resolve(import.meta.dirname, '..')
 let daemon: ChildProcess | undefined
 let base = ''
 let execRoot = ''
+let bridge = ''
 
 async function waitForSocket(sock: string, ms: number): Promise<void> {
   const end = Date.now() + ms
@@ -60,7 +62,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const sock = path.join(execRoot, 'berth.sock')
   const log = path.join(base, 'berthd.log')
   const cfgFile = path.join(base, 'daemon.json')
-  execFileSync('sh', ['-c', `echo '{}' > ${cfgFile}`])
+  // Its own default bridge (and so its own firewall chains) beside a berthd the machine may run.
+  bridge = `bt${process.pid}`
+  execFileSync('sh', ['-c', `echo '{"bridge": "${bridge}"}' > ${cfgFile}`])
   const out = openSync(log, 'a')
   // BERTH_TEST_RUNTIME=crun runs the same suite with crun as the default runtime.
   const runtime = process.env.BERTH_TEST_RUNTIME
@@ -89,6 +93,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     try {
       const ids = execFileSync(path.join(repo, 'bin/berth'), ['ps', '-aq'], { env }).toString().split('\n').filter(Boolean)
       if (ids.length) execFileSync(path.join(repo, 'bin/berth'), ['rm', '-f', ...ids], { env, stdio: 'ignore' })
+      execFileSync(path.join(repo, 'bin/berth'), ['network', 'prune', '-f'], { env, stdio: 'ignore' })
     } catch {
       // best effort
     }
@@ -114,6 +119,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     } catch {
       // nothing mounted
     }
+    await removeDaemonNetwork(bridge, execRoot)
     rmSync(base, { recursive: true, force: true })
     rmSync(execRoot, { recursive: true, force: true })
   }

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander'
 import { flagUsages, type FlagRow } from './output/wrap.js'
+import { parseNetworkOpt, validateDnsSearch, validateExtraHost, validateIpAddress, validateLabel, validateLink } from './opts.js'
 
 export type Opts = Record<string, unknown>
 /** Every handler: positional args, parsed options, and the command path for messages. */
@@ -27,8 +28,8 @@ interface CmdSpec {
   aliases?: string[]
 }
 
-/** [flags, description, kind?, default?]; kind 'list' repeats, 'optbool' takes an optional =false. */
-type OptSpec = [string, string, ('list' | 'optbool' | 'hidden')?, unknown?]
+/** [flags, description, kind?, default?]; kind 'list' repeats, 'optbool' takes an optional =false, 'hiddenlist' is a list left out of help. */
+type OptSpec = [string, string, ('list' | 'optbool' | 'hidden' | 'hiddenlist')?, unknown?]
 
 const FORMAT_HINT = 'Refer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates'
 const FORMAT_JSON = `Format output using a custom template:
@@ -43,21 +44,34 @@ const FORMAT_TABLE = `Format output using a custom template:
 ${FORMAT_HINT}`
 
 const runOpts: OptSpec[] = [
+  ['--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', 'list'],
   ['-a, --attach <list>', 'Attach to STDIN, STDOUT or STDERR', 'list'],
   ['--cap-add <list>', 'Add Linux capabilities', 'list'],
   ['--cap-drop <list>', 'Drop Linux capabilities', 'list'],
+  ['--dns <list>', 'Set custom DNS servers', 'list'],
+  ['--dns-option <list>', 'Set DNS options', 'list'],
+  ['--dns-opt <list>', 'Set DNS options', 'hiddenlist'],
+  ['--dns-search <list>', 'Set custom DNS search domains', 'list'],
   ['--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image'],
   ['-e, --env <list>', 'Set environment variables', 'list'],
   ['--env-file <list>', 'Read in a file of environment variables', 'list'],
+  ['--expose <list>', 'Expose a port or a range of ports', 'list'],
   ['-h, --hostname <string>', 'Container host name'],
   ['--init', 'Run an init inside the container that forwards signals and reaps processes'],
   ['-i, --interactive', 'Keep STDIN open even if not attached'],
+  ['--ip <string>', 'IPv4 address (e.g., 172.30.100.104)'],
+  ['--ip6 <string>', 'IPv6 address (e.g., 2001:db8::33)'],
   ['--ipc <string>', 'IPC mode to use'],
   ['-l, --label <list>', 'Set meta data on a container', 'list'],
   ['--label-file <list>', 'Read in a line delimited file of labels', 'list'],
+  ['--link <list>', 'Add link to another container', 'list'],
+  ['--link-local-ip <list>', 'Container IPv4/IPv6 link-local addresses', 'list'],
+  ['--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)'],
   ['--name <string>', 'Assign a name to the container'],
-  ['--network <network>', 'Connect a container to a network'],
-  ['--net <network>', 'Connect a container to a network', 'hidden'],
+  ['--network <network>', 'Connect a container to a network', 'list'],
+  ['--net <network>', 'Connect a container to a network', 'hiddenlist'],
+  ['--network-alias <list>', 'Add network-scoped alias for the container', 'list'],
+  ['--net-alias <list>', 'Add network-scoped alias for the container', 'hiddenlist'],
   ['--pid <string>', 'PID namespace to use'],
   ['--platform <string>', 'Set platform if server is multi-platform capable'],
   ['--privileged', 'Give extended privileges to this container'],
@@ -112,6 +126,7 @@ const io = (): Promise<Record<string, unknown>> => import('./commands/exec.js')
 const login = (): Promise<Record<string, unknown>> => import('./commands/login.js')
 const commit = (): Promise<Record<string, unknown>> => import('./commands/commit.js')
 const buildCmd = (): Promise<Record<string, unknown>> => import('./commands/build.js')
+const network = (): Promise<Record<string, unknown>> => import('./commands/network.js')
 
 /** docker's legacy-builder `build` flags (BuildKit-only ones hidden: the command refuses them). */
 const buildOpts: OptSpec[] = [
@@ -151,6 +166,38 @@ const buildOpts: OptSpec[] = [
   ['-o, --output <string>', 'BuildKit only', 'hidden'],
 ]
 
+/** docker network create's flags; map flags show pflag's empty default. */
+const networkCreateOpts: OptSpec[] = [
+  ['--attachable', 'Enable manual container attachment'],
+  ['--aux-address <map>', 'Auxiliary IPv4 or IPv6 addresses used by Network driver (default map[])', 'list'],
+  ['--config-from <string>', 'The network from which to copy the configuration'],
+  ['--config-only', 'Create a configuration only network'],
+  ['-d, --driver <string>', 'Driver to manage the Network', undefined, 'bridge'],
+  ['--gateway <strings>', 'IPv4 or IPv6 Gateway for the master subnet', 'list'],
+  ['--ingress', 'Create swarm routing-mesh network'],
+  ['--internal', 'Restrict external access to the network'],
+  ['--ip-range <strings>', 'Allocate container ip from a sub-range', 'list'],
+  ['--ipam-driver <string>', 'IP Address Management Driver', undefined, 'default'],
+  ['--ipam-opt <map>', 'Set IPAM driver specific options (default map[])', 'list'],
+  // No default, so an absent flag stays undefined and is not sent; help still says docker's default.
+  ['--ipv4 [bool]', 'Enable or disable IPv4 address assignment (default true)', 'optbool'],
+  ['--ipv6 [bool]', 'Enable or disable IPv6 address assignment', 'optbool'],
+  ['--label <list>', 'Set metadata on a network', 'list'],
+  ['-o, --opt <map>', 'Set driver specific options (default map[])', 'list'],
+  ['--scope <string>', "Control the network's scope"],
+  ['--subnet <strings>', 'Subnet in CIDR format that represents a network segment', 'list'],
+]
+
+const networkConnectOpts: OptSpec[] = [
+  ['--alias <strings>', 'Add network-scoped alias for the container', 'list'],
+  ['--driver-opt <strings>', 'driver options for the network', 'list'],
+  ['--gw-priority <int>', 'Highest gw-priority provides the default gateway. Accepts positive and negative values.'],
+  ['--ip <string>', 'IPv4 address (e.g., "172.30.100.104")'],
+  ['--ip6 <string>', 'IPv6 address (e.g., "2001:db8::33")'],
+  ['--link <list>', 'Add link to another container', 'list'],
+  ['--link-local-ip <strings>', 'Add a link-local address for the container', 'list'],
+]
+
 const specs: Record<string, CmdSpec> = {
   run: { use: 'run [OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', args: [1, -1], opts: [...runOpts, ...runOnlyOpts], interspersed: false, load: run, fn: 'runCommand' },
   create: { use: 'create [OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', args: [1, -1], opts: runOpts.map((o): OptSpec => (o[0].startsWith('--pull ') ? [o[0], 'Pull image before creating ("always", "|missing", "never")', o[2], o[3]] : o)), interspersed: false, load: run, fn: 'createCommand' },
@@ -168,7 +215,7 @@ const specs: Record<string, CmdSpec> = {
   logs: { use: 'logs [OPTIONS] CONTAINER', short: 'Fetch the logs of a container', args: [1, 1], opts: [['--details', 'Show extra details provided to logs'], ['-f, --follow', 'Follow log output'], ['--since <string>', 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'], ['-n, --tail <string>', 'Number of lines to show from the end of the logs', undefined, 'all'], ['-t, --timestamps', 'Show timestamps'], ['--until <string>', 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)']], load: io, fn: 'logsCommand' },
   top: { use: 'top CONTAINER [ps OPTIONS]', short: 'Display the running processes of a container', args: [1, -1], interspersed: false, load: container, fn: 'topCommand' },
   rename: { use: 'rename CONTAINER NEW_NAME', short: 'Rename a container', args: [2, 2], load: container, fn: 'renameCommand' },
-  port: { use: 'port CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', args: [1, 2], load: container, fn: 'portCommand' },
+  port: { use: 'port CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', args: [1, 2], load: network, fn: 'portCommand' },
   inspect: { use: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on berth objects', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON], ['-s, --size', 'Display total file sizes if the type is container'], ['--type <string>', 'Only inspect objects of the given type']], load: container, fn: 'inspectCommand' },
   containerInspect: { use: 'inspect [OPTIONS] CONTAINER [CONTAINER...]', short: 'Display detailed information on one or more containers', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON], ['-s, --size', 'Display total file sizes']], load: container, fn: 'inspectCommand' },
   imageInspect: { use: 'inspect [OPTIONS] IMAGE [IMAGE...]', short: 'Display detailed information on one or more images', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON]], load: container, fn: 'inspectCommand' },
@@ -192,6 +239,13 @@ const specs: Record<string, CmdSpec> = {
   logout: { use: 'logout [SERVER]', short: 'Log out from a registry', args: [0, 1], load: login, fn: 'logoutCommand' },
   build: { use: 'build [OPTIONS] PATH | URL | -', short: 'Build an image from a Dockerfile', args: [1, 1], opts: buildOpts, load: buildCmd, fn: 'buildCommand' },
   builderPrune: { use: 'prune', short: 'Remove build cache', args: [0, 0], opts: [['-a, --all', 'Remove all unused build cache, not just dangling ones'], ['--filter <filter>', 'Provide filter values (e.g. "until=24h")', 'list'], ['-f, --force', 'Do not prompt for confirmation'], ['--keep-storage <bytes>', 'Amount of disk space to keep for cache']], load: buildCmd, fn: 'builderPruneCommand' },
+  networkLs: { use: 'ls [OPTIONS]', short: 'List networks', args: [0, 0], opts: [['-f, --filter <filter>', 'Provide filter values (e.g. "driver=bridge")', 'list'], ['--format <string>', FORMAT_TABLE], ['--no-trunc', 'Do not truncate the output'], ['-q, --quiet', 'Only display network IDs']], load: network, fn: 'networkLsCommand' },
+  networkInspect: { use: 'inspect [OPTIONS] NETWORK [NETWORK...]', short: 'Display detailed information on one or more networks', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON], ['-v, --verbose', 'Verbose output for diagnostics']], load: network, fn: 'networkInspectCommand' },
+  networkCreate: { use: 'create [OPTIONS] NETWORK', short: 'Create a network', args: [1, 1], opts: networkCreateOpts, load: network, fn: 'networkCreateCommand' },
+  networkRm: { use: 'rm NETWORK [NETWORK...]', short: 'Remove one or more networks', args: [1, -1], opts: [['-f, --force', 'Do not error if the network does not exist']], load: network, fn: 'networkRmCommand' },
+  networkConnect: { use: 'connect [OPTIONS] NETWORK CONTAINER', short: 'Connect a container to a network', args: [2, 2], opts: networkConnectOpts, load: network, fn: 'networkConnectCommand' },
+  networkDisconnect: { use: 'disconnect [OPTIONS] NETWORK CONTAINER', short: 'Disconnect a container from a network', args: [2, 2], opts: [['-f, --force', 'Force the container to disconnect from a network']], load: network, fn: 'networkDisconnectCommand' },
+  networkPrune: { use: 'prune [OPTIONS]', short: 'Remove all unused networks', args: [0, 0], opts: [['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: network, fn: 'networkPruneCommand' },
   search: { use: 'search [OPTIONS] TERM', short: 'Search Docker Hub for images', args: [1, 1], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', 'Pretty-print search using a Go template'], ['--limit <int>', 'Max number of search results'], ['--no-trunc', "Don't truncate output"]], load: () => import('./commands/search.js'), fn: 'searchCommand' },
 }
 
@@ -208,11 +262,16 @@ const groups: Record<string, { short: string; cmds: Record<string, string> }> = 
   },
   system: { short: 'Manage berth', cmds: { events: 'events', info: 'info' } },
   builder: { short: 'Manage builds', cmds: { build: 'build', prune: 'builderPrune' } },
+  network: {
+    short: 'Manage networks',
+    cmds: { connect: 'networkConnect', create: 'networkCreate', disconnect: 'networkDisconnect', inspect: 'networkInspect', ls: 'networkLs', prune: 'networkPrune', rm: 'networkRm' },
+  },
 }
 
 /** Aliases docker lists for each command, by "group verb". */
 const aliasOf: Record<string, string[]> = {
   'container ls': ['list', 'ps'], 'container rm': ['remove'], 'image ls': ['list'], 'image rm': ['remove'],
+  'network ls': ['list'], 'network rm': ['remove'],
 }
 
 /** docker's top-level "Common Commands", in docker's order. */
@@ -292,10 +351,10 @@ function addOption(cmd: Command, [flags, desc, kind, def]: OptSpec): void {
     const problem = check?.(v)
     if (problem) throw new InvalidArgumentError(flagValueError(name, v, problem))
   }
-  if (kind === 'list') o.argParser((v: string, prev?: string[]) => { validate(v); return list(v, prev) })
+  if (kind === 'list' || kind === 'hiddenlist') o.argParser((v: string, prev?: string[]) => { validate(v); return list(v, prev) })
   else if (kind === 'optbool') o.argParser((v: string) => parseGoBool(v, name))
   else if (check) o.argParser((v: string) => { validate(v); return v })
-  if (kind === 'hidden') o.hideHelp()
+  if (kind === 'hidden' || kind === 'hiddenlist') o.hideHelp()
   if (def !== undefined) o.default(def)
   cmd.addOption(o)
 }
@@ -312,6 +371,18 @@ export function parseGoBool(v: string, flag: string): boolean {
   throw new InvalidArgumentError(flagValueError(flag, v, `strconv.ParseBool: parsing "${v}": invalid syntax`))
 }
 
+/** A value validator that throws (opts.ts) as valueCheck's "what is wrong" function. */
+function problemOf(validate: (v: string) => unknown): (v: string) => string | undefined {
+  return (v) => {
+    try {
+      validate(v)
+      return undefined
+    } catch (e) {
+      return (e as Error).message
+    }
+  }
+}
+
 /** What is wrong with a flag's value, checked while parsing as docker's flag types do; undefined if nothing. */
 function valueCheck(long: string, flags: string): ((v: string) => string | undefined) | undefined {
   if (flags.includes('<int>')) {
@@ -324,6 +395,20 @@ function valueCheck(long: string, flags: string): ((v: string) => string | undef
       return (v) => (['stdin', 'stdout', 'stderr'].includes(v.toLowerCase()) ? undefined : 'valid streams are STDIN, STDOUT and STDERR')
     case '--filter':
       return (v) => (v.includes('=') ? undefined : 'bad format of filter (expected name=value)')
+    case '--dns':
+      return problemOf(validateIpAddress)
+    case '--dns-search':
+      return problemOf(validateDnsSearch)
+    case '--add-host':
+      return problemOf(validateExtraHost)
+    case '--link':
+      return problemOf(validateLink)
+    case '--label':
+      return problemOf(validateLabel)
+    case '--network':
+    case '--net':
+      // run's network flag (docker's NetworkOpt); build's --network is a plain string.
+      return flags.includes('<network>') ? problemOf(parseNetworkOpt) : undefined
     default:
       return undefined
   }

@@ -1,6 +1,7 @@
 /** Parsers for docker's flag value syntaxes (filters, env files, ports, timestamps, …). */
 import { readFileSync } from 'node:fs'
-import type { FilterMap, PortBinding, PortMap, PortSet, RestartPolicy } from '../api/types/index.js'
+import { isIPv4, isIPv6 } from 'node:net'
+import type { EndpointSettings, FilterMap, IPAM, IPAMConfig, PortMap, PortSet, RestartPolicy } from '../api/types/index.js'
 
 /** A usage error: printed with the command's help hint, exit 125. */
 export class UsageError extends Error {}
@@ -70,69 +71,511 @@ export function kvMap(values: string[]): Record<string, string> {
   return out
 }
 
-function parseRange(s: string, what: string, original: string): [number, number] {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(s)
-  if (!m) throw new UsageError(`invalid ${what}: ${original}`)
-  const a = Number(m[1])
-  const b = m[2] !== undefined ? Number(m[2]) : a
-  if (b < a || a > 65535 || b > 65535) throw new UsageError(`invalid ${what}: ${original}`)
+// ---------------------------------------------------------------- addresses
+
+export interface IpAddr {
+  family: 4 | 6
+  value: bigint
+}
+
+/** Go's net.ParseIP (no zones, no IPv4 leading zeros); IPv4-mapped IPv6 reads as IPv4, as Go's To4 does. */
+export function parseIp(s: string): IpAddr | undefined {
+  if (isIPv4(s)) return { family: 4, value: s.split('.').reduce((acc, p) => (acc << 8n) | BigInt(Number(p)), 0n) }
+  if (!isIPv6(s) || s.includes('%')) return undefined
+  // The URL parser spells IPv6 in full hex groups with at most one "::".
+  const host = new URL(`http://[${s}]/`).hostname.slice(1, -1)
+  const [head = '', tail] = host.split('::')
+  const a = head ? head.split(':') : []
+  const b = tail ? tail.split(':') : []
+  const groups = tail === undefined ? a : [...a, ...Array<string>(8 - a.length - b.length).fill('0'), ...b]
+  const value = groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n)
+  if (value >> 32n === 0xffffn) return { family: 4, value: value & 0xffffffffn }
+  return { family: 6, value }
+}
+
+/** Go's net.IP.String(): dotted IPv4, RFC 5952 IPv6. */
+export function formatIp(a: IpAddr): string {
+  if (a.family === 4) return [24n, 16n, 8n, 0n].map((sh) => String((a.value >> sh) & 0xffn)).join('.')
+  const groups = [...Array(8).keys()].map((i) => Number((a.value >> BigInt(112 - 16 * i)) & 0xffffn))
+  let best = -1
+  let bestLen = 1
+  for (let i = 0; i < 8;) {
+    let j = i
+    while (j < 8 && groups[j] === 0) j++
+    if (j - i > bestLen) { best = i; bestLen = j - i }
+    i = j === i ? i + 1 : j
+  }
+  const hex = (g: number[]) => g.map((x) => x.toString(16)).join(':')
+  return best < 0 ? hex(groups) : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`
+}
+
+interface Cidr {
+  family: 4 | 6
+  base: bigint
+  bits: number
+}
+
+/** Go's net.ParseCIDR: an address and a prefix length; host bits are dropped. */
+function parseCidr(s: string): Cidr | undefined {
+  const i = s.indexOf('/')
+  if (i < 0) return undefined
+  const ip = parseIp(s.slice(0, i))
+  const len = s.slice(i + 1)
+  if (!ip || !/^\d{1,3}$/.test(len)) return undefined
+  // An IPv4-mapped IPv6 network keeps its IPv6 length in Go; only plain IPv4 has 32 bits.
+  const family = isIPv4(s.slice(0, i)) ? 4 : 6
+  const width = family === 4 ? 32 : 128
+  const bits = Number(len)
+  if (bits > width) return undefined
+  const value = family === 6 && ip.family === 4 ? ip.value | (0xffffn << 32n) : ip.value
+  const mask = ((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - bits)) - 1n)
+  return { family, base: value & mask, bits }
+}
+
+function cidrContains(n: Cidr, ip: IpAddr | undefined): boolean {
+  if (!ip) return false
+  const width = n.family === 4 ? 32 : 128
+  let value = ip.value
+  if (n.family !== ip.family) {
+    if (n.family === 6 && ip.family === 4) value = ip.value | (0xffffn << 32n)
+    else return false
+  }
+  return value >> BigInt(width - n.bits) === n.base >> BigInt(width - n.bits)
+}
+
+// ---------------------------------------------------------------- flag value validators
+// Each returns the value docker sends, or throws a UsageError with docker's reason.
+
+/** opts.ValidateIPAddress (--dns): the address in Go's spelling. */
+export function validateIpAddress(v: string): string {
+  const ip = parseIp(v.trim())
+  if (!ip) throw new UsageError(`IP address is not correctly formatted: ${v}`)
+  return formatIp(ip)
+}
+
+/**
+ * opts.ValidateDNSSearch: "." or a domain, returned without its trailing dot.
+ * The pattern keeps docker's quirk of allowing a ':' before each label.
+ */
+export function validateDnsSearch(v: string): string {
+  const t = v.replace(/^ +| +$/g, '')
+  if (t === '.') return t
+  const label = '(?::?[a-zA-Z0-9]|(?::?[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))'
+  const m = new RegExp(`^(:?${label}(?::?\\.${label})*)\\.?\\s*$`).exec(t)
+  if (!/[a-zA-Z]/.test(t) || !m || (m[1] ?? '').length >= 255) throw new UsageError(`${t} is not a valid domain`)
+  return m[1] ?? ''
+}
+
+/** opts.ValidateExtraHost (--add-host host:ip, host=ip, host=[ipv6]): sent as host:ip. */
+export function validateExtraHost(v: string): string {
+  let i = v.indexOf('=')
+  if (i < 0) i = v.indexOf(':')
+  const k = i < 0 ? v : v.slice(0, i)
+  let ip = i < 0 ? '' : v.slice(i + 1)
+  if (i < 0 || k === '' || k.includes(':')) throw new UsageError(`bad format for add-host: ${JSON.stringify(v)}`)
+  if (ip !== 'host-gateway') {
+    if (ip.length > 2 && ip.startsWith('[') && ip.endsWith(']')) ip = ip.slice(1, -1)
+    if (!parseIp(ip.trim())) throw new UsageError(`invalid IP address in add-host: ${JSON.stringify(ip)}`)
+  }
+  return `${k}:${ip}`
+}
+
+/** opts.ValidateLink: `name` or `name:alias`. */
+export function validateLink(v: string): string {
+  if (v === '') throw new UsageError('empty string specified for links')
+  if (v.split(':').length > 2) throw new UsageError(`bad format for links: ${v}`)
+  return v
+}
+
+/** opts.ValidateLabel: a key without whitespace, an optional value. */
+export function validateLabel(v: string): string {
+  const key = (v.includes('=') ? v.slice(0, v.indexOf('=')) : v).replace(/^[ \t]+/, '')
+  if (key === '') throw new UsageError(`invalid label '${v}': empty name`)
+  if (/[ \t]/.test(key)) throw new UsageError(`label '${key}' contains whitespaces`)
+  return v
+}
+
+/** Go's net.ParseMAC: 6, 8 or 20 octets as hex pairs split by ':' or '-', or dotted hex quads. */
+export function isMacAddress(v: string): boolean {
+  const s = v.trim()
+  for (const sep of [':', '-']) {
+    const parts = s.split(sep)
+    if ([6, 8, 20].includes(parts.length) && parts.every((p) => /^[0-9a-fA-F]{2}$/.test(p))) return true
+  }
+  const quads = s.split('.')
+  return [3, 4, 10].includes(quads.length) && quads.every((p) => /^[0-9a-fA-F]{4}$/.test(p))
+}
+
+// ---------------------------------------------------------------- ports
+
+/** Go's strconv.ParseUint(s, 10, 16) error text, or the number. */
+function parseUint16(s: string): number | string {
+  if (!/^\d+$/.test(s)) return `strconv.ParseUint: parsing ${JSON.stringify(s)}: invalid syntax`
+  const n = Number(s)
+  if (n > 65535) return `strconv.ParseUint: parsing ${JSON.stringify(s)}: value out of range`
+  return n
+}
+
+/** nat.ParsePortRange: `N` or `N-M`; the reason when it is neither. */
+export function parsePortRange(s: string): [number, number] | string {
+  if (s === '') return 'empty string specified for ports'
+  const parts = s.split('-')
+  const a = parseUint16(parts[0] ?? '')
+  if (typeof a === 'string') return a
+  if (parts.length === 1) return [a, a]
+  const b = parseUint16(parts[1] ?? '')
+  if (typeof b === 'string') return b
+  if (b < a) return `invalid range specified for port: ${s}`
   return [a, b]
 }
 
-/** `-p [ip:][hostPort:]containerPort[/proto]` with ranges, as nat.ParsePortSpecs. */
-export function parsePublish(specs: string[]): { exposed: PortSet; bindings: PortMap } {
+/** nat.SplitProtoPort: `80/udp` → ["udp", "80"]; tcp when none is named. */
+function splitProtoPort(raw: string): [string, string] {
+  const parts = raw.split('/')
+  if (raw === '' || (parts[0] ?? '') === '') return ['', '']
+  if (parts.length === 1) return ['tcp', raw]
+  if ((parts[1] ?? '') === '') return ['tcp', parts[0] ?? '']
+  return [parts[1] ?? '', parts[0] ?? '']
+}
+
+/** `-p published=8080,target=80,protocol=udp` as the short form, as docker's convertToStandardNotation. */
+function standardPublish(spec: string): string {
+  if (!spec.includes('=')) return spec
+  const params: Record<string, string> = { protocol: 'tcp' }
+  for (const param of spec.split(',')) {
+    const i = param.indexOf('=')
+    if (i <= 0) throw new UsageError(`invalid publish opts format (should be name=value but got '${param}')`)
+    params[param.slice(0, i)] = param.slice(i + 1)
+  }
+  return `${params.published ?? ''}:${params.target ?? ''}/${params.protocol ?? ''}`
+}
+
+/** Go's json marshalling sorts map keys; the request mirrors docker's byte for byte. */
+function sortedKeys<T>(m: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+}
+
+/**
+ * `-p [ip:][hostPort:]containerPort[/proto]` (ranges, `[v6]:` addresses, the
+ * long `published=,target=` form) and `--expose port[-port][/proto]`, as
+ * nat.ParsePortSpecs and docker's run flags read them.
+ */
+export function parsePublish(specs: string[], expose: string[] = []): { exposed: PortSet; bindings: PortMap } {
   const exposed: PortSet = {}
   const bindings: PortMap = {}
-  for (const spec of specs) {
-    let rest = spec
-    let proto = 'tcp'
-    const slash = rest.lastIndexOf('/')
-    if (slash >= 0) {
-      proto = rest.slice(slash + 1).toLowerCase()
-      rest = rest.slice(0, slash)
-      if (!['tcp', 'udp', 'sctp'].includes(proto)) throw new UsageError(`invalid proto: ${proto}`)
+  for (const raw of specs.map(standardPublish)) {
+    const parts = raw.split(':')
+    const n = parts.length
+    let hostPart = n >= 2 ? parts[n - 2] ?? '' : ''
+    let ip = n === 3 ? parts[0] ?? '' : n > 3 ? parts.slice(0, n - 2).join(':') : ''
+    const [proto, containerPart] = splitProtoPort(parts[n - 1] ?? '')
+    if (ip.startsWith('[')) {
+      const close = ip.indexOf(']')
+      if (close < 0 || close !== ip.length - 1) throw new UsageError(`invalid IP address ${ip}: address ${ip}: missing ']' in address`)
+      ip = ip.slice(1, -1)
     }
-    let ip = ''
-    let hostPart = ''
-    let containerPart: string
-    const ipv6 = /^\[([^\]]+)\]:(.*)$/.exec(rest)
-    if (ipv6) {
-      ip = ipv6[1] ?? ''
-      const parts = (ipv6[2] ?? '').split(':')
-      if (parts.length !== 2) throw new UsageError(`invalid port format: ${spec}`)
-      hostPart = parts[0] ?? ''
-      containerPart = parts[1] ?? ''
-    } else {
-      const parts = rest.split(':')
-      if (parts.length === 1) containerPart = parts[0] ?? ''
-      else if (parts.length === 2) { hostPart = parts[0] ?? ''; containerPart = parts[1] ?? '' } else if (parts.length === 3) {
-        ip = parts[0] ?? ''; hostPart = parts[1] ?? ''; containerPart = parts[2] ?? ''
-      } else throw new UsageError(`invalid port format: ${spec}`)
+    if (ip !== '' && !parseIp(ip)) throw new UsageError(`invalid IP address: ${ip}`)
+    if (containerPart === '') throw new UsageError(`no port specified: ${raw}<empty>`)
+    const cr = parsePortRange(containerPart)
+    if (typeof cr === 'string') throw new UsageError(`invalid containerPort: ${containerPart}`)
+    let hr: [number, number] = [0, 0]
+    if (hostPart !== '') {
+      const r = parsePortRange(hostPart)
+      if (typeof r === 'string') throw new UsageError(`invalid hostPort: ${hostPart}`)
+      hr = r
     }
-    if (!containerPart) throw new UsageError(`no port specified: ${spec}<empty>`)
-    const [cs, ce] = parseRange(containerPart, 'containerPort', containerPart)
-    let hs = 0
-    let he = 0
-    if (hostPart) {
-      ;[hs, he] = parseRange(hostPart, 'hostPort', hostPart)
-      if (he - hs !== ce - cs && he - hs !== 0 && ce !== cs) {
-        throw new UsageError(`invalid ranges specified for container and host Ports: ${containerPart} and ${hostPart}`)
-      }
+    const [cs, ce] = cr
+    const [hs, he] = hr
+    // A host range against one container port is the range to pick a free host port from.
+    if (hostPart !== '' && ce - cs !== he - hs && ce !== cs) {
+      throw new UsageError(`invalid ranges specified for container and host Ports: ${containerPart} and ${hostPart}`)
     }
+    if (!['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) throw new UsageError(`invalid proto: ${proto}`)
     for (let i = 0; i <= ce - cs; i++) {
-      const key = `${cs + i}/${proto}`
+      if (hostPart !== '') hostPart = String(hs + i)
+      if (cs === ce && hs !== he) hostPart = `${hostPart}-${he}`
+      const key = `${cs + i}/${proto.toLowerCase()}`
       exposed[key] = {}
-      let hostPort = ''
-      if (hostPart) hostPort = he !== hs && ce === cs ? `${hs}-${he}` : String(hs + i)
-      const binding: PortBinding = { HostIp: ip, HostPort: hostPort }
       const list = bindings[key] ?? []
-      list.push(binding)
+      list.push({ HostIp: ip, HostPort: hostPart })
       bindings[key] = list
     }
   }
-  return { exposed, bindings }
+  for (const e of expose) {
+    if (e.includes(':')) throw new UsageError(`invalid port format for --expose: ${e}`)
+    const [proto, port] = splitProtoPort(e)
+    const r = parsePortRange(port)
+    if (typeof r === 'string') throw new UsageError(`invalid range format for --expose: ${e}, error: ${r}`)
+    for (let p = r[0]; p <= r[1]; p++) exposed[`${p}/${proto}`] = {}
+  }
+  return { exposed: sortedKeys(exposed), bindings: sortedKeys(bindings) }
 }
 
+// ---------------------------------------------------------------- networks
+
+/** One `--network` value: a name, or docker's `name=…,alias=…,ip=…` form (opts.NetworkAttachmentOpts). */
+export interface NetworkAttachment {
+  target: string
+  aliases: string[]
+  driverOpts: Record<string, string>
+  links: string[]
+  ipv4: string
+  ipv6: string
+  linkLocalIPs: string[]
+  mac: string
+  gwPriority: number
+}
+
+/** encoding/csv's reading of one record: commas split, double quotes group and "" escapes. */
+function csvFields(s: string): string[] {
+  const out: string[] = []
+  let i = 0
+  for (;;) {
+    let field = ''
+    if (s[i] === '"') {
+      i++
+      for (;;) {
+        if (i >= s.length) throw new UsageError('record on line 1; parse error on line 2, column 0: extraneous or missing " in quoted-field')
+        if (s[i] === '"') {
+          if (s[i + 1] === '"') { field += '"'; i += 2; continue }
+          i++
+          break
+        }
+        field += s[i]
+        i++
+      }
+      if (i < s.length && s[i] !== ',') throw new UsageError(`parse error on line 1, column ${i + 1}: extraneous or missing " in quoted-field`)
+    } else {
+      const j = s.indexOf(',', i)
+      field = j < 0 ? s.slice(i) : s.slice(i, j)
+      if (field.includes('"')) throw new UsageError(`parse error on line 1, column ${i + field.indexOf('"') + 1}: bare " in non-quoted-field`)
+      i = j < 0 ? s.length : j
+    }
+    out.push(field)
+    if (i >= s.length) return out
+    i++
+  }
+}
+
+/** pflag's StringSlice flags: each value is a CSV record, "" adds nothing. */
+export function splitStringSlice(values: string[]): string[] {
+  return values.flatMap((v) => (v === '' ? [] : csvFields(v)))
+}
+
+/** opts.NetworkOpt.Set: docker lowercases the long form's keys and values alike. */
+export function parseNetworkOpt(value: string): NetworkAttachment {
+  const att: NetworkAttachment = { target: '', aliases: [], driverOpts: {}, links: [], ipv4: '', ipv6: '', linkLocalIPs: [], mac: '', gwPriority: 0 }
+  if (!/\w+=\w+(,\w+=\w+)*/.test(value)) {
+    att.target = value
+    return att
+  }
+  for (const field of csvFields(value)) {
+    const lower = field.toLowerCase()
+    const i = lower.indexOf('=')
+    if (i <= 0) throw new UsageError(`invalid field ${field}`)
+    const key = lower.slice(0, i).trim()
+    const val = lower.slice(i + 1).trim()
+    switch (key) {
+      case 'name': att.target = val; break
+      case 'alias': att.aliases.push(val); break
+      case 'ip': att.ipv4 = val; break
+      case 'ip6': att.ipv6 = val; break
+      case 'mac-address': att.mac = val; break
+      case 'link-local-ip': att.linkLocalIPs.push(val); break
+      case 'driver-opt': {
+        const j = val.indexOf('=')
+        if (j <= 0) throw new UsageError('invalid key value pair format in driver options')
+        att.driverOpts[val.slice(0, j).trim()] = val.slice(j + 1).trim()
+        break
+      }
+      case 'gw-priority': {
+        if (!/^[+-]?\d+$/.test(val)) throw new UsageError(`invalid gw-priority (${val}): invalid syntax`)
+        att.gwPriority = Number(val)
+        if (!Number.isSafeInteger(att.gwPriority)) throw new UsageError(`invalid gw-priority (${val}): value out of range`)
+        break
+      }
+      default:
+        throw new UsageError(`invalid field key ${key}`)
+    }
+  }
+  if (att.target === '') throw new UsageError('network name/id is not specified')
+  return att
+}
+
+/** container.NetworkMode.IsUserDefined. */
+export function isUserDefinedNetwork(mode: string): boolean {
+  return !['default', 'bridge', 'host', 'none'].includes(mode) && !mode.startsWith('container:')
+}
+
+export interface NetworkFlags {
+  /** --network/--net values in order. */
+  networks: string[]
+  aliases: string[]
+  links: string[]
+  ip: string
+  ip6: string
+  mac: string
+  linkLocalIPs: string[]
+}
+
+/** An endpoint as docker's CLI marshals one: every field present. */
+function endpointSettings(a: NetworkAttachment): EndpointSettings {
+  if (a.target.trim() === '') throw new UsageError('no name set for network')
+  if (!isUserDefinedNetwork(a.target)) {
+    if (a.aliases.length) throw new UsageError('network-scoped aliases are only supported for user-defined networks')
+    if (a.links.length) throw new UsageError('links are only supported for user-defined networks')
+  }
+  let ipam: EndpointSettings['IPAMConfig'] = null
+  if (a.ipv4 || a.ipv6 || a.linkLocalIPs.length) {
+    ipam = {}
+    if (a.ipv4) ipam.IPv4Address = a.ipv4
+    if (a.ipv6) ipam.IPv6Address = a.ipv6
+    if (a.linkLocalIPs.length) ipam.LinkLocalIPs = a.linkLocalIPs
+  }
+  if (a.mac && !isMacAddress(a.mac)) throw new UsageError(`${a.mac} is not a valid mac address`)
+  return {
+    IPAMConfig: ipam, Links: a.links.length ? a.links : null, Aliases: a.aliases.length ? a.aliases : null, MacAddress: a.mac,
+    DriverOpts: Object.keys(a.driverOpts).length ? a.driverOpts : null, GwPriority: a.gwPriority,
+    NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '',
+    GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+  }
+}
+
+function isEmptyEndpoint(e: EndpointSettings): boolean {
+  return e.IPAMConfig === null && e.Links === null && e.Aliases === null && e.MacAddress === '' && e.DriverOpts === null && e.GwPriority === 0
+}
+
+/**
+ * The NetworkMode and EndpointsConfig docker's CLI sends (cli/command/container
+ * opts.go parseNetworkOpts): the first network takes --network-alias, --link,
+ * --ip, --ip6, --mac-address and --link-local-ip; one network with nothing to
+ * say sends no endpoint, no network at all sends an empty "default" one.
+ */
+export function parseNetworkFlags(f: NetworkFlags): { mode: string; endpoints: Record<string, EndpointSettings> } {
+  if (f.mac && !isMacAddress(f.mac)) throw new UsageError(`${f.mac} is not a valid mac address`)
+  const atts = f.networks.map(parseNetworkOpt)
+  const endpoints: Record<string, EndpointSettings> = {}
+  const apply = (n: NetworkAttachment): void => {
+    const conflict = (what: string) => new UsageError(`conflicting options: cannot specify both ${what}`)
+    if (n.aliases.length && f.aliases.length) throw conflict('--network-alias and per-network alias')
+    if (n.links.length && f.links.length) throw conflict('--link and per-network links')
+    if (n.ipv4 && f.ip) throw conflict('--ip and per-network IPv4 address')
+    if (n.ipv6 && f.ip6) throw conflict('--ip6 and per-network IPv6 address')
+    if (n.mac && f.mac) throw conflict('--mac-address and per-network MAC address')
+    if (n.linkLocalIPs.length && f.linkLocalIPs.length) throw conflict('--link-local-ip and per-network link-local IP addresses')
+    if (f.aliases.length) n.aliases = [...f.aliases]
+    // On a user-defined network --link makes an alias; on the default bridge it is a legacy link (HostConfig.Links).
+    if (isUserDefinedNetwork(n.target) && f.links.length) n.links = [...f.links]
+    if (f.ip) n.ipv4 = f.ip
+    if (f.ip6) n.ipv6 = f.ip6
+    if (f.mac) n.mac = f.mac
+    if (f.linkLocalIPs.length) n.linkLocalIPs = [...f.linkLocalIPs]
+  }
+  if (atts.length === 0) {
+    const n = parseNetworkOpt('default')
+    apply(n)
+    endpoints.default = endpointSettings(n)
+  }
+  let userDefined = false
+  let other = false
+  atts.forEach((n, i) => {
+    if (isUserDefinedNetwork(n.target)) userDefined = true
+    else other = true
+    if (i === 0) apply(n)
+    const ep = endpointSettings(n)
+    if (Object.hasOwn(endpoints, n.target)) throw new UsageError(`network ${JSON.stringify(n.target)} is specified multiple times`)
+    if (i === 0 && atts.length === 1 && isEmptyEndpoint(ep)) return
+    endpoints[n.target] = ep
+  })
+  if (userDefined && other) throw new UsageError('conflicting options: cannot attach both user-defined and non-user-defined network-modes')
+  // The container-wide MacAddress docker derived from this is dropped by its client from API 1.44 on.
+  return { mode: atts[0]?.target ?? 'default', endpoints }
+}
+
+// ---------------------------------------------------------------- network create
+
+export interface IpamFlags {
+  driver: string
+  subnets: string[]
+  ipRanges: string[]
+  gateways: string[]
+  auxAddresses: Array<[string, string]>
+  options: Record<string, string>
+}
+
+/**
+ * docker network create's pairing of --subnet with --ip-range, --gateway and
+ * --aux-address (cli/command/network/create.go createIPAMConfig): each goes to
+ * the subnet containing it; subnets may not overlap. Configs keep the order
+ * of the subnets (docker's come in map order).
+ */
+export function ipamFromFlags(o: IpamFlags): IPAM {
+  if (o.subnets.length < o.ipRanges.length || o.subnets.length < o.gateways.length) {
+    throw new Error('every ip-range or gateway must have a corresponding subnet')
+  }
+  const subnetOf = (s: string): Cidr => {
+    const c = parseCidr(s)
+    if (!c) throw new Error(`invalid subnet: invalid CIDR address: ${s}`)
+    return c
+  }
+  /** subnetMatches: whether `data` (an address, or a CIDR's address) lies in `subnet`. */
+  const matches = (subnet: string, data: string): boolean => {
+    const s = subnetOf(subnet)
+    if (data.includes('/')) {
+      if (!parseCidr(data)) throw new Error(`invalid CIDR address: ${data}`)
+      return cidrContains(s, parseIp(data.slice(0, data.indexOf('/'))))
+    }
+    return cidrContains(s, parseIp(data))
+  }
+  const configs = new Map<string, IPAMConfig & { AuxiliaryAddresses: Record<string, string> }>()
+  for (const s of o.subnets) {
+    for (const k of configs.keys()) {
+      if (matches(s, k) || matches(k, s)) throw new Error('multiple overlapping subnet configuration is not supported')
+    }
+    configs.set(s, { Subnet: s, AuxiliaryAddresses: {} })
+  }
+  for (const r of o.ipRanges) {
+    let found = false
+    for (const s of o.subnets) {
+      if (!parseCidr(r)) throw new Error(`invalid CIDR address: ${r}`)
+      if (!matches(s, r)) continue
+      const c = configs.get(s)
+      if (c?.IPRange) throw new Error(`cannot configure multiple ranges (${r}, ${c.IPRange}) on the same subnet (${s})`)
+      if (c) c.IPRange = r
+      found = true
+    }
+    if (!found) throw new Error(`no matching subnet for range ${r}`)
+  }
+  for (const g of o.gateways) {
+    let found = false
+    for (const s of o.subnets) {
+      if (!matches(s, g)) continue
+      const c = configs.get(s)
+      if (c?.Gateway) throw new Error(`cannot configure multiple gateways (${g}, ${c.Gateway}) for the same subnet (${s})`)
+      if (c) c.Gateway = g
+      found = true
+    }
+    if (!found) throw new Error(`no matching subnet for gateway ${g}`)
+  }
+  for (const [key, addr] of new Map(o.auxAddresses)) {
+    let found = false
+    for (const s of o.subnets) {
+      if (!matches(s, addr)) continue
+      const c = configs.get(s)
+      if (c) c.AuxiliaryAddresses[key] = addr
+      found = true
+    }
+    if (!found) throw new Error(`no matching subnet for aux-address ${addr}`)
+  }
+  const config: IPAMConfig[] = [...configs.values()].map((c) => {
+    const out: IPAMConfig = { Subnet: c.Subnet }
+    if (c.IPRange) out.IPRange = c.IPRange
+    if (c.Gateway) out.Gateway = c.Gateway
+    if (Object.keys(c.AuxiliaryAddresses).length) out.AuxiliaryAddresses = c.AuxiliaryAddresses
+    return out
+  })
+  return { Driver: o.driver, Options: o.options, Config: config }
+}
 /**
  * `--restart NAME[:N]` split as docker's opts.ParseRestartPolicy: only the
  * shape is checked here; the daemon validates the policy name and count.

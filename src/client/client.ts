@@ -13,6 +13,9 @@ import type {
   ExecStartConfig, FilterMap, HistoryItem, IdResponse, ImageDeleteResponseItem, ImageInspect,
   ImagePruneReport, ImageSummary, PingInfo, SystemInfo, VersionResponse, WaitCondition,
 } from '../api/types/index.js'
+import type {
+  EndpointSettings, NetworkCreateRequest, NetworkCreateResponse, NetworkInspect, NetworkSummary, NetworksPruneResponse,
+} from '../api/types/index.js'
 import { ClientError, ConnectionError, errorMessageFromBody } from './errors.js'
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock'
@@ -128,7 +131,16 @@ export function encodeQuery(query: Query | undefined): string {
 /** Encodes filters in the JSON map form, or undefined when there are none. */
 export function encodeFilters(filters: FilterMap | undefined): string | undefined {
   if (!filters || Object.keys(filters).length === 0) return undefined
-  return JSON.stringify(filters)
+  // Go marshals maps with sorted keys: the same query string as docker's.
+  const sorted = <T>(m: Record<string, T>): [string, T][] => Object.entries(m).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+  return JSON.stringify(Object.fromEntries(sorted(filters).map(([k, v]) => [k, Object.fromEntries(sorted(v))])))
+}
+
+/** docker's client trims names and IDs and refuses empty ones before any request. */
+function trimId(kind: 'network' | 'container', id: string): string {
+  const t = id.trim()
+  if (t === '') throw new Error(`invalid ${kind} name or ID: value is empty`)
+  return t
 }
 
 function isReadable(v: unknown): v is Readable {
@@ -464,6 +476,51 @@ export class EngineClient {
         stream: opts.stream === false ? undefined : '1',
       },
     })
+  }
+
+  // ---- networks ----
+
+  networkList(filters?: FilterMap): Promise<NetworkSummary[]> {
+    return this.json('GET', '/networks', { query: { filters: encodeFilters(filters) } })
+  }
+
+  /** GET /networks/{id}; `raw` is the daemon's JSON as sent, which docker's inspect prints re-indented. */
+  async networkInspectRaw(id: string, opts: { verbose?: boolean; scope?: string } = {}): Promise<{ network: NetworkInspect; raw: Buffer }> {
+    const res = await this.request('GET', `/networks/${encodeURIComponent(trimId('network', id))}`, {
+      query: { verbose: opts.verbose ? 'true' : undefined, scope: opts.scope || undefined },
+    })
+    return { network: JSON.parse(res.body.toString()) as NetworkInspect, raw: res.body }
+  }
+
+  async networkInspect(id: string, opts: { verbose?: boolean; scope?: string } = {}): Promise<NetworkInspect> {
+    return (await this.networkInspectRaw(id, opts)).network
+  }
+
+  /** POST /networks/create with the body docker's client sends (Name last; CheckDuplicate only before API 1.44). */
+  async networkCreate(name: string, options: Omit<NetworkCreateRequest, 'Name' | 'CheckDuplicate'>): Promise<NetworkCreateResponse> {
+    const body: NetworkCreateRequest = { ...options, Name: name }
+    if (compareVersions(await this.apiVersion(), '1.44') < 0) body.CheckDuplicate = true
+    return this.json('POST', '/networks/create', { body })
+  }
+
+  async networkRemove(id: string): Promise<void> {
+    await this.request('DELETE', `/networks/${encodeURIComponent(trimId('network', id))}`)
+  }
+
+  async networkConnect(network: string, container: string, config?: EndpointSettings | null): Promise<void> {
+    const path = `/networks/${encodeURIComponent(trimId('network', network))}/connect`
+    const body: { Container: string; EndpointConfig?: EndpointSettings | null } = { Container: trimId('container', container) }
+    if (config) body.EndpointConfig = config
+    await this.request('POST', path, { body })
+  }
+
+  async networkDisconnect(network: string, container: string, force = false): Promise<void> {
+    const path = `/networks/${encodeURIComponent(trimId('network', network))}/disconnect`
+    await this.request('POST', path, { body: { Container: trimId('container', container), Force: force } })
+  }
+
+  networkPrune(filters?: FilterMap): Promise<NetworksPruneResponse> {
+    return this.json('POST', '/networks/prune', { query: { filters: encodeFilters(filters) } })
   }
 
   // ---- exec ----

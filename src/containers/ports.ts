@@ -1,3 +1,5 @@
+import type { EndpointConfig } from '../network/index.js'
+import type { ContainerRecord } from './types.js'
 /**
  * What the container service needs from the layers below it. The daemon hands
  * in the real runtime and image service; unit tests hand in fakes.
@@ -147,4 +149,25 @@ export interface SpecBuilder {
 export interface MountPort {
   mount(mounts: Mount[], target: string): Promise<void>
   unmount(target: string): Promise<void>
+}
+
+/** A started container's network namespace and what its /etc files should say. */
+export interface NetworkSandbox {
+  netnsPath: string
+  hosts: Array<{ ip: string; names: string[] }>
+  /** The embedded DNS's addresses, when the container is on a network that has one. */
+  nameservers: string[] | null
+}
+
+/** What the container service needs from the network service. */
+export interface NetworkPort {
+  /** The canonical names of the networks a container asks for; throws docker's errors (unknown network, bad --ip, ...). */
+  validate(networks: Array<{ name: string; config: EndpointConfig }>): string[]
+  /** Before the process starts: its namespace with every endpoint and published port. */
+  attach(rec: ContainerRecord): Promise<NetworkSandbox>
+  /** After it stops (or is removed): everything attach made goes. Idempotent. */
+  detach(containerId: string): Promise<void>
+  /** Live changes to a running container. */
+  connect(rec: ContainerRecord, network: string, config: EndpointConfig): Promise<void>
+  disconnect(rec: ContainerRecord, network: string): Promise<void>
 }

@@ -71,13 +71,13 @@ function spec(over: Partial<ContainerSpec> = {}, host: Partial<ContainerSpec['ho
   return {
     image: 'busybox', hostname: '', domainname: '', user: '', env: [], cmd: null, entrypoint: null, workingDir: '', labels: {},
     tty: false, openStdin: false, stdinOnce: false, attachStdin: false, attachStdout: true, attachStderr: true, stopSignal: '',
-    stopTimeout: null, exposedPorts: [], volumes: [], onBuild: null, ...over,
+    stopTimeout: null, exposedPorts: [], volumes: [], onBuild: null, networks: {}, ...over,
     host: {
       autoRemove: false, restartPolicy: { name: '', maximumRetryCount: 0 }, network: { kind: 'none' }, networkModeName: 'none',
       pid: { kind: 'private' }, ipc: { kind: 'private' }, uts: { kind: 'private' }, privileged: false, capAdd: [], capDrop: [],
       readonlyRootfs: false, init: false, runtime: '', portBindings: {}, publishAllPorts: false, binds: [],
       logConfig: { type: '', config: {} }, shmSize: 0, consoleSize: [0, 0], groupAdd: [], dns: [], dnsSearch: [], dnsOptions: [],
-      extraHosts: [], oomScoreAdj: 0, securityOpt: [], tmpfs: {}, sysctls: {}, resources: {}, ...host,
+      extraHosts: [], links: [], oomScoreAdj: 0, securityOpt: [], tmpfs: {}, sysctls: {}, resources: {}, ...host,
     },
   }
 }
@@ -101,6 +101,8 @@ describe('ContainerService', () => {
       runtime: rt,
       specs: { container: async () => ({}), execProcess: async () => ({}) },
       mounts: { mount: async () => {}, unmount: async () => {} },
+      // The containers here run with --network none: nothing to attach.
+      network: { validate: (ns) => ns.map((n) => n.name), attach: async () => ({ netnsPath: '', hosts: [], nameservers: null }), detach: async () => {}, connect: async () => {}, disconnect: async () => {} },
       events,
       logger: nullLogger,
       dataRoot: dir,

@@ -1,7 +1,8 @@
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { Duplex } from 'node:stream'
-import { conflict, EngineError, invalidArgument, isKind, messageOf, notFound, notModified } from '../errors/index.js'
+import { conflict, EngineError, forbidden, invalidArgument, isKind, messageOf, notFound, notModified } from '../errors/index.js'
+import type { EndpointConfig } from '../network/index.js'
 import type { EventBus } from '../events/index.js'
 import type { Logger } from '../lib/index.js'
 import { newId } from '../lib/index.js'
@@ -9,7 +10,7 @@ import { readLogs, type LogEntry } from '../logs/index.js'
 import { attachClient, type AttachOptions } from './attach.js'
 import { ExecManager } from './exec.js'
 import { randomName, VALID_NAME } from './names.js'
-import type { ExitInfo, ImagesPort, MountPort, NsSpec, RuntimePort, SpecBuilder, SpecInput } from './ports.js'
+import type { ExitInfo, ImagesPort, MountPort, NetworkPort, NetworkSandbox, NsSpec, RuntimePort, SpecBuilder, SpecInput } from './ports.js'
 import type { ContainerStore } from './store.js'
 import { initialState, NULL_TIME, type ContainerRecord, type ContainerSpec, type NamespaceMode } from './types.js'
 import { signalNumber } from './signals.js'
@@ -20,6 +21,7 @@ export interface ContainerServiceOptions {
   runtime: RuntimePort
   specs: SpecBuilder
   mounts: MountPort
+  network: NetworkPort
   events: EventBus
   logger: Logger
   dataRoot: string
@@ -45,6 +47,8 @@ interface Live {
   restartTimer?: NodeJS.Timeout
   /** Dropping the runtime's record and the rootfs mount after an exit; a new start or a removal waits for it. */
   teardown?: Promise<void>
+  /** The network namespace of the current run. */
+  sandbox?: NetworkSandbox
 }
 
 /**
@@ -108,6 +112,16 @@ export class ContainerService {
       if (mode.kind === 'container') mode.ref = this.o.store.resolve(mode.ref).id
     }
     if (spec.host.network.kind === 'container') spec.host.network.ref = this.o.store.resolve(spec.host.network.ref).id
+    if (spec.host.network.kind === 'network') {
+      const entries = Object.entries(spec.networks)
+      const names = this.o.network.validate(entries.map(([name, config]) => ({ name, config })))
+      spec.networks = Object.fromEntries(entries.map(([, config], i) => [names[i] ?? '', config]))
+    } else spec.networks = {}
+    if (spec.host.links.length && spec.host.network.kind === 'host') throw invalidArgument("conflicting options: host type networking can't be used with links. This would result in undefined behavior")
+    for (const l of spec.host.links) {
+      const [target = ''] = l.split(':')
+      if (!this.o.store.nameTaken(target.replace(/^\//, '')) && !this.o.store.get(target)) throw invalidArgument(`could not get container for ${target}`)
+    }
     if (spec.host.binds.length > 0) throw new EngineError('not-implemented', 'bind mounts and volumes (-v) are not supported by this berth yet')
     if (spec.host.restartPolicy.name !== '' && spec.host.restartPolicy.name !== 'no' && spec.host.autoRemove) {
       throw invalidArgument(`can't create 'AutoRemove' container with restart policy`)
@@ -166,8 +180,8 @@ export class ContainerService {
     return { id, warnings: [] }
   }
 
-  /** Regenerable files: written plainly, no fsync on the create path. */
-  private async writeEtcFiles(rec: ContainerRecord): Promise<void> {
+  /** Regenerable files: written plainly, no fsync on the create path; rewritten at start with the addresses. */
+  private async writeEtcFiles(rec: ContainerRecord, sandbox?: NetworkSandbox): Promise<void> {
     const { hostname } = rec.spec
     await fsp.writeFile(rec.paths.hostname, `${hostname}\n`)
     const hosts = [
@@ -178,7 +192,8 @@ export class ContainerService {
       'ff02::1\tip6-allnodes',
       'ff02::2\tip6-allrouters',
     ]
-    if (rec.spec.host.network.kind !== 'host') hosts.push(`127.0.1.1\t${hostname}`)
+    for (const h of sandbox?.hosts ?? []) hosts.push(`${h.ip}\t${h.names.join(' ')}`)
+    if (rec.spec.host.network.kind !== 'host' && !sandbox?.hosts.length) hosts.push(`127.0.1.1\t${hostname}`)
     for (const h of rec.spec.host.extraHosts) {
       const i = h.indexOf(':')
       if (i > 0) hosts.push(`${h.slice(i + 1)}\t${h.slice(0, i)}`)
@@ -189,7 +204,8 @@ export class ContainerService {
       // Loopback resolvers of the host are unreachable from the container's own network namespace.
       resolv = resolv.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join('\n')
     }
-    const dns = rec.spec.host.dns.map((d) => `nameserver ${d}`)
+    // The embedded DNS forwards to the container's --dns servers itself.
+    const dns = (sandbox?.nameservers ?? rec.spec.host.dns).map((d) => `nameserver ${d}`)
     const search = rec.spec.host.dnsSearch.length ? [`search ${rec.spec.host.dnsSearch.join(' ')}`] : []
     const options = rec.spec.host.dnsOptions.length ? [`options ${rec.spec.host.dnsOptions.join(' ')}`] : []
     if (dns.length || search.length || options.length) {
@@ -228,7 +244,8 @@ export class ContainerService {
       const s = this.nsSpec(mode)
       return typeof s === 'object' ? { path: `${s.path}/${kind}` } : s
     }
-    const net: NsSpec = h.network.kind === 'host' ? 'host' : h.network.kind === 'container' ? ns({ kind: 'container', ref: h.network.ref }, 'net') : 'private'
+    const sandbox = this.live.get(rec.id)?.sandbox
+    const net: NsSpec = h.network.kind === 'host' ? 'host' : h.network.kind === 'container' ? ns({ kind: 'container', ref: h.network.ref }, 'net') : sandbox ? { path: sandbox.netnsPath } : 'private'
     const mounts: SpecInput['mounts'] = [
       { source: rec.paths.resolvConf, destination: '/etc/resolv.conf', type: 'bind', options: ['rbind', 'rprivate'] },
       { source: rec.paths.hostname, destination: '/etc/hostname', type: 'bind', options: ['rbind', 'rprivate'] },
@@ -270,10 +287,17 @@ export class ContainerService {
     await live.teardown
     const rootfs = this.rootfsPath(rec)
     let mounted = false
+    let networking = false
     try {
       const mounts = await this.o.images.rootfsFor(rec.id, rec.imageId)
       await this.o.mounts.mount(mounts, rootfs)
       mounted = true
+      if (rec.spec.host.network.kind === 'network') {
+        networking = true
+        live.sandbox = await this.o.network.attach(rec)
+        networking = false
+        await this.writeEtcFiles(rec, live.sandbox)
+      }
       const spec = await this.o.specs.container(this.specInput(rec, rootfs))
       // Create the log file ourselves so it belongs to the container dir even before the first line.
       await (await fsp.open(rec.paths.log, 'a')).close()
@@ -300,12 +324,17 @@ export class ContainerService {
       const msg = messageOf(err)
       await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
       if (mounted) await this.o.mounts.unmount(rootfs).catch(() => {})
+      if (live.sandbox) {
+        live.sandbox = undefined
+        await this.o.network.detach(rec.id).catch((e: unknown) => this.log.warn('network teardown after failed start', { id: rec.id, err: e }))
+      }
       const code = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 128
       rec.state = { ...rec.state, status: rec.state.startedAt === NULL_TIME ? 'created' : 'exited', pid: 0, exitCode: code, error: msg, finishedAt: new Date().toISOString() }
       this.o.store.save(rec)
       live.markExited?.()
-      const kind = code === 127 || code === 126 ? 'invalid-argument' : 'internal'
-      const message = `failed to create task for container: ${msg}`
+      // Network errors reach the user as docker words them, without the task prefix.
+      const kind = networking && err instanceof EngineError ? err.kind : code === 127 || code === 126 ? 'invalid-argument' : 'internal'
+      const message = networking ? msg : `failed to create task for container: ${msg}`
       // Clients attached before start would wait forever: end their streams.
       for (const p of live.pendingAttach.splice(0)) p.fail(message)
       if (rec.spec.host.autoRemove) await this.removeRecord(rec).catch((e: unknown) => this.log.warn('auto-remove after failed start', { id: rec.id, err: e }))
@@ -325,7 +354,9 @@ export class ContainerService {
     live.teardown = Promise.all([
       this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err })),
       this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err })),
+      this.o.network.detach(id).catch((err: unknown) => this.log.warn('network teardown after exit failed', { id, err })),
     ]).then(() => {})
+    live.sandbox = undefined
     this.exec.containerExited(id)
     this.o.events.publish('container', 'die', id, this.attrs(rec, { exitCode: String(info.exitCode) }))
     live.markExited?.()
@@ -515,12 +546,51 @@ export class ContainerService {
     const cleanup = (async () => {
       await teardown
       if (opts.runtime) await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
+      await this.o.network.detach(rec.id).catch((err: unknown) => this.log.warn('network teardown at removal failed', { id: rec.id, err }))
       await this.o.mounts.unmount(this.rootfsPath(rec)).catch(() => {})
       await this.o.images.releaseRootfs(rec.id)
       await fsp.rm(rec.paths.dir, { recursive: true, force: true })
     })()
     if (opts.background) cleanup.catch((err: unknown) => this.log.warn('cleanup after removal failed', { id: rec.id, err }))
     else await cleanup
+  }
+
+  /** `network connect`: a running container joins now; a stopped one on its next start. */
+  async connectNetwork(ref: string, network: string, config: EndpointConfig): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    const st = rec.state.status
+    if (st === 'removing' || st === 'dead') throw conflict(`Container ${rec.id} is marked for removal and cannot be connected or disconnected to the network`)
+    const mode = rec.spec.host.network.kind
+    if (mode === 'host' || mode === 'container') throw forbidden('container sharing network namespace with another container or host cannot be connected to any other network')
+    if (mode === 'none') throw forbidden('container cannot be connected to multiple networks with one of the networks in private (none) mode')
+    const [name = network] = this.o.network.validate([{ name: network, config }])
+    if (name === 'none' || name === 'host') throw forbidden('container cannot be disconnected from host network or connected to host network')
+    const running = st === 'running' || st === 'paused'
+    if (rec.spec.networks[name]) {
+      throw forbidden(running ? `endpoint with name ${rec.name} already exists in network ${name}` : `${rec.name} is already attached to network ${name}`)
+    }
+    if (running) await this.o.network.connect(rec, name, config)
+    rec.spec.networks = { ...rec.spec.networks, [name]: config }
+    this.o.store.save(rec)
+  }
+
+  async disconnectNetwork(ref: string, network: string, force: boolean): Promise<void> {
+    const rec = this.o.store.resolve(ref)
+    const st = rec.state.status
+    if (st === 'removing' || st === 'dead') throw conflict(`Container ${rec.id} is marked for removal and cannot be connected or disconnected to the network`)
+    if (rec.spec.host.network.kind === 'host' && network === 'host') throw forbidden('container cannot be disconnected from host network or connected to host network')
+    let name = network
+    try {
+      name = this.o.network.validate([{ name: network, config: { aliases: [], links: [], ipv4: '', ipv6: '', mac: '', driverOpts: {}, gwPriority: 0 } }])[0] ?? network
+    } catch (err) {
+      if (!force || !isKind(err, 'not-found')) throw err
+    }
+    if (!rec.spec.networks[name]) throw forbidden(`container ${rec.id} is not connected to the network ${name}`)
+    if (st === 'running' || st === 'paused') await this.o.network.disconnect(rec, name)
+    const rest = { ...rec.spec.networks }
+    delete rest[name]
+    rec.spec.networks = rest
+    this.o.store.save(rec)
   }
 
   async rename(ref: string, newName: string): Promise<void> {

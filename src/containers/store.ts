@@ -33,7 +33,7 @@ export class ContainerStore {
     this.upsert = db.prepare('INSERT INTO containers (id, name, image_id, created, record) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET name = excluded.name, record = excluded.record')
     this.del = db.prepare('DELETE FROM containers WHERE id = ?')
     for (const row of db.prepare('SELECT record FROM containers').all() as { record: string }[]) {
-      const rec = JSON.parse(row.record) as ContainerRecord
+      const rec = upgrade(JSON.parse(row.record) as ContainerRecord)
       this.byId.set(rec.id, rec)
       this.byName.set(rec.name, rec.id)
       this.nameOf.set(rec.id, rec.name)
@@ -94,4 +94,16 @@ export class ContainerStore {
     this.nameOf.delete(id)
     if (this.byName.get(rec.name) === id) this.byName.delete(rec.name)
   }
+}
+
+/** Records written before networks existed: their `bridge` mode is the default bridge network. */
+function upgrade(rec: ContainerRecord): ContainerRecord {
+  const mode = rec.spec.host.network as { kind: string }
+  if (mode.kind === 'bridge') {
+    rec.spec.host.network = { kind: 'network' }
+    rec.spec.networks ??= { bridge: { aliases: [], links: [], ipv4: '', ipv6: '', mac: '', driverOpts: {}, gwPriority: 0 } }
+  }
+  rec.spec.networks ??= {}
+  rec.spec.host.links ??= []
+  return rec
 }

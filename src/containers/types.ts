@@ -2,6 +2,7 @@
  * The container domain: what a container is, independent of the wire. The API
  * layer's convert.ts maps docker's Config/HostConfig to and from these.
  */
+import type { EndpointConfig } from '../network/index.js'
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
 
@@ -12,7 +13,8 @@ export type NamespaceMode =
   /** ipc only: private, but other containers may join it. */
   | { kind: 'shareable' }
 
-export type NetworkMode = { kind: 'bridge' } | { kind: 'none' } | { kind: 'host' } | { kind: 'container'; ref: string }
+/** `network`: the container has its own namespace, joined to the networks in `spec.networks`. */
+export type NetworkMode = { kind: 'network' } | { kind: 'none' } | { kind: 'host' } | { kind: 'container'; ref: string }
 
 export interface RestartPolicy {
   name: '' | 'no' | 'always' | 'unless-stopped' | 'on-failure'
@@ -47,6 +49,8 @@ export interface ContainerSpec {
   volumes: string[]
   onBuild: string[] | null
   host: HostSpec
+  /** Networks to join (mode `network`), by the name the user gave, in join order; changed by connect/disconnect. */
+  networks: Record<string, EndpointConfig>
 }
 
 export interface HostSpec {
@@ -75,6 +79,8 @@ export interface HostSpec {
   dnsSearch: string[]
   dnsOptions: string[]
   extraHosts: string[]
+  /** Legacy links, `container:alias`, resolved to container IDs at create. */
+  links: string[]
   oomScoreAdj: number
   securityOpt: string[]
   tmpfs: Record<string, string>

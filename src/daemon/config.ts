@@ -32,6 +32,21 @@ export interface DaemonConfig {
   registryMirrors: string[]
   /** registry-service: berth's own registry server, run by berthd as a child process. */
   registryService: RegistryServiceConfig | null
+  network: NetworkConfig
+}
+
+/** The default bridge and the firewall: docker's daemon.json keys. */
+export interface NetworkConfig {
+  /** `bridge`: the Linux bridge of the default network (berth creates it if missing); "none" disables it. */
+  bridge: string
+  bip: string
+  fixedCidr: string
+  mtu: number
+  icc: boolean
+  ipMasq: boolean
+  iptables: boolean
+  ipForward: boolean
+  defaultAddressPools: Array<{ base: string; size: number }>
 }
 
 /** The `registry-service` object of daemon.json (`true` takes every default). */
@@ -66,6 +81,7 @@ export function defaults(): DaemonConfig {
     insecureRegistries: [],
     registryMirrors: [],
     registryService: null,
+    network: { bridge: 'berth0', bip: '', fixedCidr: '', mtu: 1500, icc: true, ipMasq: true, iptables: true, ipForward: true, defaultAddressPools: [] },
   }
 }
 
@@ -90,6 +106,14 @@ const FILE_KEYS: Record<string, keyof DaemonConfig | null> = {
   'registry-service': 'registryService',
   'default-address-pools': null,
   bip: null,
+  bridge: null,
+  'fixed-cidr': null,
+  mtu: null,
+  icc: null,
+  'ip-masq': null,
+  iptables: null,
+  'ip-forward': null,
+  'userland-proxy': null,
   'max-concurrent-downloads': null,
   'max-concurrent-uploads': null,
 }
@@ -112,10 +136,10 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
     }
   }
   const fromFile: Partial<Record<keyof DaemonConfig, unknown>> = {}
+  let json: Record<string, unknown> | undefined
   if (text !== undefined && text.trim() !== '') {
-    let json: unknown
     try {
-      json = JSON.parse(text)
+      json = JSON.parse(text) as Record<string, unknown>
     } catch (err) {
       throw invalidArgument(`unable to configure the berth daemon with file ${file}: ${(err as Error).message}`)
     }
@@ -187,6 +211,7 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
     cfg.registryMirrors = merged.registryMirrors.map((m) => validateMirror(String(m)))
   }
   if (merged.registryService !== undefined) cfg.registryService = registryService(merged.registryService)
+  if (json) cfg.network = networkConfig(json)
   if (cfg.storageDriver !== 'overlay2') throw invalidArgument(`storage driver ${cfg.storageDriver} is not supported: berth uses overlay2`)
   return cfg
 }
@@ -213,4 +238,45 @@ function registryService(v: unknown): RegistryServiceConfig | null {
   if (svc.auth !== undefined && svc.auth !== 'basic' && svc.auth !== 'token') throw invalidArgument('registry-service: auth must be "basic" or "token"')
   if (svc.auth !== undefined && svc.htpasswd === undefined) throw invalidArgument('registry-service: auth needs htpasswd')
   return svc
+}
+
+function networkConfig(json: Record<string, unknown>): NetworkConfig {
+  const n = defaults().network
+  const str = (k: string): string | undefined => {
+    const v = json[k]
+    if (v === undefined) return undefined
+    if (typeof v !== 'string') throw invalidArgument(`${k} must be a string`)
+    return v
+  }
+  const bool = (k: string, d: boolean): boolean => {
+    const v = json[k]
+    if (v === undefined) return d
+    if (typeof v !== 'boolean') throw invalidArgument(`${k} must be true or false`)
+    return v
+  }
+  const bridge = str('bridge')
+  if (bridge !== undefined) {
+    if (bridge !== 'none' && !/^[A-Za-z0-9_.-]{1,15}$/.test(bridge)) throw invalidArgument(`invalid bridge name: ${bridge}`)
+    n.bridge = bridge
+  }
+  n.bip = str('bip') ?? ''
+  n.fixedCidr = str('fixed-cidr') ?? ''
+  if (json.mtu !== undefined) {
+    if (typeof json.mtu !== 'number' || !Number.isInteger(json.mtu) || json.mtu < 68 || json.mtu > 65535) throw invalidArgument(`invalid MTU: ${JSON.stringify(json.mtu)}`)
+    n.mtu = json.mtu
+  }
+  n.icc = bool('icc', true)
+  n.ipMasq = bool('ip-masq', true)
+  n.iptables = bool('iptables', true)
+  n.ipForward = bool('ip-forward', true)
+  const pools = json['default-address-pools']
+  if (pools !== undefined) {
+    if (!Array.isArray(pools)) throw invalidArgument('default-address-pools must be a list like [{"base": "10.10.0.0/16", "size": 24}]')
+    n.defaultAddressPools = pools.map((p: unknown) => {
+      const o = p as { base?: unknown; size?: unknown }
+      if (!o || typeof o.base !== 'string' || typeof o.size !== 'number') throw invalidArgument('default-address-pools entries need "base" (a CIDR) and "size" (prefix length)')
+      return { base: o.base, size: o.size }
+    })
+  }
+  return n
 }

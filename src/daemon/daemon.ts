@@ -24,6 +24,9 @@ import type { DaemonConfig } from './config.js'
 import { imagesPort } from './images-port.js'
 import { runtimePort } from './runtime-port.js'
 import { RegistryService } from './registry-service.js'
+import { networkPort, networksBackend, networkView, openNetwork } from './network-port.js'
+import { networkRoutes } from '../api/routes/networks/index.js'
+import type { NetworkService } from '../network/index.js'
 import { OciSpecBuilder } from './specs.js'
 
 export const BERTH_VERSION = '0.1.0'
@@ -56,6 +59,7 @@ export class Daemon {
     private readonly server: ApiServer,
     private readonly runtime: ConmonRuntime,
     private readonly containers: ContainerService,
+    private readonly network: NetworkService,
     private readonly events: EventBus,
     private readonly registryService: RegistryService | undefined,
   ) {}
@@ -92,8 +96,10 @@ export class Daemon {
         return st === 'running' || st === 'paused' || st === 'restarting'
       },
     })
+    const network = await openNetwork({ cfg, db, events, logger: log })
+    await network.init()
     const store = new ContainerStore(db)
-    const containers = new ContainerService({
+    const containers: ContainerService = new ContainerService({
       store,
       images: imagesPort(images),
       runtime: runtimePort(runtime, (id) => cgroupProcs(`/berth/${id}`)),
@@ -107,6 +113,7 @@ export class Daemon {
           if (await isMountpoint(target)) await sysUnmount(target)
         },
       },
+      network: networkPort(network, () => containers),
       events,
       logger: log,
       dataRoot: cfg.dataRoot,
@@ -115,6 +122,10 @@ export class Daemon {
     })
     late.containers = containers
     await containers.restore()
+    await network.adopt((id) => {
+      const st = store.get(id)?.state.status
+      return st === 'running' || st === 'paused' || st === 'restarting'
+    })
 
     const cgroups = await detectCgroups().catch(() => undefined)
     const router = new Router()
@@ -131,7 +142,9 @@ export class Daemon {
       graphDriver: (rec) => images.rootfsDriverData(rec.id),
       top: async (rec, psArgs) => psFor(await c.top(rec.id), psArgs),
       isAncestor: (rec, ref) => images.find(ref)?.id === rec.imageId,
+      networkView: (rec) => networkView(network, rec),
     })
+    networkRoutes(router, networksBackend(network, c))
     commitRoutes(router, containerCommitter({ containers: c, images, events, logger: log }))
     imageRoutes(router, images)
     buildRoutes(router, new Builder({
@@ -168,7 +181,7 @@ export class Daemon {
     const registryService = cfg.registryService ? new RegistryService(cfg.registryService, log.child({ module: 'registry' })) : undefined
     registryService?.start()
     log.info('berthd started', { hosts: cfg.hosts, dataRoot: cfg.dataRoot, runtimes: Object.keys(runtimes) })
-    return new Daemon(cfg, log, db, server, runtime, containers, events, registryService)
+    return new Daemon(cfg, log, db, server, runtime, containers, network, events, registryService)
   }
 
   /** Stop serving; containers keep running under their monitors. */
@@ -178,6 +191,7 @@ export class Daemon {
     await this.server.close()
     await this.registryService?.stop()
     this.containers.shutdown()
+    await this.network.shutdown()
     this.runtime.close()
     this.db.close()
     await fsp.rm(this.cfg.pidfile, { force: true })
@@ -246,7 +260,7 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
       ['userxattr', 'false'],
     ],
     DockerRootDir: o.cfg.dataRoot,
-    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'none'], Authorization: null, Log: ['k8s-file'] },
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'macvlan', 'null'], Authorization: null, Log: ['k8s-file'] },
     MemoryLimit: true,
     SwapLimit: true,
     CpuCfsPeriod: true,

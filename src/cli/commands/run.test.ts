@@ -29,7 +29,7 @@ describe('buildCreateRequest', () => {
   it('env, labels, entrypoint, volumes, network', () => {
     const { body } = buildCreateRequest({
       image: 'i', args: [], detach: true,
-      opts: { env: ['A=1'], label: ['k=v'], entrypoint: '', volume: ['/data', '/h:/c:ro'], network: 'host', init: true, stopTimeout: '5' },
+      opts: { env: ['A=1'], label: ['k=v'], entrypoint: '', volume: ['/data', '/h:/c:ro'], network: ['host'], init: true, stopTimeout: '5' },
     })
     expect(body.Env).toEqual(['A=1'])
     expect(body.Labels).toEqual({ k: 'v' })

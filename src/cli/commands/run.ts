@@ -1,9 +1,9 @@
 /** `berth run` and `berth create`: flags → create request → pull if missing → attach, wait, start. */
 import type { ContainerCreateRequest, HostConfig, JSONMessage } from '../../api/types/index.js'
-import { ClientError, readJSONStream, type EngineClient } from '../../client/index.js'
+import { ClientError, ConnectionError, readJSONStream, type EngineClient } from '../../client/index.js'
 import type { Handler, Opts } from '../app.js'
 import { bool, err, getClient, int, out, str, strs } from '../context.js'
-import { kvMap, normalizeEnv, parseAttach, parsePublish, parseRestartPolicy, readEnvFiles, readLabelFiles, UsageError } from '../opts.js'
+import { kvMap, normalizeEnv, parseAttach, parseNetworkFlags, parsePublish, parseRestartPolicy, readEnvFiles, readLabelFiles, UsageError, validateDnsSearch, validateExtraHost, validateIpAddress } from '../opts.js'
 import { registryAuthHeader } from '../credentials.js'
 import { ProgressRenderer } from '../output/progress.js'
 import { familiarString, normalizeReference } from '../reference.js'
@@ -13,17 +13,24 @@ export interface CreateInput {
   image: string
   args: string[]
   opts: Opts
-  /** Whether this is `run -d` (or `create`, which never attaches). */
+  /** Whether this is `run -d`: nothing attaches. */
   detach: boolean
   /** [rows, cols] when -t and stdout is a terminal. */
   console?: [number, number]
 }
 
-const NETWORK_MODES = new Set(['none', 'host', 'bridge', 'default'])
-
 /** Builds the POST /containers/create body as the docker CLI does (see docker-cli-captures/runrm.txt). */
 export function buildCreateRequest(input: CreateInput): { body: ContainerCreateRequest; name?: string; platform?: string } {
   const o = input.opts
+  const net = parseNetworkFlags({
+    networks: [...strs(o.network), ...strs(o.net)],
+    aliases: [...strs(o.networkAlias), ...strs(o.netAlias)],
+    links: strs(o.link),
+    ip: str(o.ip) ?? '',
+    ip6: str(o.ip6) ?? '',
+    mac: str(o.macAddress) ?? '',
+    linkLocalIPs: strs(o.linkLocalIp),
+  })
   const tty = bool(o.tty)
   const interactive = bool(o.interactive)
   const attach = parseAttach(strs(o.attach))
@@ -41,7 +48,7 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
   }
   const env = [...readEnvFiles(strs(o.envFile)), ...strs(o.env).map(normalizeEnv)]
   const labels = kvMap([...readLabelFiles(strs(o.labelFile)), ...strs(o.label)])
-  const { exposed, bindings } = parsePublish(strs(o.publish))
+  const { exposed, bindings } = parsePublish(strs(o.publish), strs(o.expose))
   const binds: string[] = []
   const volumes: Record<string, Record<string, never>> = {}
   for (const v of strs(o.volume)) {
@@ -50,17 +57,14 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     else if (parts.length >= 2 && parts.length <= 3) binds.push(v)
     else throw new UsageError(`invalid spec: ${v}: invalid volume specification`)
   }
-  const network = str(o.network) ?? str(o.net) ?? 'default'
-  if (!NETWORK_MODES.has(network) && network.startsWith('container:') === false && !/^[\w][\w.-]*$/.test(network)) {
-    throw new UsageError(`invalid network: ${network}`)
-  }
+  const extraHosts = strs(o.addHost).map(validateExtraHost)
   const entrypoint = str(o.entrypoint)
   const stopTimeout = int(o.stopTimeout, '--stop-timeout')
   const hostConfig: HostConfig = {
     Binds: binds.length ? binds : null,
     ContainerIDFile: '',
     LogConfig: { Type: '', Config: {} },
-    NetworkMode: network,
+    NetworkMode: net.mode,
     PortBindings: bindings,
     RestartPolicy: parseRestartPolicy(str(o.restart) ?? 'no'),
     AutoRemove: bool(o.rm),
@@ -70,14 +74,14 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     CapAdd: strs(o.capAdd).length ? strs(o.capAdd) : null,
     CapDrop: strs(o.capDrop).length ? strs(o.capDrop) : null,
     CgroupnsMode: '',
-    Dns: [],
-    DnsOptions: [],
-    DnsSearch: [],
-    ExtraHosts: null,
+    Dns: strs(o.dns).map(validateIpAddress),
+    DnsOptions: [...strs(o.dnsOption), ...strs(o.dnsOpt)],
+    DnsSearch: strs(o.dnsSearch).map(validateDnsSearch),
+    ExtraHosts: extraHosts.length ? extraHosts : null,
     GroupAdd: null,
     IpcMode: str(o.ipc) ?? '',
     Cgroup: '',
-    Links: null,
+    Links: strs(o.link).length ? strs(o.link) : null,
     OomScoreAdj: 0,
     PidMode: str(o.pid) ?? '',
     Privileged: bool(o.privileged),
@@ -150,17 +154,8 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     ...(str(o.stopSignal) ? { StopSignal: str(o.stopSignal) } : {}),
     ...(stopTimeout !== undefined ? { StopTimeout: stopTimeout } : {}),
     HostConfig: hostConfig,
-    NetworkingConfig: {
-      EndpointsConfig: {
-        [network]: {
-          IPAMConfig: null, Links: null, Aliases: null, MacAddress: '', DriverOpts: null, GwPriority: 0,
-          NetworkID: '', EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, IPv6Gateway: '',
-          GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
-        },
-      },
-    },
+    NetworkingConfig: { EndpointsConfig: net.endpoints },
   }
-  if (network === 'host' || network === 'none') body.NetworkingConfig = { EndpointsConfig: {} }
   return { body, name: str(o.name), platform: str(o.platform) }
 }
 
@@ -209,7 +204,8 @@ export class RunError extends Error {
 export const createCommand: Handler = async ([image = '', ...args], opts, ctx) => {
   const client = getClient(ctx.globals)
   try {
-    const id = await createContainer(client, { image, args, opts, detach: true, console: bool(opts.tty) ? consoleSize() : undefined })
+    // create attaches as run without -d would (docker sends AttachStdout/AttachStderr true).
+    const id = await createContainer(client, { image, args, opts, detach: false, console: bool(opts.tty) ? consoleSize() : undefined })
     out(`${id}\n`)
   } catch (e) {
     throw asRunError(e, 'create')
@@ -221,6 +217,7 @@ function asRunError(e: unknown, command: string): Error {
   if (e instanceof ClientError && command === 'create') return e
   if (e instanceof ClientError) return new RunError(`Error response from daemon: ${e.message}`, 125, command)
   if (e instanceof UsageError) return new RunError(e.message, 125, command)
+  if (e instanceof ConnectionError && command === 'run') return new RunError(e.message, 125, command)
   return e as Error
 }
 

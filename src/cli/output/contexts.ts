@@ -50,7 +50,13 @@ function joinHostPort(ip: string, port: string): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
 }
 
-/** formatter.DisplayablePorts: groups consecutive ports, lists host mappings last. */
+/**
+ * formatter.DisplayablePorts: consecutive ports of one IP and protocol become
+ * a range (`0.0.0.0:8000-8001->8000-8001/tcp`), a host port that differs from
+ * the container port is listed on its own after the groups, and groups keep
+ * the order in which their first port was seen (an interrupted run starts a
+ * new group in the same place).
+ */
 export function displayablePorts(ports: Port[]): string {
   const sorted = [...ports].sort((a, b) => {
     if (a.PrivatePort !== b.PrivatePort) return a.PrivatePort - b.PrivatePort
@@ -85,7 +91,7 @@ export function displayablePorts(ports: Port[]): string {
     if (!g) { groups.set(key, { first: current, last: current }); continue }
     if (current === g.last + 1) { g.last = current; continue }
     result.push(formGroup(key, g.first, g.last))
-    groups.delete(key)
+    // Map.set on an existing key keeps its place, as docker's groupMapKeys does.
     groups.set(key, { first: current, last: current })
   }
   for (const [key, g] of groups) result.push(formGroup(key, g.first, g.last))

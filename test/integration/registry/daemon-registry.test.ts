@@ -14,6 +14,7 @@ import { openDb } from '../../../src/db/index.js'
 import { EventBus } from '../../../src/events/index.js'
 import { ImageService, type PullProgress } from '../../../src/images/index.js'
 import { nullLogger } from '../../../src/lib/index.js'
+import { removeDaemonNetwork } from '../../daemon-cleanup.js'
 import { berth, docker, dockerBin, missing, ok, repo, uniq, waitFor, freePort } from '../../helpers.js'
 
 const skip = missing('root', 'daemon')
@@ -67,6 +68,7 @@ describe.skipIf(skip)('daemon.json registry-service and registry-mirrors', () =>
     writeFileSync(path.join(base, 'daemon.json'), JSON.stringify({
       'registry-service': { addr: registry, root: path.join(base, 'registry') },
       'registry-mirrors': [`http://${registry}`],
+      bridge: `btr${process.pid}`,
     }))
     daemon = start()
     await waitFor(async () => ((await other(['version'])).code === 0 ? true : undefined), 20_000, 'the second berthd')
@@ -88,6 +90,7 @@ describe.skipIf(skip)('daemon.json registry-service and registry-mirrors', () =>
       }
       await waitFor(() => refused(port), 10_000, 'the registry service to stop').catch(() => {})
     }
+    await removeDaemonNetwork(`btr${process.pid}`, execRoot)
     rmSync(base, { recursive: true, force: true })
     rmSync(execRoot, { recursive: true, force: true })
   })

@@ -1,4 +1,5 @@
 import type { ContainerRecord, ContainerService } from '../../../containers/index.js'
+import type { NetworkView } from './convert.js'
 
 /** What the container routes need; the daemon hands in the implementations. */
 export interface ContainersBackend {
@@ -13,6 +14,8 @@ export interface ContainersBackend {
   graphDriver(rec: ContainerRecord): Promise<Record<string, string>>
   /** `ps` run on the host, limited to the container's processes. */
   top(rec: ContainerRecord, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>
+  /** The container's endpoints, sandbox and published ports. */
+  networkView(rec: ContainerRecord): NetworkView
   /** True when the image reference or ID names the container's image (the `ancestor` filter). */
   isAncestor(rec: ContainerRecord, ref: string): boolean
 }

@@ -3,7 +3,8 @@
  * fills in on inspect is filled in here, so clients see the shapes they expect.
  */
 import type { ContainerRecord, ContainerSpec, NamespaceMode, NetworkMode, RestartPolicy } from '../../../containers/index.js'
-import { invalidArgument, notFound } from '../../../errors/index.js'
+import { invalidArgument } from '../../../errors/index.js'
+import type { EndpointConfig, EndpointRecord, SandboxRecord } from '../../../network/index.js'
 import { humanDuration } from '../../../lib/index.js'
 import type {
   ContainerConfig,
@@ -13,6 +14,7 @@ import type {
   EndpointSettings,
   HostConfig,
   NetworkSettings,
+  Port,
   PortMap,
 } from '../../types/index.js'
 
@@ -39,11 +41,42 @@ function nsMode(field: string, v: string | undefined, allowed: string[]): Namesp
 
 function networkMode(v: string | undefined): { mode: NetworkMode; name: string } {
   const s = v ?? ''
-  if (s === '' || s === 'default' || s === 'bridge') return { mode: { kind: 'bridge' }, name: s === 'bridge' ? 'bridge' : s === '' ? 'default' : 'default' }
+  if (s === '' || s === 'default') return { mode: { kind: 'network' }, name: 'default' }
   if (s === 'none') return { mode: { kind: 'none' }, name: 'none' }
   if (s === 'host') return { mode: { kind: 'host' }, name: 'host' }
-  if (s.startsWith('container:')) return { mode: { kind: 'container', ref: s.slice(10) }, name: s }
-  throw notFound(`network ${s} not found`)
+  if (s.startsWith('container:')) {
+    if (s.length === 10) throw invalidArgument(`invalid network mode: ${s}`)
+    return { mode: { kind: 'container', ref: s.slice(10) }, name: s }
+  }
+  return { mode: { kind: 'network' }, name: s }
+}
+
+function endpointConfig(e: EndpointSettings | null | undefined, legacyMac = ''): EndpointConfig {
+  if (e != null && (typeof e !== 'object' || Array.isArray(e))) throw invalidArgument('invalid EndpointsConfig: expected an object per network')
+  return {
+    aliases: list(e?.Aliases),
+    links: list(e?.Links),
+    ipv4: e?.IPAMConfig?.IPv4Address ?? '',
+    ipv6: e?.IPAMConfig?.IPv6Address ?? '',
+    mac: e?.MacAddress || legacyMac,
+    driverOpts: strMap(e?.DriverOpts),
+    gwPriority: typeof e?.GwPriority === 'number' ? e.GwPriority : 0,
+  }
+}
+
+/** The networks a create request joins: NetworkMode's first, then the other EndpointsConfig entries. */
+function networksOf(body: ContainerCreateRequest, net: { mode: NetworkMode; name: string }): Record<string, EndpointConfig> {
+  if (net.mode.kind !== 'network') return {}
+  const eps = body.NetworkingConfig?.EndpointsConfig ?? {}
+  const legacyMac = (body as { MacAddress?: string }).MacAddress ?? ''
+  const primary = net.name
+  const first = eps[primary] ?? (primary === 'default' ? eps['bridge'] : undefined)
+  const out: Record<string, EndpointConfig> = { [primary]: endpointConfig(first, legacyMac) }
+  for (const [name, e] of Object.entries(eps)) {
+    if (name === primary || (primary === 'default' && name === 'bridge')) continue
+    out[name] = endpointConfig(e)
+  }
+  return out
 }
 
 function restartPolicy(p: HostConfig['RestartPolicy']): RestartPolicy {
@@ -64,10 +97,7 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
     if (v != null && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw invalidArgument(`invalid ${k}: expected an array of strings`)
   }
   const net = networkMode(hc.NetworkMode)
-  const eps = body.NetworkingConfig?.EndpointsConfig ?? {}
-  for (const n of Object.keys(eps)) {
-    if (!['default', 'bridge', 'none', 'host'].includes(n) && n !== hc.NetworkMode) throw notFound(`network ${n} not found`)
-  }
+  const networks = networksOf(body, net)
   for (const e of list(body.Env)) if (e.startsWith('=')) throw invalidArgument(`invalid environment variable: ${e}`)
   const pid = nsMode('PID mode', hc.PidMode, ['host', 'container'])
   const ipc = nsMode('IPC mode', hc.IpcMode, ['host', 'container', 'shareable', 'none'])
@@ -108,6 +138,7 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
     exposedPorts: Object.keys(body.ExposedPorts ?? {}),
     volumes: Object.keys(body.Volumes ?? {}),
     onBuild: body.OnBuild ?? null,
+    networks,
     host: {
       autoRemove: hc.AutoRemove === true,
       restartPolicy: restartPolicy(hc.RestartPolicy),
@@ -133,6 +164,7 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
       dnsSearch: list(hc.DnsSearch),
       dnsOptions: list(hc.DnsOptions),
       extraHosts: list(hc.ExtraHosts),
+      links: list(hc.Links),
       oomScoreAdj: hc.OomScoreAdj ?? 0,
       securityOpt: list(hc.SecurityOpt),
       tmpfs: strMap(hc.Tmpfs),
@@ -140,6 +172,12 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
       resources,
     },
   }
+}
+
+/** `web:w` as docker shows it in HostConfig.Links: `/web:/app/w`. */
+function linkString(self: string, l: string): string {
+  const [target = '', alias = target] = l.split(':')
+  return `/${target.replace(/^\//, '')}:/${self}/${alias}`
 }
 
 function modeString(m: NamespaceMode): string {
@@ -155,9 +193,15 @@ function modeString(m: NamespaceMode): string {
   }
 }
 
-function portMap(rec: ContainerRecord): PortMap {
+/** Published ports as docker shows them: exposed ports null, bound ones with every host address. */
+function portMap(rec: ContainerRecord, v: NetworkView): PortMap {
+  if (!v.sandbox) return {}
   const out: PortMap = {}
   for (const p of rec.effective.exposedPorts) out[p] = null
+  for (const b of v.sandbox.ports) {
+    const key = `${b.containerPort}/${b.proto}`
+    ;(out[key] ??= []).push({ HostIp: b.hostIp, HostPort: String(b.hostPort) })
+  }
   return out
 }
 
@@ -186,7 +230,7 @@ export function hostConfigOf(rec: ContainerRecord): HostConfig {
     GroupAdd: h.groupAdd.length ? h.groupAdd : null,
     IpcMode: modeString(h.ipc) || 'private',
     Cgroup: '',
-    Links: null,
+    Links: h.links.length ? h.links.map((l) => linkString(rec.name, l)) : null,
     OomScoreAdj: h.oomScoreAdj,
     PidMode: modeString(h.pid),
     Privileged: h.privileged,
@@ -262,57 +306,93 @@ export function configOf(rec: ContainerRecord): ContainerConfig {
   return cfg
 }
 
-function endpoints(rec: ContainerRecord): Record<string, EndpointSettings> {
-  const net = rec.spec.host.network
-  if (net.kind === 'container') return {}
-  const name = net.kind === 'bridge' ? 'bridge' : net.kind
-  return {
-    [name]: {
-      IPAMConfig: null,
-      Links: null,
-      Aliases: null,
-      MacAddress: '',
-      DriverOpts: null,
-      GwPriority: 0,
-      NetworkID: '',
-      EndpointID: '',
-      Gateway: '',
-      IPAddress: '',
-      IPPrefixLen: 0,
-      IPv6Gateway: '',
-      GlobalIPv6Address: '',
-      GlobalIPv6PrefixLen: 0,
-      DNSNames: null,
-    },
-  }
+/** What the network service knows of a container, for inspect and ps. */
+export interface NetworkView {
+  sandbox: SandboxRecord | undefined
+  endpoints: Array<EndpointRecord & { networkName: string }>
+  /** IDs of the networks the container is configured on, by name. */
+  networkIds: Record<string, string>
 }
 
-export function networkSettingsOf(rec: ContainerRecord): NetworkSettings {
+export const NO_NETWORK: NetworkView = { sandbox: undefined, endpoints: [], networkIds: {} }
+
+const addrOf = (cidr: string) => cidr.split('/')[0] ?? ''
+const bitsOf = (cidr: string) => (cidr.includes('/') ? Number(cidr.split('/')[1]) : 0)
+
+function endpoints(rec: ContainerRecord, v: NetworkView): Record<string, EndpointSettings> {
+  const net = rec.spec.host.network
+  if (net.kind === 'container') return {}
+  const configured: Array<[string, EndpointConfig | undefined]> = net.kind === 'network' ? Object.entries(rec.spec.networks) : [[net.kind, undefined]]
+  const out: Record<string, EndpointSettings> = {}
+  for (const [name, c] of configured) {
+    const e = v.endpoints.find((x) => x.networkName === name)
+    const ipam = c && (c.ipv4 || c.ipv6) ? { IPv4Address: c.ipv4, IPv6Address: c.ipv6 } : null
+    out[name] = {
+      IPAMConfig: ipam,
+      Links: c?.links.length ? c.links : null,
+      Aliases: c?.aliases.length ? c.aliases : null,
+      MacAddress: e?.mac ?? c?.mac ?? '',
+      DriverOpts: c && Object.keys(c.driverOpts).length ? c.driverOpts : null,
+      GwPriority: c?.gwPriority ?? 0,
+      NetworkID: e?.networkId ?? v.networkIds[name] ?? '',
+      EndpointID: e?.id ?? '',
+      Gateway: e?.gateway ?? '',
+      IPAddress: e ? addrOf(e.ipv4) : '',
+      IPPrefixLen: e ? bitsOf(e.ipv4) : 0,
+      IPv6Gateway: e?.gateway6 ?? '',
+      GlobalIPv6Address: e ? addrOf(e.ipv6) : '',
+      GlobalIPv6PrefixLen: e ? bitsOf(e.ipv6) : 0,
+      DNSNames: e?.dnsNames.length ? e.dnsNames : null,
+    }
+  }
+  return out
+}
+
+export function networkSettingsOf(rec: ContainerRecord, v: NetworkView): NetworkSettings {
   const running = rec.state.status === 'running' || rec.state.status === 'paused'
+  // The deprecated top-level fields mirror the default bridge's endpoint, as docker's do.
+  const b = v.endpoints.find((e) => e.networkName === 'bridge')
   return {
     Bridge: '',
-    SandboxID: running ? rec.id : '',
-    SandboxKey: running && rec.spec.host.network.kind !== 'host' && rec.state.pid > 0 ? `/proc/${rec.state.pid}/ns/net` : '',
+    SandboxID: running && v.sandbox ? rec.id : '',
+    SandboxKey: running ? (v.sandbox?.netnsPath ?? (rec.spec.host.network.kind !== 'host' && rec.state.pid > 0 ? `/proc/${rec.state.pid}/ns/net` : '')) : '',
     HairpinMode: false,
     LinkLocalIPv6Address: '',
     LinkLocalIPv6PrefixLen: 0,
-    Ports: portMap(rec),
+    Ports: portMap(rec, v),
     SecondaryIPAddresses: null,
     SecondaryIPv6Addresses: null,
-    EndpointID: '',
-    Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    MacAddress: '',
-    Networks: endpoints(rec),
+    EndpointID: b?.id ?? '',
+    Gateway: b?.gateway ?? '',
+    GlobalIPv6Address: b ? addrOf(b.ipv6) : '',
+    GlobalIPv6PrefixLen: b ? bitsOf(b.ipv6) : 0,
+    IPAddress: b ? addrOf(b.ipv4) : '',
+    IPPrefixLen: b ? bitsOf(b.ipv4) : 0,
+    IPv6Gateway: b?.gateway6 ?? '',
+    MacAddress: b?.mac ?? '',
+    Networks: endpoints(rec, v),
   }
+}
+
+/** ps's Ports: one row per bound address, and exposed ports nobody published. */
+function summaryPorts(rec: ContainerRecord, v: NetworkView): Port[] {
+  const out: Port[] = []
+  const bound = new Set<string>()
+  for (const b of v.sandbox?.ports ?? []) {
+    out.push({ IP: b.hostIp, PrivatePort: b.containerPort, PublicPort: b.hostPort, Type: b.proto })
+    bound.add(`${b.containerPort}/${b.proto}`)
+  }
+  for (const p of rec.effective.exposedPorts) {
+    if (bound.has(p)) continue
+    const [port, proto = 'tcp'] = p.split('/')
+    out.push({ PrivatePort: Number(port), Type: proto })
+  }
+  return out
 }
 
 export interface InspectExtras {
   execIds: string[]
+  network: NetworkView
   graphDriver: Record<string, string>
   sizeRw?: number
   sizeRootFs?: number
@@ -359,7 +439,7 @@ export function inspectOf(rec: ContainerRecord, x: InspectExtras): ContainerInsp
     },
     Mounts: [],
     Config: configOf(rec),
-    NetworkSettings: networkSettingsOf(rec),
+    NetworkSettings: networkSettingsOf(rec, x.network),
   }
   if (x.sizeRw !== undefined) out.SizeRw = x.sizeRw
   if (x.sizeRootFs !== undefined) out.SizeRootFs = x.sizeRootFs
@@ -394,7 +474,7 @@ export function commandOf(rec: ContainerRecord): string {
   return `${rec.path} ${rec.args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`
 }
 
-export function summaryOf(rec: ContainerRecord, x: { imageName: string; sizeRw?: number; sizeRootFs?: number }): ContainerSummary {
+export function summaryOf(rec: ContainerRecord, x: { imageName: string; network: NetworkView; sizeRw?: number; sizeRootFs?: number }): ContainerSummary {
   const out: ContainerSummary = {
     Id: rec.id,
     Names: [`/${rec.name}`],
@@ -402,12 +482,12 @@ export function summaryOf(rec: ContainerRecord, x: { imageName: string; sizeRw?:
     ImageID: rec.imageId,
     Command: commandOf(rec),
     Created: Math.floor(Date.parse(rec.created) / 1000),
-    Ports: [],
+    Ports: summaryPorts(rec, x.network),
     Labels: rec.effective.labels,
     State: rec.state.status,
     Status: statusText(rec),
     HostConfig: { NetworkMode: hostConfigOf(rec).NetworkMode ?? 'bridge' },
-    NetworkSettings: { Networks: endpoints(rec) },
+    NetworkSettings: { Networks: endpoints(rec, x.network) },
     Mounts: [],
   }
   if (x.sizeRw !== undefined) out.SizeRw = x.sizeRw

@@ -1,4 +1,4 @@
 export { containerRoutes, timeParamNano } from './routes.js'
 export type { ContainersBackend } from './backend.js'
 export { commitReference, commitRoutes, type CommitBackend } from './commit.js'
-export { specFromCreate } from './convert.js'
+export { specFromCreate, type NetworkView } from './convert.js'

@@ -77,15 +77,17 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
       if (f('ancestor') && !f('ancestor')?.some((v) => b.isAncestor(rec, v))) return false
       if (before && !before.every((x) => rec.created < x.created)) return false
       if (since && !since.every((x) => rec.created > x.created)) return false
-      if (f('network') && !f('network')?.some((v) => v === (rec.spec.host.network.kind === 'bridge' ? 'bridge' : rec.spec.host.network.kind))) return false
-      if (f('volume') || f('publish') || f('expose') || f('health')) return false
+      if (f('network') && !f('network')?.some((v) => networkNames(rec).includes(v) || Object.values(b.networkView(rec).networkIds).includes(v))) return false
+      if (f('publish') && !f('publish')?.some((v) => portMatches(v, b.networkView(rec).sandbox?.ports.map((p) => `${p.containerPort}/${p.proto}`) ?? []))) return false
+      if (f('expose') && !f('expose')?.some((v) => portMatches(v, rec.effective.exposedPorts))) return false
+      if (f('volume') || f('health')) return false
       return true
     }
     recs = recs.filter(keep)
     if (limit > 0) recs = recs.slice(0, limit)
     const out = []
     for (const rec of recs) {
-      const extra: { imageName: string; sizeRw?: number; sizeRootFs?: number } = { imageName: b.imageName(rec) }
+      const extra: Parameters<typeof summaryOf>[1] = { imageName: b.imageName(rec), network: b.networkView(rec) }
       if (size) {
         extra.sizeRw = await c.sizeRw(rec)
         extra.sizeRootFs = extra.sizeRw + b.imageSize(rec.imageId)
@@ -97,7 +99,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
 
   r.get('/containers/{id}/json', async (ctx) => {
     const rec = c.get(ctx.params.id ?? '')
-    const x: Parameters<typeof inspectOf>[1] = { execIds: c.exec.idsFor(rec.id), graphDriver: await b.graphDriver(rec) }
+    const x: Parameters<typeof inspectOf>[1] = { execIds: c.exec.idsFor(rec.id), graphDriver: await b.graphDriver(rec), network: b.networkView(rec) }
     if (ctx.bool('size')) {
       x.sizeRw = await c.sizeRw(rec)
       x.sizeRootFs = x.sizeRw + b.imageSize(rec.imageId)
@@ -300,4 +302,19 @@ function safeRegex(v: string): RegExp {
   } catch {
     return new RegExp(v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
   }
+}
+
+function networkNames(rec: ContainerRecord): string[] {
+  const m = rec.spec.host.network
+  return m.kind === 'network' ? Object.keys(rec.spec.networks) : m.kind === 'container' ? [] : [m.kind]
+}
+
+/** `80`, `80/udp` or `8000-8080/tcp` against `port/proto` keys (tcp when no protocol is given). */
+function portMatches(filter: string, ports: string[]): boolean {
+  const [range = '', proto = 'tcp'] = filter.split('/')
+  const [lo = NaN, hi = lo] = range.split('-').map(Number)
+  return ports.some((p) => {
+    const [port = '', pr = 'tcp'] = p.split('/')
+    return pr === proto && Number(port) >= lo && Number(port) <= hi
+  })
 }

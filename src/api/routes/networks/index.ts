@@ -1,0 +1,3 @@
+export { findNetwork, networkRoutes } from './routes.js'
+export type { NetworkDetail, NetworksBackend } from './backend.js'
+export { createSpecOf, endpointConfigOf, isPredefined, toNetworkResource } from './convert.js'
