@@ -592,17 +592,19 @@ function shuffle<T>(xs: T[]): T[] {
 
 function bindUdp(sock: dgram.Socket, address: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (err: Error) => {
+    let bound = false
+    // Stays attached: until the server's own listener is on (after TCP listens), an error must not go unheard.
+    sock.on('error', (err) => {
+      if (bound) return
       try {
         sock.close()
       } catch {
         // never bound
       }
       reject(bindError(address, port, 'udp', err))
-    }
-    sock.once('error', onError)
+    })
     sock.bind({ address, port, exclusive: true }, () => {
-      sock.off('error', onError)
+      bound = true
       resolve()
     })
   })

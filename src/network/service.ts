@@ -83,8 +83,6 @@ interface Live {
   proxies: Map<string, Proxy[]>
   dns: Map<string, EmbeddedDns>
   spaces: Map<string, { v4?: AddressSpace; v6?: AddressSpace }>
-  /** Per container: links and upstream resolvers for the embedded DNS. */
-  containers: Map<string, { links: SandboxRequest['links']; dns: string[]; name: string }>
 }
 
 const boolOpt = (v: string | undefined, name: string, dflt: boolean): boolean => {
@@ -110,7 +108,7 @@ export class NetworkService {
   private readonly o: NetworkServiceOptions
   private readonly log: Logger
   private readonly netns: NetnsDir
-  private readonly live: Live = { proxies: new Map(), dns: new Map(), spaces: new Map(), containers: new Map() }
+  private readonly live: Live = { proxies: new Map(), dns: new Map(), spaces: new Map() }
   private readonly pools: AddressPool[]
   /** Serializes changes: address allocation and firewall syncs must not interleave. */
   private queue: Promise<unknown> = Promise.resolve()
@@ -344,7 +342,7 @@ export class NetworkService {
     await this.serial(async () => {
       const eps = this.o.store.endpointsOf(n.id)
       if (eps.length) {
-        const names = eps.map((e) => this.live.containers.get(e.containerId)?.name ?? e.containerId.slice(0, 12))
+        const names = eps.map((e) => this.o.store.sandbox(e.containerId)?.containerName ?? e.containerId.slice(0, 12))
         throw forbidden(`error while removing network: network ${n.name} has active endpoints (${names.join(', ')})`)
       }
       await this.stopDns(n.id)
@@ -473,11 +471,10 @@ export class NetworkService {
 
   private async attachLocked(req: SandboxRequest): Promise<SandboxInfo> {
     await this.releaseSandboxLocked(req.containerId)
-    this.live.containers.set(req.containerId, { links: req.links, dns: req.dns, name: req.containerName })
-    const nets = req.networks.map((x) => ({ n: this.find(x.name === 'default' ? 'bridge' : x.name), config: x.config }))
+        const nets = req.networks.map((x) => ({ n: this.find(x.name === 'default' ? 'bridge' : x.name), config: x.config }))
     const name = req.containerId.slice(0, 12)
     const netnsPath = this.netns.pathOf(name)
-    const sandbox: SandboxRecord = { containerId: req.containerId, netnsPath, ports: [] }
+    const sandbox: SandboxRecord = { containerId: req.containerId, containerName: req.containerName, netnsPath, ports: [], dns: req.dns, links: req.links }
     const endpoints: EndpointRecord[] = []
     try {
       for (const [i, { n, config }] of nets.entries()) endpoints.push(this.allocateEndpoint(n, config, req, `eth${i}`))
@@ -652,7 +649,6 @@ export class NetworkService {
       this.o.store.removeSandbox(containerId)
     })
     if (s) await this.netns.remove(path.basename(s.netnsPath))
-    this.live.containers.delete(containerId)
   }
 
   /** Join a running container to one more network. */
@@ -680,8 +676,7 @@ export class NetworkService {
           await ipBatch([`link set ${tmp} name ${e.ifname}`, ...cmds], { netns: s.netnsPath })
         }
         this.o.store.saveEndpoint(e)
-        this.live.containers.set(req.containerId, { links: req.links, dns: req.dns, name: req.containerName })
-        if (n.driver === 'bridge') await this.syncFirewall()
+                if (n.driver === 'bridge') await this.syncFirewall()
       } catch (err) {
         this.releaseAddresses(e)
         if (n.driver === 'bridge') await ipBatch([`link del ${e.hostIfname}`]).catch(() => {})
@@ -771,7 +766,7 @@ export class NetworkService {
       try {
         proxies.push(await startProxy({ proto: p.proto, hostIp: p.hostIp, hostPort: p.hostPort, targetIp: target, targetPort: p.containerPort }, this.log))
       } catch (err) {
-        const name = this.live.containers.get(s.containerId)?.name ?? s.containerId.slice(0, 12)
+        const name = s.containerName ?? s.containerId.slice(0, 12)
         const host = net.isIPv6(p.hostIp) ? `[${p.hostIp}]` : p.hostIp
         throw new EngineError('internal', `driver failed programming external connectivity on endpoint ${name} (${gw.id}): failed to bind host port for ${host}:${p.hostPort}:${target}:${p.containerPort}/${p.proto}: ${bindError(err)}`, { cause: err })
       }
@@ -835,10 +830,14 @@ export class NetworkService {
   /** Names on the networks the asking container is on; anything else goes upstream. */
   resolve(networkId: string, q: DnsQuestion): DnsAnswer {
     const client = this.o.store.endpointsOf(networkId).find((e) => e.ipv4.split('/')[0] === q.client || e.ipv6.split('/')[0] === q.client)
-    const info = client ? this.live.containers.get(client.containerId) : undefined
+    // Only the network's own containers may ask: no names across networks, no open forwarder.
+    if (!client) return { kind: 'refused' }
+    const info = this.o.store.sandbox(client.containerId)
     const upstreams = info?.dns.length ? info.dns : this.o.hostResolvers()
-    const clientNets = client ? this.o.store.endpointsFor(client.containerId).map((e) => e.networkId) : [networkId]
+    const clientNets = this.o.store.endpointsFor(client.containerId).map((e) => e.networkId)
     const name = q.name.toLowerCase()
+    // docker answers A, AAAA, PTR and MX itself (MX: no records); every other type goes upstream.
+    if (q.type !== 'A' && q.type !== 'AAAA' && q.type !== 'PTR' && q.type !== 'MX') return { kind: 'forward', upstreams }
     if (q.type === 'PTR') {
       const ip = ptrToIp(name)
       if (ip) {
@@ -864,6 +863,7 @@ export class NetworkService {
       const bare = name.endsWith(suffix) ? name.slice(0, -suffix.length) : name
       const hits = this.o.store.endpointsOf(nid).filter((e) => e.dnsNames.some((d) => d.toLowerCase() === name || d.toLowerCase() === bare))
       if (hits.length) {
+        if (q.type === 'MX') return { kind: 'nodata' }
         const addrs = hits.map((e) => e[family].split('/')[0] ?? '').filter(Boolean)
         return { kind: 'answer', addresses: addrs, ttl: 600 }
       }

@@ -80,9 +80,14 @@ export interface PortBinding {
 /** A container's network namespace and what the host publishes for it. */
 export interface SandboxRecord {
   containerId: string
+  containerName: string
   /** Bind-mounted namespace file, docker's SandboxKey. */
   netnsPath: string
   ports: PortBinding[]
+  /** The container's --dns: where the embedded DNS forwards its questions. */
+  dns: string[]
+  /** Legacy links: names only this container resolves, to the linked container's address. */
+  links: Array<{ containerId: string; names: string[] }>
 }
 
 export interface NetworkCreateRequest {

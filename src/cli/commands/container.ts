@@ -155,30 +155,6 @@ export const renameCommand: Handler = async ([oldName = '', newName = ''], _opts
   }
 }
 
-export const portCommand: Handler = async ([container = '', port], _opts, ctx) => {
-  const client = getClient(ctx.globals)
-  const info = await client.containerInspect(container)
-  const ports = info.NetworkSettings?.Ports ?? {}
-  const fmt = (b: { HostIp?: string; HostPort?: string }): string => {
-    const ip = b.HostIp ?? ''
-    return `${ip.includes(':') ? `[${ip}]` : ip}:${b.HostPort ?? ''}`
-  }
-  if (port) {
-    const [p, proto = 'tcp'] = port.split('/')
-    const key = `${p}/${proto}`
-    const bindings = ports[key]
-    if (!bindings || bindings.length === 0) {
-      err(`Error: No public port '${port}' published for ${container}\n`)
-      return 1
-    }
-    for (const b of bindings) out(`${fmt(b)}\n`)
-    return 0
-  }
-  const keys = Object.keys(ports).sort((a, b) => parseInt(a) - parseInt(b) || (a < b ? -1 : 1))
-  for (const k of keys) for (const b of ports[k] ?? []) out(`${k} -> ${fmt(b)}\n`)
-  return 0
-}
-
 export const containerPruneCommand: Handler = async (_args, opts, ctx) => {
   const client = getClient(ctx.globals)
   if (!bool(opts.force)) {
@@ -214,7 +190,7 @@ export const inspectCommand: Handler = async (names, opts, ctx) => {
   const type = str(opts.type)
   const group = ctx.path.split(' ')[1]
   const kind = type ?? (group === 'container' ? 'container' : group === 'image' ? 'image' : undefined)
-  if (kind && kind !== 'container' && kind !== 'image') {
+  if (kind && kind !== 'container' && kind !== 'image' && kind !== 'network') {
     err(`unknown type: "${kind}": must be one of "config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume"\n`)
     return 1
   }
@@ -234,18 +210,19 @@ export const inspectCommand: Handler = async (names, opts, ctx) => {
       let obj: unknown
       if (kind === 'container') obj = await client.containerInspect(name, { size: bool(opts.size) })
       else if (kind === 'image') obj = await client.imageInspect(name)
+      else if (kind === 'network') obj = await client.networkInspect(name)
       else {
-        try {
-          obj = await client.containerInspect(name, { size: bool(opts.size) })
-        } catch (e) {
-          if (!(e instanceof ClientError) || e.statusCode !== 404) throw e
+        // docker's order when no type is given: container, image, network.
+        const lookups = [() => client.containerInspect(name, { size: bool(opts.size) }), () => client.imageInspect(name), () => client.networkInspect(name)]
+        for (const lookup of lookups) {
           try {
-            obj = await client.imageInspect(name)
-          } catch (e2) {
-            if (e2 instanceof ClientError && e2.statusCode === 404) throw new Error(`Error: No such object: ${name}`)
-            throw e2
+            obj = await lookup()
+            break
+          } catch (e) {
+            if (!(e instanceof ClientError) || e.statusCode !== 404) throw e
           }
         }
+        if (obj === undefined) throw new Error(`Error: No such object: ${name}`)
       }
       if (tmpl) {
         let text: string
