@@ -177,7 +177,9 @@ export class ContainerService {
       throw err
     }
     this.o.events.publish('container', 'create', id, this.attrs(rec))
-    return { id, warnings: [] }
+    const warnings: string[] = []
+    if (spec.host.network.kind === 'host' && Object.keys(spec.host.portBindings).length > 0) warnings.push('Published ports are discarded when using host network mode')
+    return { id, warnings }
   }
 
   /** Regenerable files: written plainly, no fsync on the create path; rewritten at start with the addresses. */

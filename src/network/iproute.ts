@@ -86,7 +86,7 @@ export class NetnsDir {
    */
   async create(name: string, setup: readonly string[]): Promise<string> {
     const file = this.pathOf(name)
-    await this.remove(name)
+    if (await fsp.access(file).then(() => true, () => false)) await this.remove(name)
     await (await fsp.open(file, 'w')).close()
     const res = await run('unshare', [`--net=${file}`, '--', 'ip', '-batch', '-'], { input: setup.join('\n') + '\n', check: false })
     if (res.code !== 0) {

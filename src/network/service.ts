@@ -503,7 +503,8 @@ export class NetworkService {
         for (const e of endpoints) this.o.store.saveEndpoint(e)
       })
       await this.openProxies(sandbox)
-      if (sandbox.ports.length || endpoints.some((e) => this.networkOf(e).driver === 'bridge')) await this.syncFirewall()
+      // Rules are per bridge and per published port: a container without ports changes none.
+      if (sandbox.ports.length) await this.syncFirewall()
     } catch (err) {
       for (const e of endpoints) this.releaseAddresses(e)
       await this.closeProxies(req.containerId)
@@ -632,7 +633,7 @@ export class NetworkService {
     const eps = this.o.store.endpointsFor(containerId)
     if (!s && eps.length === 0) return
     await this.releaseSandbox(containerId)
-    if (s?.ports.length || eps.length) await this.syncFirewall()
+    if (s?.ports.length) await this.syncFirewall()
     for (const e of eps) {
       const n = this.o.store.network(e.networkId)
       if (n) this.o.events.publish('network', 'disconnect', n.id, { container: containerId, name: n.name, type: n.driver })
@@ -676,7 +677,6 @@ export class NetworkService {
           await ipBatch([`link set ${tmp} name ${e.ifname}`, ...cmds], { netns: s.netnsPath })
         }
         this.o.store.saveEndpoint(e)
-                if (n.driver === 'bridge') await this.syncFirewall()
       } catch (err) {
         this.releaseAddresses(e)
         if (n.driver === 'bridge') await ipBatch([`link del ${e.hostIfname}`]).catch(() => {})
