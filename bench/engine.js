@@ -13,7 +13,7 @@
 //   each repetition, so hour-to-hour drift hits them equally. Only the ratios
 //   of one run are meaningful; absolute times drift ±15% on this VM.
 // * `run --rm busybox true` is each engine's default network (docker: a veth on
-//   docker0; berth: an isolated netns with only lo; podman: CNI bridge); the
+//   docker0; berth: a veth on berth0; podman: CNI bridge); the
 //   `--network none` row removes networking from the comparison. The
 //   "berth crun" column is the same berthd with `docker run --runtime crun`
 //   (timed rows only); targets are judged on the default (runc) column.

@@ -167,7 +167,7 @@ export const containerPruneCommand: Handler = async (_args, opts, ctx) => {
   out(`Total reclaimed space: ${humanSizeWithPrecision(report.SpaceReclaimed ?? 0, 3)}\n`)
 }
 
-/** docker's prompt: reads one line from stdin; anything but y/yes declines. */
+/** docker 28's prompt.Confirm: one line from stdin; only y (any case) agrees. */
 export async function confirm(question: string): Promise<boolean> {
   out(question)
   const { createInterface } = await import('node:readline')
@@ -177,7 +177,7 @@ export async function confirm(question: string): Promise<boolean> {
     rl.once('close', () => resolve(''))
   })
   rl.close()
-  return /^y(es)?$/i.test(answer.trim())
+  return answer.trim().toLowerCase() === 'y'
 }
 
 /** Go's json.MarshalIndent with 4 spaces, escaping <, > and & as Go does. */

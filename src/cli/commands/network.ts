@@ -1,6 +1,7 @@
 /** `berth network …` and `berth port`: flags → request → docker's output (cli/command/network, container/port.go). */
 import type { EndpointSettings, NetworkCreateRequest, NetworkInspect } from '../../api/types/index.js'
 import { ClientError } from '../../client/index.js'
+import { confirm } from './container.js'
 import { dockerFuncs, parseTemplate } from '../../gotemplate/index.js'
 import type { Handler, Opts } from '../app.js'
 import { bool, err, getClient, int, out, str, strs } from '../context.js'
@@ -62,7 +63,7 @@ export const networkCreateCommand: Handler = async ([name = ''], opts, ctx) => {
 }
 
 const INGRESS_WARNING = 'WARNING! Before removing the routing-mesh network, make sure all the nodes in your swarm run the same docker engine version. '
-  + 'Otherwise, removal may not be effective and functionality of newly create ingress networks will be impaired.\nAre you sure you want to continue?'
+  + 'Otherwise, removal may not be effective and functionality of newly create ingress networks will be impaired.\nAre you sure you want to continue? [y/N] '
 
 export const networkRmCommand: Handler = async (names, opts, ctx) => {
   const client = getClient(ctx.globals)
@@ -117,23 +118,11 @@ export const networkDisconnectCommand: Handler = async ([network = '', container
   await getClient(ctx.globals).networkDisconnect(network, container, bool(opts.force))
 }
 
-/** docker 28's prompt.Confirm: one line from stdin; only y or Y agrees. */
-async function confirm(question: string): Promise<boolean> {
-  out(`${question} [y/N] `)
-  const { createInterface } = await import('node:readline')
-  const rl = createInterface({ input: process.stdin })
-  const answer = await new Promise<string>((resolve) => {
-    rl.once('line', resolve)
-    rl.once('close', () => resolve(''))
-  })
-  rl.close()
-  return answer.trim().toLowerCase() === 'y'
-}
 
 export const networkPruneCommand: Handler = async (_args, opts, ctx) => {
   const filters = parseFilters(strs(opts.filter))
   if (!bool(opts.force)) {
-    const ok = await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?')
+    const ok = await confirm('WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue? [y/N] ')
     // A cancelled prune is not an error for docker: nothing more is printed.
     if (!ok) return 0
   }
