@@ -352,15 +352,19 @@ export class ContainerService {
     const live = this.liveOf(id)
     rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: info.exitCode, oomKilled: info.oomKilled ?? false, finishedAt: info.exitedAt.toISOString() }
     this.o.store.save(rec)
-    // Waiters hear of the exit now; the runtime's record and the mount go meanwhile (both at once).
+    // The runtime's record and the mount go in the background; the network goes
+    // before waiters hear of the exit, as docker's: when `stop` returns, the
+    // container's ports and addresses are free for the next one.
+    const network = this.o.network.detach(id).catch((err: unknown) => this.log.warn('network teardown after exit failed', { id, err }))
     live.teardown = Promise.all([
       this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err })),
       this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err })),
-      this.o.network.detach(id).catch((err: unknown) => this.log.warn('network teardown after exit failed', { id, err })),
+      network,
     ]).then(() => {})
     live.sandbox = undefined
     this.exec.containerExited(id)
     this.o.events.publish('container', 'die', id, this.attrs(rec, { exitCode: String(info.exitCode) }))
+    await network
     live.markExited?.()
     this.settleWaiters(id, ['not-running', 'next-exit'], { statusCode: info.exitCode })
 

@@ -4,7 +4,7 @@ import path from 'node:path'
 import { conflict, EngineError, forbidden, invalidArgument, isKind, messageOf, notFound } from '../errors/index.js'
 import type { EventBus } from '../events/index.js'
 import { newId, shortId, type Logger } from '../lib/index.js'
-import { formatIp, parseCidrAddr, parseIp, Prefix, randomMac, type Addr } from './cidr.js'
+import { formatIp, macFromIp, parseCidrAddr, parseIp, Prefix, randomMac, type Addr } from './cidr.js'
 import { EmbeddedDns, type DnsAnswer, type DnsQuestion } from './dns.js'
 import { Firewall, type FirewallState } from './firewall.js'
 import { AddressSpace, allocateSubnet, checkSubnetClaim, DEFAULT_ADDRESS_POOLS, DEFAULT_IPV6_POOLS, validateIpamConfigs, type AddressPool, type SubnetClaim } from './ipam.js'
@@ -199,6 +199,8 @@ export class NetworkService {
     }
     if (driver === 'bridge' || driver === 'macvlan') {
       rec.ipam.config = await this.ipamConfigs(rec, req.ipam.config)
+      // Only addresses in subnets the user chose may be asked for with --ip (docker's rule).
+      rec.userSubnets = req.ipam.config.some((c) => c.subnet)
       if (driver === 'bridge') {
         boolOpt(rec.options[BRIDGE_OPT.icc], BRIDGE_OPT.icc, true)
         boolOpt(rec.options[BRIDGE_OPT.masquerade], BRIDGE_OPT.masquerade, true)
@@ -324,7 +326,11 @@ export class NetworkService {
   private async ensureBridge(n: NetworkRecord): Promise<void> {
     const { mtu } = this.bridgeOf(n)
     const cmds: string[] = []
-    if (!(await linkExists(n.ifname))) cmds.push(`link add ${n.ifname} type bridge`)
+    // A bridge without an address of its own takes the lowest of its ports' and
+    // changes it as containers come and go: the gateway would vanish from every
+    // container's neighbour cache. A fixed random one, as docker sets.
+    if (!(await linkExists(n.ifname))) cmds.push(`link add ${n.ifname} address ${randomMac()} type bridge`)
+    else if ((await fsp.readFile(`/sys/class/net/${n.ifname}/addr_assign_type`, 'utf8').catch(() => '3')).trim() !== '3') cmds.push(`link set ${n.ifname} address ${randomMac()}`)
     cmds.push(`link set ${n.ifname} mtu ${mtu}`)
     for (const c of n.ipam.config) {
       if (!c.gateway) continue
@@ -441,14 +447,19 @@ export class NetworkService {
       if (n.driver === 'host' || n.driver === 'null') {
         if (networks.length > 1) throw invalidArgument(n.driver === 'null' ? 'container cannot be connected to multiple networks with one of the networks in private (none) mode' : 'container cannot be connected to multiple networks with one of the networks in host mode')
       }
-      this.validateEndpoint(n, config)
+      try {
+        this.validateEndpoint(n, config)
+      } catch (err) {
+        if (!(err instanceof EngineError)) throw err
+        throw new EngineError(err.kind, `invalid config for network ${name}: invalid endpoint settings:\n${err.message}`, { cause: err })
+      }
       out.push(n.name)
     }
     return out
   }
 
   private validateEndpoint(n: NetworkRecord, c: EndpointConfig): void {
-    const userSubnets = n.name !== 'bridge' && n.ipam.config.length > 0
+    const userSubnets = n.name !== 'bridge' && n.userSubnets === true
     if ((c.ipv4 || c.ipv6) && (n.name === 'bridge' || n.driver === 'host' || n.driver === 'null')) {
       throw invalidArgument('user specified IP address is supported on user defined networks only')
     }
@@ -573,7 +584,7 @@ export class NetworkService {
       ipv6: '',
       gateway: '',
       gateway6: '',
-      mac: c.mac || randomMac(),
+      mac: c.mac,
       aliases: [...c.aliases],
       dnsNames: [],
       hostIfname: n.driver === 'bridge' ? `veth${id.slice(0, 7)}` : '',
@@ -592,6 +603,9 @@ export class NetworkService {
           e.gateway6 = cfg.gateway ?? ''
         }
       }
+      // On a bridge the MAC follows the IPv4 address (docker's 02:42 form): a
+      // reused address never meets a neighbour cache that remembers another MAC.
+      e.mac ||= n.driver === 'bridge' && e.ipv4 ? macFromIp(parseIp(e.ipv4.split('/')[0] ?? '')) : randomMac()
     } catch (err) {
       this.releaseAddresses(e)
       if (isKind(err, 'unavailable')) throw new EngineError('unavailable', `no available IPv${e.ipv4 ? 6 : 4} addresses on this network's address pools: ${n.name} (${n.id})`, { cause: err })

@@ -29,6 +29,8 @@ export interface NetworkRecord {
   /** Driver options as the user gave them (com.docker.network.bridge.*, parent, ...), defaults filled in for bridge. */
   options: Record<string, string>
   labels: Record<string, string>
+  /** The user chose the subnets (--subnet): only then may containers ask for an address (--ip). */
+  userSubnets?: boolean
   /** The kernel interface the network lives on: the Linux bridge, or macvlan's parent. Empty for host/null. */
   ifname: string
 }

@@ -376,6 +376,8 @@ export function networkSettingsOf(rec: ContainerRecord, v: NetworkView): Network
 
 /** ps's Ports: one row per bound address, and exposed ports nobody published. */
 function summaryPorts(rec: ContainerRecord, v: NetworkView): Port[] {
+  // docker forgets a container's ports with its network: a stopped container shows none.
+  if (!v.sandbox) return []
   const out: Port[] = []
   const bound = new Set<string>()
   for (const b of v.sandbox?.ports ?? []) {
