@@ -49,6 +49,8 @@ interface Live {
   teardown?: Promise<void>
   /** The network namespace of the current run. */
   sandbox?: NetworkSandbox
+  /** Settles once a start has published its `start` event: a fast exit's `die` waits for it. */
+  started?: Promise<void>
 }
 
 /**
@@ -286,6 +288,16 @@ export class ContainerService {
 
   private async startRecord(rec: ContainerRecord): Promise<void> {
     const live = this.liveOf(rec.id)
+    let started = () => {}
+    live.started = new Promise<void>((r) => (started = r))
+    try {
+      await this.startRun(rec, live)
+    } finally {
+      started()
+    }
+  }
+
+  private async startRun(rec: ContainerRecord, live: Live): Promise<void> {
     await live.teardown
     const rootfs = this.rootfsPath(rec)
     let mounted = false
@@ -363,6 +375,8 @@ export class ContainerService {
     ]).then(() => {})
     live.sandbox = undefined
     this.exec.containerExited(id)
+    // A process that ends at once can exit before its start has been announced.
+    await live.started
     this.o.events.publish('container', 'die', id, this.attrs(rec, { exitCode: String(info.exitCode) }))
     await network
     live.markExited?.()
