@@ -8,24 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest'
 import { berth, docker, missing, ok, uniq, waitFor } from '../../helpers.js'
-import { bridgeName, httpGet, ipOf, sh, testOctet } from './net.js'
+import { bridgeName, httpGet, ipOf, sh, testOctet, type NetworkJson } from './net.js'
 
 const skip = missing('root', 'daemon')
 const noDocker = missing('docker-cli')
-
-interface NetworkJson {
-  Name: string
-  Id: string
-  Driver: string
-  Scope: string
-  EnableIPv4: boolean
-  Internal: boolean
-  Attachable: boolean
-  IPAM: { Driver: string; Config: Array<{ Subnet: string; Gateway: string }> }
-  Containers: Record<string, { Name: string; IPv4Address: string; MacAddress: string; EndpointID: string }>
-  Options: Record<string, string>
-  Labels: Record<string, string>
-}
 
 /** Whether a TCP connect gets an answer (accepted or refused) rather than silence. */
 function tcpRefusedOrConnects(host: string, port: number): Promise<boolean> {

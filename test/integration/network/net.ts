@@ -180,3 +180,18 @@ export async function udpEchoIn(container: string, port: number, prefix: string)
 export function testOctet(salt: number): number {
   return (process.pid * 7 + salt) % 250
 }
+
+/** `network inspect` output, the fields the tests read. */
+export interface NetworkJson {
+  Name: string
+  Id: string
+  Driver: string
+  Scope: string
+  EnableIPv4: boolean
+  Internal: boolean
+  Attachable: boolean
+  IPAM: { Driver: string; Config: Array<{ Subnet: string; Gateway?: string; IPRange?: string }> }
+  Containers: Record<string, { Name: string; IPv4Address: string; MacAddress: string; EndpointID: string }>
+  Options: Record<string, string>
+  Labels: Record<string, string>
+}

@@ -9,23 +9,10 @@ import dgram from 'node:dgram'
 import dnsPacket from 'dns-packet'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
 import { berth, docker, missing, ok, uniq, waitFor, type CmdResult } from '../../helpers.js'
-import { hostAddr4, ipOf, quiet, sh, testOctet } from './net.js'
+import { hostAddr4, ipOf, quiet, sh, testOctet, type NetworkJson } from './net.js'
 
 const skip = missing('root', 'daemon')
 const noDocker = missing('docker-cli')
-
-interface NetworkJson {
-  Name: string
-  Id: string
-  Driver: string
-  Internal: boolean
-  Attachable: boolean
-  EnableIPv4: boolean
-  IPAM: { Driver: string; Config: Array<{ Subnet: string; Gateway?: string; IPRange?: string }> }
-  Containers: Record<string, { Name: string; IPv4Address: string }>
-  Options: Record<string, string>
-  Labels: Record<string, string>
-}
 
 const toNum = (ip: string) => ip.split('.').reduce((a, o) => a * 256 + Number(o), 0)
 function range(cidr: string): [number, number] {
