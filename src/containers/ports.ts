@@ -170,4 +170,5 @@ export interface NetworkPort {
   /** Live changes to a running container. */
   connect(rec: ContainerRecord, network: string, config: EndpointConfig): Promise<void>
   disconnect(rec: ContainerRecord, network: string): Promise<void>
+  renamed(rec: ContainerRecord, oldName: string): void
 }

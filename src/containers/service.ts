@@ -624,6 +624,7 @@ export class ContainerService {
     const old = rec.name
     rec.name = name
     this.o.store.save(rec)
+    this.o.network.renamed(rec, old)
     this.o.events.publish('container', 'rename', rec.id, this.attrs(rec, { oldName: `/${old}` }))
   }
 

@@ -70,6 +70,7 @@ export function networkPort(net: NetworkService, containers: () => ContainerServ
     detach: (id) => net.detach(id),
     connect: (rec, network, config) => net.connect(sandboxRequest(rec, containers()), network, config),
     disconnect: (rec, network) => net.disconnect(rec.id, network),
+    renamed: (rec, oldName) => net.renamed(rec.id, oldName, rec.name),
   }
 }
 

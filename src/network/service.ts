@@ -666,6 +666,16 @@ export class NetworkService {
     if (s) await this.netns.remove(path.basename(s.netnsPath))
   }
 
+  /** A renamed container answers to its new name on every network (docker's DNSNames follow). */
+  renamed(containerId: string, oldName: string, newName: string): void {
+    const s = this.o.store.sandbox(containerId)
+    if (s) this.o.store.saveSandbox({ ...s, containerName: newName })
+    for (const e of this.o.store.endpointsFor(containerId)) {
+      if (!e.dnsNames.includes(oldName)) continue
+      this.o.store.saveEndpoint({ ...e, dnsNames: [...new Set(e.dnsNames.map((d) => (d === oldName ? newName : d)))] })
+    }
+  }
+
   /** Join a running container to one more network. */
   async connect(req: SandboxRequest, network: string, config: EndpointConfig): Promise<void> {
     await this.serial(async () => {

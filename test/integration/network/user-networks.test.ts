@@ -170,6 +170,18 @@ describe.skipIf(skip)('user-defined networks', () => {
     if (!noDocker) expect(pingOk(await docker(['exec', a2, 'ping', '-c', '1', '-W', '2', alias]))).toBe(true)
   })
 
+  test('a renamed running container answers to its new name, no longer to the old one', async () => {
+    const r = cname('un-ren')
+    const renamed = `${r}-new`
+    made.push(renamed)
+    ok(await berth(['run', '-d', '--name', r, '--network', netA, ...dnsArgs, 'busybox', 'sleep', '1d']))
+    const ip = await ipOf(r, netA)
+    ok(await berth(['rename', r, renamed]))
+    const found = await berth(['exec', a2, 'nslookup', renamed])
+    expect(found.stdout).toMatch(new RegExp(`^Address: ${ip.replace(/\./g, '\\.')}$`, 'm'))
+    expect((await berth(['exec', a2, 'nslookup', r])).stdout).not.toContain(ip)
+  })
+
   test('resolv.conf names the gateway; other names go to the container\'s --dns through the host', async () => {
     const gw = (await inspectNet(netA)).IPAM.Config[0]?.Gateway ?? ''
     const resolv = ok(await berth(['exec', a2, 'cat', '/etc/resolv.conf'])).stdout
