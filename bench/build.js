@@ -65,18 +65,16 @@
 // columns.
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
+import {
+  berthCli, berthSock, docker, envReps, findDaemons, formatter, judge, loadavg, loadNote, machineLine, median as upperMedian, noDockerNote, now, pick, quiet,
+  ratio, repo, sh as shell, trapCleanups, versionOf, versions, writeDocBlock, writeWanted,
+} from './lib.js'
 
-const repo = path.resolve(import.meta.dirname, '..')
-const reps = Number(process.env.BENCH_REPS ?? 5)
-const docker = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p))
-const berthCli = path.join(repo, 'bin/berth')
-const berthSock = process.env.BERTH_SOCK ?? '/run/berth/berth.sock'
-const dockerSock = process.env.DOCKERD_SOCK ?? '/var/run/docker.sock'
-const only = process.env.BENCH_ENGINES?.split(',')
+const reps = envReps(5)
 const MiB = 1024 * 1024
 const LABEL = 'berth.bench=build'
 const BIG_FILES = 4
@@ -100,37 +98,13 @@ const DOCKERFILE = [
 const STEPS = DOCKERFILE.trim().split('\n').length - 1
 const CACHED_AFTER_TOUCH = 4
 
-const median = (xs) => {
-  const v = xs.filter((x) => x !== undefined)
-  return v.length ? [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] : undefined
-}
-const now = () => Number(process.hrtime.bigint()) / 1e9
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]
-function sh(cmd, args, env = {}) {
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * MiB })
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`)
-  return r.stdout.toString()
-}
-const quiet = (cmd, args, env = {}) => spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: 'ignore' }).status === 0
+// a phase the CLI's output never showed is undefined and left out
+const median = (xs) => upperMedian(xs.filter((x) => x !== undefined))
+// image lists and build output can pass spawnSync's default 1 MiB
+const sh = (cmd, args, env = {}) => shell(cmd, args, env, { maxBuffer: 64 * MiB })
 
 // ---- cleanup of everything this script makes -----------------------------
-const cleanups = []
-function cleanupAll() {
-  while (cleanups.length) {
-    try {
-      cleanups.pop()()
-    } catch (err) {
-      console.error(`bench: cleanup: ${err.message}`)
-    }
-  }
-}
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    console.error(`bench: ${sig}, cleaning up`)
-    cleanupAll()
-    process.exit(130)
-  })
-}
+const { cleanups, cleanupAll } = trapCleanups()
 
 // ---- the context ------------------------------------------------------------
 // Text files: lines of base64 (what the bytes are does not matter; the sizes vary).
@@ -162,31 +136,21 @@ function touch(dir, tag) {
 }
 
 // ---- engines ---------------------------------------------------------------
-const berthEnv = { DOCKER_HOST: `unix://${berthSock}`, DOCKER_BUILDKIT: '0' }
-const dockerEnv = { DOCKER_HOST: `unix://${dockerSock}`, DOCKER_BUILDKIT: '0' }
-const alive = (sock, env) => !!docker && existsSync(sock) && quiet(docker, ['version'], env)
 // A daemon (or podman): the CLI that manages its images. A column: a daemon and the CLI that builds.
-const daemons = {}
-if (alive(berthSock, berthEnv)) daemons.berth = { name: 'berth', cli: docker, env: berthEnv }
-if (alive(dockerSock, dockerEnv)) daemons.docker = { name: 'docker', cli: docker, env: dockerEnv }
-if (quiet('podman', ['version'])) daemons.podman = { name: 'podman', cli: 'podman', env: {} }
-if (!daemons.berth) {
-  console.error(`bench: berthd is not answering on ${berthSock}; run scripts/setup first`)
-  process.exit(1)
-}
+const { daemons, berthEnv, dockerEnv } = findDaemons({ env: { DOCKER_BUILDKIT: '0' } })
 let columns = [
   { name: 'berth', title: 'berth (docker CLI)', daemon: daemons.berth, cli: docker, env: berthEnv, flags: [] },
   { name: 'berth-cli', title: 'berth (berth CLI)', daemon: daemons.berth, cli: berthCli, env: { BERTH_HOST: `unix://${berthSock}` }, flags: [] },
   daemons.docker && { name: 'docker', title: 'docker', daemon: daemons.docker, cli: docker, env: dockerEnv, flags: [] },
   daemons.podman && { name: 'podman', title: 'podman', daemon: daemons.podman, cli: 'podman', env: {}, flags: ['--format', 'docker'] },
 ].filter(Boolean)
-if (only) columns = columns.filter((c) => only.includes(c.name))
+columns = pick(columns)
 for (const d of Object.values(daemons)) {
   d.run = (...args) => sh(d.cli, args, d.env)
-  d.version = d.name === 'podman' ? d.run('version', '--format', '{{.Client.Version}}').trim() : d.run('version', '--format', '{{.Server.Version}}').trim()
+  d.version = versionOf(d)
 }
 const used = [...new Set(columns.map((c) => c.daemon))]
-console.error(`bench: ${used.map((d) => `${d.name} ${d.version}`).join(', ')}; columns ${columns.map((c) => c.name).join(', ')}; ${reps} reps`)
+console.error(`bench: ${versions(used)}; columns ${columns.map((c) => c.name).join(', ')}; ${reps} reps`)
 
 /** Every image an earlier bench build left in this engine: all carry the label; children go first, so repeat. */
 function removeBenchImages(d) {
@@ -348,8 +312,7 @@ try {
 
 // ---- report --------------------------------------------------------------
 const names = columns.map((c) => c.name)
-const fmt = (v) => (v === undefined || Number.isNaN(v) ? '—' : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2))
-const ratio = (a, b) => (a !== undefined && b ? (a / b).toFixed(2) : '—')
+const fmt = formatter(2)
 const med = (s, c, k) => median((samples[s]?.[c] ?? []).map((x) => x[k]))
 const allCols = [['berth', 'berth (docker CLI)'], ['berth-cli', 'berth (berth CLI)'], ['docker', 'docker'], ['podman', 'podman']].filter(([n]) => names.includes(n))
 const lines = [
@@ -360,8 +323,8 @@ for (const [s, label] of scenarios) {
   const v = Object.fromEntries(names.map((n) => [n, med(s, n, 'total')]))
   let verdict = ''
   if (s === 'cached') {
-    const judge = (x) => (x === undefined || v.docker === undefined ? 'no data' : x <= v.docker ? '**met**' : '**not met**')
-    verdict = `≤ 1.0 × docker: ${judge(v.berth)}${v['berth-cli'] !== undefined ? ` (berth CLI: ${judge(v['berth-cli']).replace(/\*/g, '')})` : ''}`
+    const atMost = (x) => judge(x, v.docker, (a, b) => a <= b)
+    verdict = `≤ 1.0 × docker: ${atMost(v.berth)}${v['berth-cli'] !== undefined ? ` (berth CLI: ${atMost(v['berth-cli']).replace(/\*/g, '')})` : ''}`
   }
   lines.push(`| ${label} (s) | ${allCols.map(([n]) => fmt(v[n])).join(' | ')} | ${ratio(v.berth, v.docker)} | ${ratio(v['berth-cli'], v.docker)} | ${ratio(v.berth, v.podman)} | ${verdict} |`)
 }
@@ -372,20 +335,15 @@ const phaseLines = [
 ]
 for (const [n, t] of allCols) phaseLines.push(`| ${t} | ${scenarios.map(([s]) => ['sent', 'step1', 'total'].map((k) => fmt(med(s, n, k))).join(' / ')).join(' | ')} |`)
 const phaseTable = phaseLines.join('\n')
-const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.arch()
 const sent = Object.entries(sizes).map(([n, s]) => `${n} ${s}`).join(', ')
-const machine = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}; ` +
-  `${used.map((d) => `${d.name} ${d.version}`).join(', ')}; context ${(contextBytes / 1e6).toFixed(1)} MB, ${CONTEXT_FILES} files${sent ? ` (sent, as the CLIs count it: ${sent})` : ''}; ` +
-  `medians of ${reps} interleaved runs (bench/run build); load average ${loadAtStart} at the start, ${loadavg()} at the end.` +
-  (daemons.docker ? '' : ' dockerd was not running: no docker column.')
+const machine = machineLine() +
+  `${versions(used)}; context ${(contextBytes / 1e6).toFixed(1)} MB, ${CONTEXT_FILES} files${sent ? ` (sent, as the CLIs count it: ${sent})` : ''}; ` +
+  `medians of ${reps} interleaved runs (bench/run build); ${loadNote(loadAtStart)}` +
+  noDockerNote(daemons.docker)
 const clientTable = ['| client | send the context to a discarding server (s) |', '|---|---:|', ...Object.entries(clientOnly).map(([n, xs]) => `| ${n} | ${fmt(median(xs))} |`)].join('\n')
 const phaseText = `\n\nPhases (seconds after the CLI started; "sent": the CLI printed "Sending build context", "step 1": the daemon began step 1):\n\n${phaseTable}\n\nThe clients alone (no daemon: a server that reads the context and drops it):\n\n${clientTable}`
 console.log(`${machine}\n\n${table}${phaseText}`)
-if (process.env.BENCH_WRITE !== '0') {
-  const file = path.join(repo, 'docs/bench.md')
-  const block = `<!-- bench-build:begin (written by bench/run build; edit the text around it, not this block) -->\n${machine}\n\n${table}${phaseText}\n<!-- bench-build:end -->`
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n'
-  const re = /<!-- bench-build:begin[\s\S]*?<!-- bench-build:end -->/
+if (writeWanted()) {
   const section = [
     '',
     '## Build: the classic builder',
@@ -399,7 +357,5 @@ if (process.env.BENCH_WRITE !== '0') {
     '',
     '',
   ].join('\n')
-  const doc = re.test(old) ? old.replace(re, () => block) : `${old.replace(/\n*$/, '\n')}${section}${block}\n`
-  writeFileSync(file, doc)
-  console.error(`bench: wrote ${path.relative(process.cwd(), file)}`)
+  writeDocBlock('bench-build', `${machine}\n\n${table}${phaseText}`, { command: 'bench/run build', section })
 }

@@ -47,16 +47,13 @@
 // DOCKERD_SOCK (/var/run/docker.sock), BENCH_WRITE=0 to not touch docs/bench.md,
 // BENCH_ENGINES=berth,docker,podman to choose engines.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  allPids, descendants, envReps, findDaemons, formatter, listenerPid, machineLine, median, noDockerNote, pick, quiet, readProc, repo, resultsTable, sh, sleep,
+  versionOf, versions, writeDocBlock, writeWanted,
+} from './lib.js'
 
-const repo = path.resolve(import.meta.dirname, '..')
-const reps = Number(process.env.BENCH_REPS ?? 10)
-const docker = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p))
-const berthSock = process.env.BERTH_SOCK ?? '/run/berth/berth.sock'
-const dockerSock = process.env.DOCKERD_SOCK ?? '/var/run/docker.sock'
-const only = process.env.BENCH_ENGINES?.split(',')
+const reps = envReps(10)
 const N = 50
 const MiB = 1024
 
@@ -65,28 +62,8 @@ function time(fn) {
   fn()
   return Number(process.hrtime.bigint() - t) / 1e9
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const sleep = (s) => spawnSync('sleep', [String(s)])
-function sh(cmd, args, env = {}) {
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`)
-  return r.stdout.toString()
-}
-function alive(sock, env) {
-  if (!docker || !existsSync(sock)) return false
-  return spawnSync(docker, ['version'], { env: { ...process.env, ...env }, stdio: 'ignore' }).status === 0
-}
 
 // ---- processes -----------------------------------------------------------
-const allPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)
-function readProc(pid, file) {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'utf8')
-  } catch {
-    return ''
-  }
-}
-const ppidOf = (pid) => Number(/^PPid:\s+(\d+)/m.exec(readProc(pid, 'status'))?.[1] ?? 0)
 const commOf = (pid) => readProc(pid, 'comm').trim()
 // { rss, pss } in KiB from smaps_rollup (falls back to VmRSS for rss).
 function mem(pid) {
@@ -97,44 +74,6 @@ function mem(pid) {
 }
 function memSum(pids) {
   return pids.map(mem).reduce((a, m) => ({ rss: a.rss + m.rss, pss: a.pss + m.pss }), { rss: 0, pss: 0 })
-}
-// The pid that listens on a unix socket path (via /proc/net/unix inodes).
-function listenerOf(sock) {
-  const paths = new Set([sock])
-  try {
-    paths.add(realpathSync(sock))
-  } catch {}
-  const inodes = new Set()
-  for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/)
-    // Num RefCount Protocol Flags Type St Inode Path; Flags 00010000 = listening
-    if (f.length >= 8 && f[3] === '00010000' && paths.has(f[7])) inodes.add(`socket:[${f[6]}]`)
-  }
-  for (const pid of allPids()) {
-    let fds = []
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`)
-    } catch {
-      continue
-    }
-    for (const fd of fds) {
-      try {
-        if (inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return pid
-      } catch {}
-    }
-  }
-  return undefined
-}
-function descendants(root) {
-  const kids = new Map()
-  for (const p of allPids()) {
-    const pp = ppidOf(p)
-    if (!kids.has(pp)) kids.set(pp, [])
-    kids.get(pp).push(p)
-  }
-  const out = [root]
-  for (let i = 0; i < out.length; i++) out.push(...(kids.get(out[i]) ?? []))
-  return out
 }
 // Processes (not in a container) whose command line names one of the ids.
 function monitorsOf(ids) {
@@ -152,29 +91,19 @@ function monitorsOf(ids) {
 }
 
 // ---- engines -------------------------------------------------------------
-const engines = []
-const berthEnv = { DOCKER_HOST: `unix://${berthSock}` }
-const dockerEnv = { DOCKER_HOST: `unix://${dockerSock}` }
-if (alive(berthSock, berthEnv)) engines.push({ name: 'berth', cli: docker, env: berthEnv, sock: berthSock, monitor: 'conmon' })
-if (alive(dockerSock, dockerEnv)) engines.push({ name: 'docker', cli: docker, env: dockerEnv, sock: dockerSock, monitor: 'containerd-shim' })
-if (spawnSync('podman', ['image', 'exists', 'busybox']).status === 0) engines.push({ name: 'podman', cli: 'podman', env: {}, monitor: 'conmon' })
-if (!engines.some((e) => e.name === 'berth')) {
-  console.error(`bench: berthd is not answering on ${berthSock}; run scripts/setup first`)
-  process.exit(1)
-}
+// what monitors each container: conmon for berth and podman, the shim for docker
+const { daemons } = findDaemons({ podmanProbe: ['image', 'exists', 'busybox'] })
+let engines = Object.values(daemons).map((d) => ({ ...d, monitor: d.name === 'docker' ? 'containerd-shim' : 'conmon' }))
 // berth with crun as the container's runtime (timed series only; same daemon)
 if (engines[0].name === 'berth' && spawnSync('crun', ['--version']).status === 0) {
   engines.push({ ...engines[0], name: 'berth crun', runtimeArgs: ['--runtime', 'crun'], seriesOnly: true })
 }
-if (only) engines.splice(0, engines.length, ...engines.filter((e) => only.includes(e.name)))
+engines = pick(engines)
 for (const e of engines) {
   // the runtime flag goes after `run` (docker run --runtime crun ...)
   e.run = (...args) => sh(e.cli, args[0] === 'run' && e.runtimeArgs ? ['run', ...e.runtimeArgs, ...args.slice(1)] : args, e.env)
-  e.version = e.name === 'podman' ? e.run('version', '--format', '{{.Client.Version}}').trim() : e.run('version', '--format', '{{.Server.Version}}').trim()
-  if (e.sock) {
-    e.pid = listenerOf(e.sock)
-    if (!e.pid) throw new Error(`bench: no process listens on ${e.sock}`)
-  }
+  e.version = versionOf(e)
+  if (e.sock) e.pid = listenerPid(e.sock)
 }
 console.error(`bench: engines ${engines.filter((e) => !e.seriesOnly).map((e) => `${e.name} ${e.version}${e.pid ? ` (pid ${e.pid})` : ''}`).join(', ')}; ${reps} reps`)
 
@@ -254,7 +183,7 @@ try {
     put('exec true (s)', 'runc (floor)', floor.exec)
   }
 } finally {
-  for (const [e, n] of created) spawnSync(e.cli, ['rm', '-f', n], { env: { ...process.env, ...e.env }, stdio: 'ignore' })
+  for (const [e, n] of created) quiet(e.cli, ['rm', '-f', n], e.env)
 }
 
 function runcFloor() {
@@ -301,8 +230,6 @@ const targets = {
   'idle daemon, after workload (MiB RSS)': ['≤ 0.6 × dockerd + containerd', (r) => r.berth <= 0.6 * r.docker],
 }
 const cols = ['berth', 'berth crun', 'docker', 'podman', 'runc (floor)']
-const fmt = (v) => (v === undefined || Number.isNaN(v) ? '—' : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(3))
-const ratio = (a, b) => (a !== undefined && b ? (a / b).toFixed(3) : '—')
 const order = [
   'run --rm busybox true (s)',
   'run --rm --network none busybox true (s)',
@@ -315,28 +242,15 @@ const order = [
   'idle daemon, after warm-up (MiB PSS)',
   'idle daemon, after workload (MiB RSS)',
 ]
-const lines = [`| metric | ${cols.join(' | ')} | berth/docker | berth/podman | target (berth) |`, `|---|${cols.map(() => '---:').join('|')}|---:|---:|---|`]
-for (const metric of order) {
-  const row = results[metric]
-  if (!row) continue
-  const t = targets[metric]
-  const verdict = !t ? '' : row.berth === undefined || (t[0].includes('docker') && !row.docker) ? `${t[0]}: no data` : `${t[0]}: ${t[1](row) ? '**met**' : '**not met**'}`
-  lines.push(`| ${metric} | ${cols.map((c) => fmt(row[c])).join(' | ')} | ${ratio(row.berth, row.docker)} | ${ratio(row.berth, row.podman)} | ${verdict} |`)
-}
-const table = lines.join('\n')
-const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.arch()
+const table = resultsTable(results, { cols, order, targets, fmt: formatter(3), ratioDigits: 3 })
 const runcV = /runc version (\S+)/.exec(spawnSync('runc', ['--version']).stdout?.toString() ?? '')?.[1]
-const machine = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}; ` +
-  `${engines.filter((e) => !e.seriesOnly).map((e) => `${e.name} ${e.version}`).join(', ')}${runcV ? `, runc ${runcV}` : ''}; medians of ${reps} interleaved runs (bench/run).` +
-  (dockerIdle ? '' : ' dockerd was not running: no docker column.')
+const machine = machineLine() +
+  `${versions(engines.filter((e) => !e.seriesOnly))}${runcV ? `, runc ${runcV}` : ''}; medians of ${reps} interleaved runs (bench/run).` +
+  noDockerNote(dockerIdle)
 console.log(`${machine}\n\n${table}`)
-if (process.env.BENCH_WRITE !== '0') {
-  const file = path.join(repo, 'docs/bench.md')
-  const block = `<!-- bench:begin (written by bench/run; edit the text around it, not this block) -->\n${machine}\n\n${table}\n<!-- bench:end -->`
-  const fresh = '# Benchmarks\n\nRun `bench/setup` then `bench/run`; the header of bench/engine.js says how each number is taken.\n\n'
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : ''
-  const re = /<!-- bench:begin[\s\S]*?<!-- bench:end -->/
-  const doc = re.test(old) ? old.replace(re, () => block) : `${fresh}${block}\n`
-  writeFileSync(file, doc)
-  console.error(`bench: wrote ${path.relative(process.cwd(), file)}`)
+if (writeWanted()) {
+  writeDocBlock('bench', `${machine}\n\n${table}`, {
+    command: 'bench/run',
+    fresh: '# Benchmarks\n\nRun `bench/setup` then `bench/run`; the header of bench/engine.js says how each number is taken.\n\n',
+  })
 }

@@ -71,10 +71,11 @@
 // BENCH_WRITE=0 to not touch docs/bench.md (--quick never writes),
 // BENCH_ENGINES=berth,berth-cli,docker,podman to choose columns.
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs'
-import net from 'node:net'
-import os from 'node:os'
-import path from 'node:path'
+import { existsSync } from 'node:fs'
+import {
+  allPids, berthCli, berthSock, cpuOfStat, docker, envReps, findDaemons, freePort, judge, listenerPid, loadavg, loadNote, machineLine, median, noDockerNote, now,
+  only, pick, quiet, ratio, readProc, sh, sleep, trapCleanups, versionOf, versions, writeDocBlock, writeWanted,
+} from './lib.js'
 
 const quick = process.argv.includes('--quick')
 const unknown = process.argv.slice(2).filter((a) => a !== '--quick')
@@ -82,15 +83,9 @@ if (unknown.length) {
   console.error(`usage: bench/network.js [--quick] (unknown: ${unknown.join(' ')})`)
   process.exit(2)
 }
-const repo = path.resolve(import.meta.dirname, '..')
-const reps = Number(process.env.BENCH_REPS ?? (quick ? 2 : 10))
+const reps = envReps(quick ? 2 : 10)
 const sizeMiB = Number(process.env.BENCH_MB ?? (quick ? 16 : 512))
-const write = !quick && process.env.BENCH_WRITE !== '0'
-const docker = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p))
-const berthCli = path.join(repo, 'bin/berth')
-const berthSock = process.env.BERTH_SOCK ?? '/run/berth/berth.sock'
-const dockerSock = process.env.DOCKERD_SOCK ?? '/var/run/docker.sock'
-const only = process.env.BENCH_ENGINES?.split(',')
+const write = writeWanted(quick)
 const busybox = ['/usr/bin/busybox', '/bin/busybox'].find((p) => existsSync(p))
 const LABEL = 'berth.bench=network'
 const BLOCK = 64 * 1024
@@ -98,90 +93,21 @@ const blocks = sizeMiB * 16
 const bytes = blocks * BLOCK
 const tag = `bench-net-${process.pid}`
 const SERVER_PORT = 5001
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100
 
 if (!Number.isInteger(reps) || reps < 1 || !Number.isInteger(sizeMiB) || sizeMiB < 1) {
   console.error('bench: BENCH_REPS and BENCH_MB must be positive integers')
   process.exit(2)
 }
 
-const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : undefined)
-const now = () => Number(process.hrtime.bigint()) / 1e9
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]
-function sh(cmd, args, env = {}) {
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`)
-  return r.stdout.toString()
-}
-const quiet = (cmd, args, env = {}) => spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: 'ignore' }).status === 0
-const sleep = (s) => spawnSync('sleep', [String(s)])
 // Every step runs synchronously; a signal handler only runs when the event loop gets a turn.
 const tick = () => new Promise((resolve) => setImmediate(resolve))
 
 // ---- cleanup of everything this script makes -----------------------------
-const cleanups = []
-function cleanupAll() {
-  while (cleanups.length) {
-    try {
-      cleanups.pop()()
-    } catch (err) {
-      console.error(`bench: cleanup: ${err.message}`)
-    }
-  }
-}
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    console.error(`bench: ${sig}, cleaning up`)
-    cleanupAll()
-    process.exit(130)
-  })
-}
+const { cleanups, cleanupAll } = trapCleanups()
 
 // ---- processes -------------------------------------------------------------
-const allPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)
-function readProc(pid, file) {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'utf8')
-  } catch {
-    return ''
-  }
-}
 /** utime + stime of one process, in seconds (its children not included). */
-function cpuOf(pid) {
-  const stat = readProc(pid, 'stat')
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return rest.length > 12 ? (Number(rest[11]) + Number(rest[12])) / CLK_TCK : 0
-}
-// The pid that listens on a unix socket path (via /proc/net/unix inodes).
-function listenerOf(sock) {
-  const paths = new Set([sock])
-  try {
-    paths.add(realpathSync(sock))
-  } catch {
-    // not a symlink chain we can resolve: the path as given
-  }
-  const inodes = new Set()
-  for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/)
-    if (f.length >= 8 && f[3] === '00010000' && paths.has(f[7])) inodes.add(`socket:[${f[6]}]`)
-  }
-  for (const pid of allPids()) {
-    let fds = []
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`)
-    } catch {
-      continue
-    }
-    for (const fd of fds) {
-      try {
-        if (inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return pid
-      } catch {
-        // the fd closed meanwhile
-      }
-    }
-  }
-  return undefined
-}
+const cpuOf = (pid) => cpuOfStat(readProc(pid, 'stat'))
 /** docker's forwarder for one published host port: the docker-proxy whose arguments name it. */
 function dockerProxiesOf(port) {
   return allPids().filter((pid) => {
@@ -191,18 +117,8 @@ function dockerProxiesOf(port) {
 }
 
 // ---- engines ---------------------------------------------------------------
-const berthEnv = { DOCKER_HOST: `unix://${berthSock}` }
-const dockerEnv = { DOCKER_HOST: `unix://${dockerSock}` }
-const alive = (sock, env) => !!docker && existsSync(sock) && quiet(docker, ['version'], env)
 // A daemon (or podman): the CLI that makes its containers and networks.
-const daemons = {}
-if (alive(berthSock, berthEnv)) daemons.berth = { name: 'berth', cli: docker, env: berthEnv }
-if (alive(dockerSock, dockerEnv)) daemons.docker = { name: 'docker', cli: docker, env: dockerEnv }
-if (quiet('podman', ['image', 'exists', 'busybox'])) daemons.podman = { name: 'podman', cli: 'podman', env: {} }
-if (!daemons.berth) {
-  console.error(`bench: berthd is not answering on ${berthSock}; run scripts/setup first`)
-  process.exit(1)
-}
+const { daemons, berthEnv, dockerEnv } = findDaemons({ podmanProbe: ['image', 'exists', 'busybox'] })
 if (!quiet(docker, ['network', 'ls'], berthEnv)) {
   console.error(`bench: berthd on ${berthSock} has no networking API (network ls fails): restart it on current code`)
   process.exit(1)
@@ -218,14 +134,14 @@ let columns = [
   daemons.docker && { name: 'docker', title: 'docker', daemon: daemons.docker, cli: docker, env: dockerEnv },
   daemons.podman && { name: 'podman', title: 'podman', daemon: daemons.podman, cli: 'podman', env: {} },
 ].filter(Boolean)
-if (only) columns = columns.filter((c) => only.includes(c.name))
+columns = pick(columns)
 for (const d of Object.values(daemons)) {
   d.run = (...args) => sh(d.cli, args, d.env)
-  d.version = d.name === 'podman' ? d.run('version', '--format', '{{.Client.Version}}').trim() : d.run('version', '--format', '{{.Server.Version}}').trim()
+  d.version = versionOf(d)
 }
 // Throughput is measured per daemon that has a column (the CLI does not matter there).
 const used = [...new Set(columns.map((c) => c.daemon))]
-console.error(`bench: ${used.map((d) => `${d.name} ${d.version}`).join(', ')}; columns ${columns.map((c) => c.name).join(', ')}; ${reps} reps, ${sizeMiB} MiB per transfer${quick ? ' (quick)' : ''}`)
+console.error(`bench: ${versions(used)}; columns ${columns.map((c) => c.name).join(', ')}; ${reps} reps, ${sizeMiB} MiB per transfer${quick ? ' (quick)' : ''}`)
 
 /** Containers and networks an earlier, killed run left behind (all carry the label). */
 function removeLeftovers(d) {
@@ -233,18 +149,6 @@ function removeLeftovers(d) {
   if (ids.length) quiet(d.cli, ['rm', '-f', ...ids], d.env)
   const nets = d.run('network', 'ls', '-q', '--filter', `label=${LABEL}`).split('\n').filter(Boolean)
   if (nets.length) quiet(d.cli, ['network', 'rm', ...nets], d.env)
-}
-
-/** A free TCP port on 127.0.0.1, for the published port (the engine binds it right after). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
 }
 
 // ---- the transfers ---------------------------------------------------------
@@ -292,8 +196,7 @@ async function setUp(d) {
   await tick()
   // The user-space process a published port's bytes could pass through (podman: none, CNI's portmap is DNAT only).
   if (d.name === 'berth') {
-    const pid = listenerOf(berthSock)
-    if (!pid) throw new Error(`bench: no process listens on ${berthSock}`)
+    const pid = listenerPid(berthSock)
     d.forwarders = () => [pid]
   } else if (d.name === 'docker') {
     d.forwarders = () => dockerProxiesOf(d.port)
@@ -380,9 +283,7 @@ const fmtT = (v) => (v === undefined ? '—' : v.toFixed(3))
 const fmtR = (v) => (v === undefined ? '—' : v.toFixed(0))
 const fmtC = (v) => (v === undefined ? '—' : v.toFixed(2))
 const cell = (xs, fmt) => (xs?.length ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '—')
-const ratio = (a, b) => (a !== undefined && b !== undefined && b !== 0 ? (a / b).toFixed(2) : '—')
 const allCols = columns.map((c) => [c.name, c.title])
-const judge = (v, ref, ok) => (v === undefined || ref === undefined ? 'no data' : ok(v, ref) ? '**met**' : '**not met**')
 const rows = [
   ['run --rm busybox true, default bridge (s)', startBridge, fmtT],
   ['run --rm --network none busybox true (s)', startNone, fmtT],
@@ -405,18 +306,13 @@ for (const [label, o, fmt, goal, ok] of rows) {
   lines.push(`| ${label} | ${allCols.map(([n]) => cell(o[n], fmt)).join(' | ')} | ${ratio(m('berth'), m('docker'))} | ${ratio(m('berth'), m('podman'))} | ${verdict} |`)
 }
 const table = lines.join('\n')
-const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.arch()
-const machine = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}; ` +
-  `${used.map((d) => `${d.name} ${d.version}`).join(', ')}; medians (min–max) of ${reps} interleaved runs, ${sizeMiB} MiB per transfer (bench/run network${quick ? ' --quick' : ''}); ` +
-  `load average ${loadAtStart} at the start, ${loadavg()} at the end.` +
-  (daemons.docker ? '' : ' dockerd was not running: no docker column.') +
+const machine = machineLine() +
+  `${versions(used)}; medians (min–max) of ${reps} interleaved runs, ${sizeMiB} MiB per transfer (bench/run network${quick ? ' --quick' : ''}); ` +
+  loadNote(loadAtStart) +
+  noDockerNote(daemons.docker) +
   (daemons.podman ? ' podman\'s container → container client connects by address (no DNS on its CNI networks here).' : '')
 console.log(`${machine}\n\n${table}`)
 if (write) {
-  const file = path.join(repo, 'docs/bench.md')
-  const block = `<!-- bench-network:begin (written by bench/run network; edit the text around it, not this block) -->\n${machine}\n\n${table}\n<!-- bench-network:end -->`
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n'
-  const re = /<!-- bench-network:begin[\s\S]*?<!-- bench-network:end -->/
   const section = [
     '',
     '## Networking: bridge start-up and TCP throughput',
@@ -430,7 +326,5 @@ if (write) {
     '',
     '',
   ].join('\n')
-  const doc = re.test(old) ? old.replace(re, () => block) : `${old.replace(/\n*$/, '\n')}${section}${block}\n`
-  writeFileSync(file, doc)
-  console.error(`bench: wrote ${path.relative(process.cwd(), file)}`)
+  writeDocBlock('bench-network', `${machine}\n\n${table}`, { command: 'bench/run network', section })
 }

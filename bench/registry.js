@@ -57,116 +57,38 @@
 // BENCH_PHASES=0 to skip the phase pulls.
 import { spawn, spawnSync } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs'
 import http from 'node:http'
-import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import {
+  cpuOfStat, descendants, envReps, findDaemons, formatter, freePort, listenerPid, loadavg, loadNote, machineLine, median, noDockerNote, now, pick, quiet,
+  readProc, resultsTable, sh as shell, trapCleanups, versionOf, versions, writeDocBlock, writeWanted,
+} from './lib.js'
 
-const repo = path.resolve(import.meta.dirname, '..')
-const reps = Number(process.env.BENCH_REPS ?? 5)
-const docker = ['/usr/local/bin/docker', '/usr/bin/docker'].find((p) => existsSync(p))
-const berthSock = process.env.BERTH_SOCK ?? '/run/berth/berth.sock'
-const dockerSock = process.env.DOCKERD_SOCK ?? '/var/run/docker.sock'
-const only = process.env.BENCH_ENGINES?.split(',')
+const reps = envReps(5)
 const phasesWanted = process.env.BENCH_PHASES !== '0'
 const MiB = 1024 * 1024
 const LAYERS = 5
 const REPO_TAG = 'bench/pushpull:latest'
 const LABEL = 'berth.bench=registry'
-const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100
-
-const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] : undefined)
-const now = () => Number(process.hrtime.bigint()) / 1e9
-function sh(cmd, args, env = {}) {
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * MiB })
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: exit ${r.status}: ${r.stderr}`)
-  return r.stdout.toString()
-}
-const quiet = (cmd, args, env = {}) => spawnSync(cmd, args, { env: { ...process.env, ...env }, stdio: 'ignore' }).status === 0
+// saved images and pushes print a lot (spawnSync's default keeps 1 MiB)
+const sh = (cmd, args, env = {}) => shell(cmd, args, env, { maxBuffer: 64 * MiB })
 
 // ---- cleanup of everything this script starts ---------------------------
-const cleanups = []
-function cleanupAll() {
-  while (cleanups.length) {
-    try {
-      cleanups.pop()()
-    } catch (err) {
-      console.error(`bench: cleanup: ${err.message}`)
-    }
-  }
-}
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    console.error(`bench: ${sig}, cleaning up`)
-    cleanupAll()
-    process.exit(130)
-  })
-}
+const { cleanups, cleanupAll } = trapCleanups()
 
 // ---- processes -----------------------------------------------------------
-const allPids = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number)
-function readProc(pid, file) {
-  try {
-    return readFileSync(`/proc/${pid}/${file}`, 'utf8')
-  } catch {
-    return ''
-  }
-}
-function descendants(root) {
-  const kids = new Map()
-  for (const p of allPids()) {
-    const pp = Number(/^PPid:\s+(\d+)/m.exec(readProc(p, 'status'))?.[1] ?? 0)
-    if (!kids.has(pp)) kids.set(pp, [])
-    kids.get(pp).push(p)
-  }
-  const out = [root]
-  for (let i = 0; i < out.length; i++) out.push(...(kids.get(out[i]) ?? []))
-  return out
-}
 const pageKiB = 4
 const rssKiB = (pid) => Number(readProc(pid, 'statm').split(' ')[1] ?? 0) * pageKiB
 // utime + stime + cutime + cstime, in seconds
-function cpuOf(stat) {
-  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return rest.length > 14 ? (Number(rest[11]) + Number(rest[12]) + Number(rest[13]) + Number(rest[14])) / CLK_TCK : 0
-}
+const cpuOf = (stat) => cpuOfStat(stat, { children: true })
 function treeUsage(root) {
   const pids = descendants(root)
   return {
     rss: pids.reduce((a, p) => a + rssKiB(p), 0) / 1024,
     cpu: pids.reduce((a, p) => a + cpuOf(readProc(p, 'stat')), 0),
   }
-}
-// The pid that listens on a unix socket path (via /proc/net/unix inodes).
-function listenerOf(sock) {
-  const paths = new Set([sock])
-  try {
-    paths.add(realpathSync(sock))
-  } catch {
-    // not a symlink chain we can resolve: the path as given
-  }
-  const inodes = new Set()
-  for (const line of readFileSync('/proc/net/unix', 'utf8').split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/)
-    if (f.length >= 8 && f[3] === '00010000' && paths.has(f[7])) inodes.add(`socket:[${f[6]}]`)
-  }
-  for (const pid of allPids()) {
-    let fds = []
-    try {
-      fds = readdirSync(`/proc/${pid}/fd`)
-    } catch {
-      continue
-    }
-    for (const fd of fds) {
-      try {
-        if (inodes.has(readlinkSync(`/proc/${pid}/fd/${fd}`))) return pid
-      } catch {
-        // the fd closed meanwhile
-      }
-    }
-  }
-  return undefined
 }
 
 // ---- the image: a docker-archive written here -----------------------------
@@ -278,16 +200,6 @@ function writeArchive(file) {
 }
 
 // ---- registries -----------------------------------------------------------
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
 const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms))
 
 // A docker-registry of its own on a free loopback port with empty storage; stop() kills it and removes its data.
@@ -345,29 +257,17 @@ async function manifestOf(host, name) {
 }
 
 // ---- engines -------------------------------------------------------------
-const engines = []
-const berthEnv = { DOCKER_HOST: `unix://${berthSock}` }
-const dockerEnv = { DOCKER_HOST: `unix://${dockerSock}` }
-const alive = (sock, env) => !!docker && existsSync(sock) && quiet(docker, ['version'], env)
-if (alive(berthSock, berthEnv)) engines.push({ name: 'berth', cli: docker, env: berthEnv, sock: berthSock })
-if (alive(dockerSock, dockerEnv)) engines.push({ name: 'docker', cli: docker, env: dockerEnv, sock: dockerSock })
-if (quiet('podman', ['version'])) engines.push({ name: 'podman', cli: 'podman', env: {}, tls: ['--tls-verify=false'] })
-if (!engines.some((e) => e.name === 'berth')) {
-  console.error(`bench: berthd is not answering on ${berthSock}; run scripts/setup first`)
-  process.exit(1)
-}
+const { daemons } = findDaemons()
+if (daemons.podman) daemons.podman.tls = ['--tls-verify=false']
 if (spawnSync('docker-registry', ['--version']).status !== 0) {
   console.error('bench: docker-registry is not installed; run bench/setup first')
   process.exit(1)
 }
-if (only) engines.splice(0, engines.length, ...engines.filter((e) => only.includes(e.name)))
+const engines = pick(Object.values(daemons))
 for (const e of engines) {
   e.run = (...args) => sh(e.cli, args, e.env)
-  e.version = e.name === 'podman' ? e.run('version', '--format', '{{.Client.Version}}').trim() : e.run('version', '--format', '{{.Server.Version}}').trim()
-  if (e.sock) {
-    e.pid = listenerOf(e.sock)
-    if (!e.pid) throw new Error(`bench: no process listens on ${e.sock}`)
-  }
+  e.version = versionOf(e)
+  if (e.sock) e.pid = listenerPid(e.sock)
 }
 const berthRoot = engines.find((e) => e.name === 'berth')?.run('info', '--format', '{{.DockerRootDir}}').trim()
 console.error(`bench: engines ${engines.map((e) => `${e.name} ${e.version}${e.pid ? ` (pid ${e.pid})` : ''}`).join(', ')}; ${reps} reps`)
@@ -474,7 +374,6 @@ const phaseRuns = {}
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'bench-registry-'))
 cleanups.push(() => rmSync(tmp, { recursive: true, force: true }))
 let image
-const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]
 const loadAtStart = loadavg()
 
 try {
@@ -559,8 +458,7 @@ try {
 
 // ---- report --------------------------------------------------------------
 const cols = ['berth', 'docker', 'podman']
-const fmt = (v) => (v === undefined || Number.isNaN(v) ? '—' : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2))
-const ratio = (a, b) => (a !== undefined && b ? (a / b).toFixed(2) : '—')
+const fmt = formatter(2)
 const order = [
   'pull (s)',
   'push, image from load (s)',
@@ -578,15 +476,7 @@ const order = [
   'load the docker-archive: peak RSS (MiB)',
 ]
 const targets = { 'pull (s)': ['≤ 1.0 × docker', (r) => r.berth <= r.docker] }
-const lines = [`| metric | ${cols.join(' | ')} | berth/docker | berth/podman | target (berth) |`, `|---|${cols.map(() => '---:').join('|')}|---:|---:|---|`]
-for (const metric of order) {
-  const row = results[metric]
-  if (!row) continue
-  const t = targets[metric]
-  const verdict = !t ? '' : row.berth === undefined || !row.docker ? `${t[0]}: no data` : `${t[0]}: ${t[1](row) ? '**met**' : '**not met**'}`
-  lines.push(`| ${metric} | ${cols.map((c) => fmt(row[c])).join(' | ')} | ${ratio(row.berth, row.docker)} | ${ratio(row.berth, row.podman)} | ${verdict} |`)
-}
-const table = lines.join('\n')
+const table = resultsTable(results, { cols, order, targets, fmt, ratioDigits: 2 })
 
 // Per layer: download done, extract start/end, pull complete (s after the request).
 const phaseLines = []
@@ -602,20 +492,15 @@ const phaseTable = phaseLines.length
   ? ['| engine | pull total | manifest | all downloaded | Σ extracting → pull complete | berth: Σ Extracting + Σ after it | per layer: downloaded / extract start / complete |',
       '|---|---:|---:|---:|---:|---:|---|', ...phaseLines].join('\n')
   : ''
-const cpu = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? os.arch()
 const regV = /v?(\d+\.\d+\.\d+\S*)/.exec(spawnSync('docker-registry', ['--version']).stdout?.toString() ?? '')?.[1]
-const machine = `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Linux ${os.release()}; ` +
-  `${engines.map((e) => `${e.name} ${e.version}`).join(', ')}${regV ? `, docker-registry ${regV}` : ''}; image ${LAYERS} × ${(image.bytes / LAYERS / MiB).toFixed(0)} MiB layers; ` +
-  `medians of ${reps} interleaved runs (bench/run registry); load average ${loadAtStart} at the start, ${loadavg()} at the end.` + (engines.some((e) => e.name === 'docker') ? '' : ' dockerd was not running: no docker column.')
+const machine = machineLine() +
+  `${versions(engines)}${regV ? `, docker-registry ${regV}` : ''}; image ${LAYERS} × ${(image.bytes / LAYERS / MiB).toFixed(0)} MiB layers; ` +
+  `medians of ${reps} interleaved runs (bench/run registry); ${loadNote(loadAtStart)}` + noDockerNote(engines.some((e) => e.name === 'docker'))
 const phaseText = phaseTable ? `\n\nOne more pull per daemon, through the Engine API (seconds after the request):\n\n${phaseTable}` : ''
 console.log(`${machine}\n\n${table}${phaseText}`)
-if (process.env.BENCH_WRITE !== '0') {
-  const file = path.join(repo, 'docs/bench.md')
-  const block = `<!-- bench-registry:begin (written by bench/run registry; edit the text around it, not this block) -->\n${machine}\n\n${table}${phaseText}\n<!-- bench-registry:end -->`
-  const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n'
-  const re = /<!-- bench-registry:begin[\s\S]*?<!-- bench-registry:end -->/
-  const section = '\n## Registry: push and pull\n\nRun `bench/setup`, then `bench/run registry`; the header of bench/registry.js says how each number is taken.\n\n'
-  const doc = re.test(old) ? old.replace(re, () => block) : `${old.replace(/\n*$/, '\n')}${section}${block}\n`
-  writeFileSync(file, doc)
-  console.error(`bench: wrote ${path.relative(process.cwd(), file)}`)
+if (writeWanted()) {
+  writeDocBlock('bench-registry', `${machine}\n\n${table}${phaseText}`, {
+    command: 'bench/run registry',
+    section: '\n## Registry: push and pull\n\nRun `bench/setup`, then `bench/run registry`; the header of bench/registry.js says how each number is taken.\n\n',
+  })
 }

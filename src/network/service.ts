@@ -339,6 +339,12 @@ export class NetworkService {
     }
     cmds.push(`link set ${n.ifname} up`)
     if (n.enableIPv6) await writeSysctl(`net.ipv6.conf.${n.ifname}.disable_ipv6`, '0').catch(() => {})
+    // Traffic within one bridge reaches iptables only through br_netfilter: enable_icc=false needs it.
+    if (!this.bridgeOf(n).icc && this.o.firewall) {
+      for (const fam of ['iptables', 'ip6tables']) {
+        await writeSysctl(`net.bridge.bridge-nf-call-${fam}`, '1').catch((err: unknown) => this.log.warn('enable_icc=false needs br_netfilter (modprobe br_netfilter); containers on this network can still reach each other', { network: n.name, err }))
+      }
+    }
     await ipBatch(cmds)
   }
 
