@@ -168,7 +168,7 @@ export interface NetworkPort {
   /** After it stops (or is removed): everything attach made goes. Idempotent. */
   detach(containerId: string): Promise<void>
   /** Live changes to a running container. */
-  connect(rec: ContainerRecord, network: string, config: EndpointConfig): Promise<void>
+  connect(rec: ContainerRecord, network: string, config: EndpointConfig): Promise<NetworkSandbox>
   disconnect(rec: ContainerRecord, network: string): Promise<void>
   renamed(rec: ContainerRecord, oldName: string): void
 }

@@ -102,7 +102,7 @@ describe('ContainerService', () => {
       specs: { container: async () => ({}), execProcess: async () => ({}) },
       mounts: { mount: async () => {}, unmount: async () => {} },
       // The containers here run with --network none: nothing to attach.
-      network: { validate: (ns) => ns.map((n) => n.name), attach: async () => ({ netnsPath: '', hosts: [], nameservers: null }), detach: async () => {}, connect: async () => {}, disconnect: async () => {}, renamed: () => {} },
+      network: { validate: (ns) => ns.map((n) => n.name), attach: async () => ({ netnsPath: '', hosts: [], nameservers: null }), detach: async () => {}, connect: async () => ({ netnsPath: '', hosts: [], nameservers: null }), disconnect: async () => {}, renamed: () => {} },
       events,
       logger: nullLogger,
       dataRoot: dir,

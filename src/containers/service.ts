@@ -589,7 +589,12 @@ export class ContainerService {
     if (rec.spec.networks[name]) {
       throw forbidden(running ? `endpoint with name ${rec.name} already exists in network ${name}` : `${rec.name} is already attached to network ${name}`)
     }
-    if (running) await this.o.network.connect(rec, name, config)
+    if (running) {
+      const sandbox = await this.o.network.connect(rec, name, config)
+      // As docker's: joining a user network switches the container to the embedded DNS.
+      this.liveOf(rec.id).sandbox = sandbox
+      await this.writeEtcFiles(rec, sandbox).catch((err: unknown) => this.log.warn('rewriting /etc files after connect', { id: rec.id, err }))
+    }
     rec.spec.networks = { ...rec.spec.networks, [name]: config }
     this.o.store.save(rec)
   }

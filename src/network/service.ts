@@ -683,8 +683,9 @@ export class NetworkService {
   }
 
   /** Join a running container to one more network. */
-  async connect(req: SandboxRequest, network: string, config: EndpointConfig): Promise<void> {
-    await this.serial(async () => {
+  /** Returns what the container's /etc files should now say (a user network brings the embedded DNS). */
+  async connect(req: SandboxRequest, network: string, config: EndpointConfig): Promise<SandboxInfo> {
+    return this.serial(async () => {
       const s = this.o.store.sandbox(req.containerId)
       if (!s) throw conflict(`container ${req.containerId} has no network namespace`)
       const n = this.find(network)
@@ -713,6 +714,7 @@ export class NetworkService {
         throw err instanceof EngineError ? err : new EngineError('internal', `failed to connect to network ${n.name}: ${messageOf(err)}`, { cause: err })
       }
       this.o.events.publish('network', 'connect', n.id, { container: req.containerId, name: n.name, type: n.driver })
+      return this.sandboxInfo(req, this.o.store.endpointsFor(req.containerId), s.netnsPath)
     })
   }
 

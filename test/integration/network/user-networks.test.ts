@@ -251,6 +251,17 @@ describe.skipIf(skip)('user-defined networks', () => {
     expect(pingOk(await berth(['exec', a2, 'ping', '-c', '1', '-W', '2', a1]))).toBe(true)
   })
 
+  test('a container started on the default bridge and connected to a user network resolves names there', async () => {
+    const c = cname('un-late')
+    ok(await berth(['run', '-d', '--name', c, ...dnsArgs, 'busybox', 'sleep', '1d']))
+    expect((await berth(['exec', c, 'ping', '-c', '1', '-W', '1', a1])).code).not.toBe(0)
+    ok(await berth(['network', 'connect', netA, c]))
+    const gw = ok(await berth(['network', 'inspect', '-f', '{{(index .IPAM.Config 0).Gateway}}', netA])).stdout.trim()
+    expect(ok(await berth(['exec', c, 'cat', '/etc/resolv.conf'])).stdout).toContain(`nameserver ${gw}`)
+    const p = await berth(['exec', c, 'ping', '-c', '1', '-W', '2', a1])
+    expect(pingOk(p), `${p.stdout}${p.stderr}`).toBe(true)
+  })
+
   test('connecting twice: docker\'s error (berth and docker CLI)', async () => {
     const clis = noDocker ? [berth] : [berth, docker]
     for (const cli of clis) {
