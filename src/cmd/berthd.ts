@@ -16,10 +16,26 @@ async function main(argv: string[]): Promise<void> {
     .option('--pidfile <file>', 'path of the pid file (default /run/berth/berthd.pid)')
     .addOption(new Option('-l, --log-level <level>', 'log level').choices(['debug', 'info', 'warn', 'error']))
     .option('-D, --debug', 'enable debug logging')
+    .option('-b, --bridge <name>', 'Linux bridge of the default network (default berth0)')
+    .option('--bip <cidr>', 'address and prefix of the default bridge, e.g. 172.30.0.1/16')
+    .option('--fixed-cidr <cidr>', 'addresses of the default bridge handed to containers')
+    .option('--mtu <bytes>', 'MTU of the default bridge', (v) => Number(v))
+    .option('--icc <bool>', 'traffic between containers on the default bridge (default true)', bool)
+    .option('--ip-masq <bool>', 'masquerade traffic leaving the default bridge (default true)', bool)
+    .option('--iptables <bool>', 'let berthd manage iptables rules (default true)', bool)
+    .option('--ip-forward <bool>', 'turn on IPv4 forwarding (default true)', bool)
+    .option('--default-address-pool <pool...>', 'address pool for new networks, base=CIDR,size=N (repeatable)')
     .addHelpText('after', '\nEvery flag has a daemon.json key of the same name; a key may not be given both ways.')
     .showHelpAfterError()
   program.parse(argv)
-  const o = program.opts<{ dataRoot?: string; execRoot?: string; host?: string[]; configFile?: string; defaultRuntime?: string; pidfile?: string; logLevel?: string; debug?: boolean }>()
+  const o = program.opts<{
+    dataRoot?: string; execRoot?: string; host?: string[]; configFile?: string; defaultRuntime?: string; pidfile?: string; logLevel?: string; debug?: boolean
+    bridge?: string; bip?: string; fixedCidr?: string; mtu?: number; icc?: boolean; ipMasq?: boolean; iptables?: boolean; ipForward?: boolean; defaultAddressPool?: string[]
+  }>()
+  const network: Record<string, unknown> = {
+    bridge: o.bridge, bip: o.bip, 'fixed-cidr': o.fixedCidr, mtu: o.mtu, icc: o.icc, 'ip-masq': o.ipMasq, iptables: o.iptables, 'ip-forward': o.ipForward,
+    'default-address-pools': o.defaultAddressPool?.map(poolFlag),
+  }
   const flags: FlagValues = {
     dataRoot: o.dataRoot,
     execRoot: o.execRoot,
@@ -28,6 +44,7 @@ async function main(argv: string[]): Promise<void> {
     pidfile: o.pidfile,
     logLevel: o.logLevel,
     debug: o.debug,
+    network: Object.fromEntries(Object.entries(network).filter(([, v]) => v !== undefined)),
     ...(o.configFile ? { configFile: o.configFile } : {}),
   }
   const cfg = await loadConfig(flags)
@@ -54,6 +71,20 @@ async function main(argv: string[]): Promise<void> {
   process.on('SIGPIPE', () => {})
   process.on('uncaughtException', (err) => log.error('uncaught exception', { err }))
   process.on('unhandledRejection', (err) => log.error('unhandled rejection', { err }))
+}
+
+/** dockerd's boolean flags take a value: --icc=false. */
+function bool(v: string): boolean {
+  if (/^(1|t|true)$/i.test(v)) return true
+  if (/^(0|f|false)$/i.test(v)) return false
+  throw new Error(`invalid boolean value "${v}"`)
+}
+
+/** `base=10.10.0.0/16,size=24`, as dockerd's --default-address-pool. */
+function poolFlag(v: string): { base: string; size: number } {
+  const kv = Object.fromEntries(v.split(',').map((p) => p.split('=') as [string, string]))
+  if (!kv.base || !kv.size || !/^\d+$/.test(kv.size)) throw new Error(`invalid --default-address-pool ${v}: want base=<CIDR>,size=<prefix length>`)
+  return { base: kv.base, size: Number(kv.size) }
 }
 
 main(process.argv).catch((err: unknown) => {

@@ -21,6 +21,18 @@ describe('daemon configuration', () => {
     expect(c.defaultRuntime).toBe('runc')
   })
 
+  it('takes the network settings from daemon.json or from flags, never both', async () => {
+    const d = await loadConfig({ configFile: file('n0.json', '{}') })
+    expect(d.network).toMatchObject({ bridge: 'berth0', mtu: 1500, icc: true, ipMasq: true, iptables: true, defaultAddressPools: [] })
+    const f = await loadConfig({ configFile: file('n1.json', JSON.stringify({ bridge: 'br9', bip: '172.30.0.1/16', 'default-address-pools': [{ base: '10.10.0.0/16', size: 24 }] })) })
+    expect(f.network).toMatchObject({ bridge: 'br9', bip: '172.30.0.1/16', defaultAddressPools: [{ base: '10.10.0.0/16', size: 24 }] })
+    const g = await loadConfig({ configFile: file('n2.json', '{}'), network: { icc: false, mtu: 1400 } })
+    expect(g.network).toMatchObject({ icc: false, mtu: 1400, bridge: 'berth0' })
+    await expect(loadConfig({ configFile: file('n3.json', '{"icc": true}'), network: { icc: false } })).rejects.toThrow('specified both as a flag and in the configuration file: icc')
+    await expect(loadConfig({ configFile: file('n4.json', '{"mtu": "big"}') })).rejects.toThrow('invalid MTU')
+    await expect(loadConfig({ configFile: file('n5.json', '{"bridge": "a-name-far-too-long"}') })).rejects.toThrow('invalid bridge name')
+  })
+
   it('reads docker keys from daemon.json', async () => {
     const c = await loadConfig({
       configFile: file('d.json', JSON.stringify({ 'data-root': '/srv/berth', 'default-runtime': 'crun', runtimes: { mine: { path: '/opt/mine', runtimeArgs: ['--x'] } }, 'log-level': 'warn', 'live-restore': true })),

@@ -118,7 +118,11 @@ const FILE_KEYS: Record<string, keyof DaemonConfig | null> = {
   'max-concurrent-uploads': null,
 }
 
-export type FlagValues = Partial<Record<keyof DaemonConfig, unknown>> & { configFile?: string }
+export type FlagValues = Partial<Record<Exclude<keyof DaemonConfig, 'network'>, unknown>> & {
+  configFile?: string
+  /** Network flags by their daemon.json key (bridge, bip, icc, ...). */
+  network?: Record<string, unknown>
+}
 
 const LEVELS = ['debug', 'info', 'warn', 'error']
 
@@ -155,7 +159,7 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
     }
     if (both.length) throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`)
   }
-  const merged = { ...fromFile, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) }
+  const merged: Partial<Record<keyof DaemonConfig, unknown>> = { ...fromFile, ...Object.fromEntries(Object.entries(flags).filter(([k, v]) => v !== undefined && k !== 'network')) }
   const str = (k: keyof DaemonConfig) => {
     const v = merged[k]
     if (v === undefined) return
@@ -211,7 +215,10 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
     cfg.registryMirrors = merged.registryMirrors.map((m) => validateMirror(String(m)))
   }
   if (merged.registryService !== undefined) cfg.registryService = registryService(merged.registryService)
-  if (json) cfg.network = networkConfig(json)
+  const netFlags = flags.network ?? {}
+  const twice = Object.keys(netFlags).filter((k) => json && k in json)
+  if (twice.length) throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${twice.join(', ')}`)
+  cfg.network = networkConfig({ ...(json ?? {}), ...netFlags })
   if (cfg.storageDriver !== 'overlay2') throw invalidArgument(`storage driver ${cfg.storageDriver} is not supported: berth uses overlay2`)
   return cfg
 }

@@ -39,6 +39,7 @@ export async function openNetwork(o: { cfg: DaemonConfig; db: Db; events: EventB
     defaultBridge: { name: n.bridge, ...(n.bip ? { bip: n.bip } : {}), ...(n.fixedCidr ? { fixedCidr: n.fixedCidr } : {}), mtu: n.mtu, icc: n.icc, ipMasq: n.ipMasq },
     ...(n.defaultAddressPools.length ? { pools: n.defaultAddressPools } : {}),
     firewall,
+    ipForward: n.ipForward,
     hostResolvers: () => hostResolvers,
   })
 }

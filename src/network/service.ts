@@ -45,6 +45,8 @@ export interface NetworkServiceOptions {
   pools?: AddressPool[]
   /** null: daemon.json `"iptables": false`; berth leaves the firewall alone. */
   firewall: Firewall | null
+  /** daemon.json `ip-forward`: berthd turns on IPv4 forwarding unless false. */
+  ipForward?: boolean
   /** The host's resolvers, for names the embedded DNS does not own. */
   hostResolvers: () => string[]
 }
@@ -375,7 +377,7 @@ export class NetworkService {
    */
   async init(): Promise<void> {
     await this.netns.init()
-    if (this.o.firewall) await writeSysctl('net.ipv4.ip_forward', '1').catch((err: unknown) => this.log.warn('enabling IP forwarding', { err }))
+    if (this.o.firewall && this.o.ipForward !== false) await writeSysctl('net.ipv4.ip_forward', '1').catch((err: unknown) => this.log.warn('enabling IP forwarding', { err }))
     await this.ensurePredefined()
     for (const n of this.o.store.allNetworks()) {
       if (n.driver === 'bridge') await this.ensureBridge(n).catch((err: unknown) => this.log.error('bringing up bridge', { bridge: n.ifname, err }))
@@ -408,34 +410,45 @@ export class NetworkService {
     })
   }
 
+  /**
+   * The default bridge follows the daemon's configuration, as dockerd's does
+   * on every start: when bridge, bip, fixed-cidr, mtu, icc or ip-masq changed,
+   * the network is made again (once no container is on it).
+   */
   private async ensurePredefined(): Promise<void> {
     const b = this.o.defaultBridge
-    if (!this.o.store.byName('bridge')) {
-      const config: IpamConfig[] = []
-      if (b.bip) {
-        const { addr, prefix } = parseCidrAddr(b.bip.includes('/') ? b.bip : `${b.bip}/24`)
-        config.push({ subnet: prefix.toString(), gateway: formatIp(addr), ...(b.fixedCidr ? { ipRange: b.fixedCidr } : {}) })
-      }
-      await this.createLocked(
-        {
-          name: 'bridge',
-          driver: 'bridge',
-          internal: false,
-          attachable: false,
-          ipam: { driver: 'default', options: {}, config },
-          options: {
-            [BRIDGE_OPT.defaultBridge]: 'true',
-            [BRIDGE_OPT.icc]: String(b.icc),
-            [BRIDGE_OPT.masquerade]: String(b.ipMasq),
-            [BRIDGE_OPT.hostBinding]: '0.0.0.0',
-            [BRIDGE_OPT.name]: b.name,
-            [BRIDGE_OPT.mtu]: String(b.mtu),
-          },
-          labels: {},
-        },
-        newId(),
-      )
+    const config: IpamConfig[] = []
+    if (b.bip) {
+      const { addr, prefix } = parseCidrAddr(b.bip.includes('/') ? b.bip : `${b.bip}/24`)
+      config.push({ subnet: prefix.toString(), gateway: formatIp(addr), ...(b.fixedCidr ? { ipRange: b.fixedCidr } : {}) })
     }
+    const options = {
+      [BRIDGE_OPT.defaultBridge]: 'true',
+      [BRIDGE_OPT.icc]: String(b.icc),
+      [BRIDGE_OPT.masquerade]: String(b.ipMasq),
+      [BRIDGE_OPT.hostBinding]: '0.0.0.0',
+      [BRIDGE_OPT.name]: b.name,
+      [BRIDGE_OPT.mtu]: String(b.mtu),
+    }
+    const existing = this.o.store.byName('bridge')
+    if (existing) {
+      const sameIpam = !b.bip || (existing.ipam.config[0]?.subnet === config[0]?.subnet && existing.ipam.config[0]?.gateway === config[0]?.gateway && existing.ipam.config[0]?.ipRange === config[0]?.ipRange)
+      const same = sameIpam && JSON.stringify(existing.options) === JSON.stringify(options)
+      if (same) return this.ensureHostAndNone()
+      if (this.o.store.endpointsOf(existing.id).length) {
+        this.log.warn('the default bridge keeps its old settings while containers run on it; restart berthd once they are stopped', { bridge: existing.ifname })
+        return this.ensureHostAndNone()
+      }
+      this.log.info('default bridge settings changed: making it again', { bridge: b.name })
+      await ipBatch([`link del ${existing.ifname}`]).catch(() => {})
+      this.o.store.removeNetwork(existing.id)
+      this.live.spaces.delete(existing.id)
+    }
+    await this.createLocked({ name: 'bridge', driver: 'bridge', internal: false, attachable: false, ipam: { driver: 'default', options: {}, config }, options, labels: {} }, existing?.id ?? newId())
+    await this.ensureHostAndNone()
+  }
+
+  private async ensureHostAndNone(): Promise<void> {
     for (const [name, driver] of [['host', 'host'], ['none', 'null']] as const) {
       if (!this.o.store.byName(name)) {
         await this.createLocked({ name, driver, internal: false, attachable: false, ipam: { driver: 'default', options: {}, config: [] }, options: {}, labels: {} }, newId())
