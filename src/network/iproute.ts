@@ -56,6 +56,25 @@ export async function routedPrefixes(): Promise<string[]> {
   return out
 }
 
+const kinds = new Map<string, Promise<boolean>>()
+
+/** Whether the kernel can make links of a kind (dummy, vlan, macvlan, ...): tried once with a throwaway link. */
+export function kernelHas(kind: 'dummy' | 'vlan' | 'macvlan'): Promise<boolean> {
+  let p = kinds.get(kind)
+  if (!p) {
+    p = (async () => {
+      const name = `bk${process.pid % 1_000_000}${kind.slice(0, 2)}`
+      const args = kind === 'dummy' ? ['link', 'add', name, 'type', 'dummy'] : ['link', 'add', 'link', 'lo', 'name', name, 'type', kind, ...(kind === 'vlan' ? ['id', '2'] : [])]
+      const res = await run('ip', args, { check: false })
+      if (res.code === 0) await run('ip', ['link', 'del', name], { check: false })
+      // Made, or refused for another reason than the kind (lo is no fit parent): the kernel knows the kind.
+      return res.code === 0 || !/Unknown device type/i.test(res.stderr)
+    })()
+    kinds.set(kind, p)
+  }
+  return p
+}
+
 export async function writeSysctl(key: string, value: string): Promise<void> {
   await fsp.writeFile(path.join('/proc/sys', key.replaceAll('.', '/')), value)
 }

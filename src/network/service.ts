@@ -8,7 +8,7 @@ import { formatIp, macFromIp, parseCidrAddr, parseIp, Prefix, randomMac, type Ad
 import { EmbeddedDns, type DnsAnswer, type DnsQuestion } from './dns.js'
 import { Firewall, type FirewallState } from './firewall.js'
 import { AddressSpace, allocateSubnet, checkSubnetClaim, DEFAULT_ADDRESS_POOLS, DEFAULT_IPV6_POOLS, validateIpamConfigs, type AddressPool, type SubnetClaim } from './ipam.js'
-import { ipBatch, linkExists, NetnsDir, routedPrefixes, writeSysctl } from './iproute.js'
+import { ipBatch, kernelHas, linkExists, NetnsDir, routedPrefixes, writeSysctl } from './iproute.js'
 import { startProxy, type Proxy } from './proxy.js'
 import type { EndpointConfig, EndpointRecord, IpamConfig, NetworkCreateRequest, NetworkRecord, PortBinding, Proto, SandboxRecord } from './types.js'
 import type { NetworkStore } from './store.js'
@@ -182,6 +182,7 @@ export class NetworkService {
     if (req.configOnly || req.configFrom) throw new EngineError('not-implemented', 'config-only networks are not supported by berth yet')
     if (req.ingress) throw forbidden('ingress networks are for swarm mode, which this node is not part of')
     const id = fixedId ?? newId()
+    let parentLink: string[] | undefined
     const enableIPv4 = req.enableIPv4 ?? true
     const enableIPv6 = req.enableIPv6 ?? false
     const rec: NetworkRecord = {
@@ -215,13 +216,11 @@ export class NetworkService {
       } else {
         const mode = rec.options['macvlan_mode'] ?? 'bridge'
         if (!['bridge', 'private', 'vepa', 'passthru'].includes(mode)) throw invalidArgument(`requested macvlan mode '${mode}' is not valid, 'bridge' mode is the macvlan driver default`)
-        const parent = rec.options['parent'] ?? ''
-        if (parent === '') throw new EngineError('not-implemented', 'macvlan networks need a parent interface: -o parent=<host interface>')
-        if (!(await linkExists(parent))) throw invalidArgument(`-o parent interface was not found on the host: ${parent}`)
-        rec.ifname = parent
+        parentLink = await this.macvlanParent(rec, rec.options['parent'] ?? '')
       }
     }
     try {
+      if (parentLink) await ipBatch(parentLink)
       if (driver === 'bridge') await this.ensureBridge(rec)
       this.o.store.saveNetwork(rec)
       this.spacesOf(rec)
@@ -232,6 +231,7 @@ export class NetworkService {
     } catch (err) {
       this.o.store.removeNetwork(rec.id)
       this.live.spaces.delete(rec.id)
+      if (parentLink) await ipBatch([`link del ${rec.ifname}`]).catch(() => {})
       if (driver === 'bridge') {
         await this.stopDns(rec.id)
         await ipBatch([`link del ${rec.ifname}`]).catch(() => {})
@@ -241,6 +241,41 @@ export class NetworkService {
     }
     this.o.events.publish('network', 'create', id, { name, type: driver })
     return { id, warning: '' }
+  }
+
+  /**
+   * macvlan's parent, as docker's driver finds or makes it: none given, a
+   * dummy link `dm-<id12>` (the network is then internal); `eth0.10`, a VLAN
+   * sub-interface of eth0 made for the network. Returns the commands that make
+   * a link berth then owns (removed with the network), if any.
+   */
+  private async macvlanParent(rec: NetworkRecord, parent: string): Promise<string[] | undefined> {
+    if (parent === 'lo') throw invalidArgument('loopback interface is not a valid macvlan parent link')
+    if (parent === '') {
+      rec.ifname = `dm-${rec.id.slice(0, 12)}`
+      rec.internal = true
+      rec.ownsParent = true
+      // Kernels without the dummy driver get a veth pair whose other end stays unused: as isolated.
+      const kind = (await kernelHas('dummy')) ? 'dummy' : `veth peer name dn-${rec.id.slice(0, 12)}`
+      return [`link add ${rec.ifname} type ${kind}`, `link set ${rec.ifname} up`]
+    }
+    rec.ifname = parent
+    if (await linkExists(parent)) {
+      // A link another network made stays until the last network on it goes.
+      rec.ownsParent = this.o.store.allNetworks().some((n) => n.driver === 'macvlan' && n.ifname === parent && n.ownsParent)
+      return undefined
+    }
+    if (!parent.includes('.')) throw invalidArgument(`invalid subinterface vlan name ${parent}, example formatting is eth0.10`)
+    const parts = parent.split('.')
+    if (parts.length !== 2) throw invalidArgument(`required interface name format is: name.vlan_id, ex. eth0.10 for vlan 10, instead received ${parent}`)
+    const [master = '', vidText = ''] = parts
+    if (!/^\d+$/.test(vidText)) throw invalidArgument(`unable to parse a valid vlan id from: ${vidText} (ex. eth0.10 for vlan 10)`)
+    if (!(await linkExists(master))) throw invalidArgument(`-o parent interface was not found on the host: ${master}`)
+    const vid = Number(vidText)
+    if (vid < 1 || vid > 4094) throw invalidArgument(`vlan id must be between 1-4094, received: ${vid}`)
+    if (!(await kernelHas('vlan'))) throw new EngineError('not-implemented', `cannot make the VLAN sub-interface ${parent}: this kernel has no 802.1Q VLAN support (CONFIG_VLAN_8021Q / the 8021q module); make the interface yourself or use an existing parent`)
+    rec.ownsParent = true
+    return [`link add link ${master} name ${parent} type vlan id ${vid}`, `link set ${parent} up`]
   }
 
   /** Subnets and gateways: as asked (checked against every other network), else from the pools. */
@@ -361,6 +396,8 @@ export class NetworkService {
       }
       await this.stopDns(n.id)
       if (n.driver === 'bridge') await ipBatch([`link del ${n.ifname}`]).catch((err: unknown) => this.log.warn('removing bridge', { bridge: n.ifname, err }))
+      const shared = this.o.store.allNetworks().some((o) => o.id !== n.id && o.driver === 'macvlan' && o.ifname === n.ifname)
+      if (n.driver === 'macvlan' && n.ownsParent && !shared) await ipBatch([`link del ${n.ifname}`]).catch((err: unknown) => this.log.warn('removing macvlan parent', { parent: n.ifname, err }))
       this.o.store.removeNetwork(n.id)
       this.live.spaces.delete(n.id)
       if (n.driver === 'bridge') await this.syncFirewall()

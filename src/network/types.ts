@@ -31,6 +31,8 @@ export interface NetworkRecord {
   labels: Record<string, string>
   /** The user chose the subnets (--subnet): only then may containers ask for an address (--ip). */
   userSubnets?: boolean
+  /** macvlan: berth made the parent (a dummy link or a VLAN sub-interface) and removes it with the last network on it. */
+  ownsParent?: boolean
   /** The kernel interface the network lives on: the Linux bridge, or macvlan's parent. Empty for host/null. */
   ifname: string
 }

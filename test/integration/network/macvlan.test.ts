@@ -89,8 +89,49 @@ describe.skipIf(skip)('macvlan', () => {
     for (const cli of clis) {
       const r = await cli(['network', 'create', '-d', 'macvlan', '--subnet', `198.19.${(o + 1) % 250}.0/24`, '-o', `parent=${missingParent}`, name])
       expect(r.code).not.toBe(0)
-      expect(r.stderr).toContain(`-o parent interface was not found on the host: ${missingParent}`)
+      expect(r.stderr).toContain(`invalid subinterface vlan name ${missingParent}, example formatting is eth0.10`)
       expect((await berth(['network', 'inspect', name])).code).not.toBe(0)
     }
+    const r = await berth(['network', 'create', '-d', 'macvlan', '-o', `parent=${missingParent}.10`, name])
+    expect(r.stderr).toContain(`-o parent interface was not found on the host: ${missingParent}`)
+  })
+
+  test('no parent: a dummy link dm-<id12> made for an internal network, gone with it', async () => {
+    const name = uniq('mv-dummy')
+    const id = ok(await berth(['network', 'create', '-d', 'macvlan', '--subnet', `198.19.${(o + 2) % 250}.0/24`, name])).stdout.trim()
+    const dummy = `dm-${id.slice(0, 12)}`
+    try {
+      expect(await sh('ip', '-o', 'link', 'show', 'dev', dummy)).toContain(dummy)
+      expect(ok(await berth(['network', 'inspect', '-f', '{{.Internal}}', name])).stdout.trim()).toBe('true')
+      const out = ok(await berth(['run', '--rm', '--network', name, 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout
+      expect(out).toContain(`inet 198.19.${(o + 2) % 250}.2/24`)
+    } finally {
+      ok(await berth(['network', 'rm', name]))
+    }
+    expect((await quiet('ip', 'link', 'show', 'dev', dummy)).code).not.toBe(0)
+  })
+
+  test('parent=<if>.<vid>: a VLAN sub-interface made for the network, gone with it (or a clear error without 802.1Q)', async (ctx) => {
+    if (why) return ctx.skip()
+    const name = uniq('mv-vlan')
+    const vlan = `${parent}.7`
+    const probe = await quiet('ip', 'link', 'add', 'link', parent, 'name', `bq${pid}`.slice(0, 15), 'type', 'vlan', 'id', '3')
+    await quiet('ip', 'link', 'del', `bq${pid}`.slice(0, 15))
+    if (/Unknown device type/.test(probe.stderr)) {
+      const r = await berth(['network', 'create', '-d', 'macvlan', '--subnet', `198.19.${(o + 3) % 250}.0/24`, '-o', `parent=${vlan}`, name])
+      expect(r.stderr).toContain('this kernel has no 802.1Q VLAN support')
+      console.warn('skipping the VLAN traffic part: this kernel has no 802.1Q VLAN support (CONFIG_VLAN_8021Q)')
+      return ctx.skip()
+    }
+    ok(await berth(['network', 'create', '-d', 'macvlan', '--subnet', `198.19.${(o + 3) % 250}.0/24`, '-o', `parent=${vlan}`, name]))
+    try {
+      expect(await sh('ip', '-d', '-o', 'link', 'show', 'dev', vlan)).toMatch(/vlan protocol 802\.1Q id 7/)
+      const out = ok(await berth(['run', '--rm', '--network', name, 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout
+      expect(out).toContain(`inet 198.19.${(o + 3) % 250}.2/24`)
+    } finally {
+      ok(await berth(['network', 'rm', name]))
+    }
+    expect((await quiet('ip', 'link', 'show', 'dev', vlan)).code).not.toBe(0)
+    expect((await quiet('ip', 'link', 'show', 'dev', parent)).code).toBe(0)
   })
 })
