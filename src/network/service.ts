@@ -4,7 +4,7 @@ import path from 'node:path'
 import { conflict, EngineError, forbidden, invalidArgument, isKind, messageOf, notFound } from '../errors/index.js'
 import type { EventBus } from '../events/index.js'
 import { newId, shortId, type Logger } from '../lib/index.js'
-import { formatIp, macFromIp, parseCidrAddr, parseIp, Prefix, randomMac, type Addr } from './cidr.js'
+import { formatIp, macFromIp, parseCidrAddr, parseIp, Prefix, randomMac, tryParseIp, type Addr } from './cidr.js'
 import { EmbeddedDns, type DnsAnswer, type DnsQuestion } from './dns.js'
 import { Firewall, type FirewallState } from './firewall.js'
 import { AddressSpace, allocateSubnet, checkSubnetClaim, DEFAULT_ADDRESS_POOLS, DEFAULT_IPV6_POOLS, validateIpamConfigs, type AddressPool, type SubnetClaim } from './ipam.js'
@@ -528,6 +528,7 @@ export class NetworkService {
       const subnets = n.ipam.config.map((x) => Prefix.parse(x.subnet)).filter((p) => p.family === fam)
       if (!subnets.some((p) => p.contains(a))) throw invalidArgument(`no configured subnet or ip-range contain the IP address ${ip}`)
     }
+    for (const ll of c.linkLocalIPs ?? []) if (!tryParseIp(ll)) throw invalidArgument(`invalid link-local IP address: ${ll}`)
     if (c.mac && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(c.mac)) throw invalidArgument(`invalid MAC address ${c.mac}`)
   }
 
@@ -642,6 +643,7 @@ export class NetworkService {
       gateway6: '',
       mac: c.mac,
       aliases: [...c.aliases],
+      ...(c.linkLocalIPs?.length ? { linkLocalIPs: [...c.linkLocalIPs] } : {}),
       dnsNames: [],
       hostIfname: n.driver === 'bridge' ? `veth${id.slice(0, 7)}` : '',
       ifname,
@@ -679,6 +681,7 @@ export class NetworkService {
     if (n.driver === 'bridge') cmds.push(`link set ${e.ifname} mtu ${this.bridgeOf(n).mtu}`)
     if (e.ipv4) cmds.push(`addr add ${e.ipv4} dev ${e.ifname}`)
     if (e.ipv6) cmds.push(`addr add ${e.ipv6} dev ${e.ifname} nodad`)
+    for (const ll of e.linkLocalIPs ?? []) cmds.push(ll.includes(':') ? `addr add ${ll}/64 dev ${e.ifname} nodad` : `addr add ${ll}/16 dev ${e.ifname}`)
     cmds.push(`link set ${e.ifname} up`)
     if (gateway && e.gateway) cmds.push(`route replace default via ${e.gateway} dev ${e.ifname}`)
     if (gateway && e.gateway6) cmds.push(`route replace default via ${e.gateway6} dev ${e.ifname}`)

@@ -45,6 +45,8 @@ export interface EndpointConfig {
   /** --ip / --ip6: a fixed address, else allocated. */
   ipv4: string
   ipv6: string
+  /** --link-local-ip: extra addresses on the interface (169.254/16, fe80::/64). */
+  linkLocalIPs?: string[]
   mac: string
   driverOpts: Record<string, string>
   gwPriority: number
@@ -62,6 +64,7 @@ export interface EndpointRecord {
   gateway6: string
   mac: string
   aliases: string[]
+  linkLocalIPs?: string[]
   /** Names the embedded DNS answers for: container name, short ID, aliases, link aliases. */
   dnsNames: string[]
   /** Host-side interface (veth peer); empty for macvlan. */

@@ -5,6 +5,7 @@
 import type { ContainerRecord, ContainerSpec, NamespaceMode, NetworkMode, RestartPolicy } from '../../../containers/index.js'
 import { invalidArgument } from '../../../errors/index.js'
 import type { EndpointConfig, EndpointRecord, SandboxRecord } from '../../../network/index.js'
+import { endpointConfigOf } from '../networks/index.js'
 import { humanDuration } from '../../../lib/index.js'
 import type {
   ContainerConfig,
@@ -53,15 +54,8 @@ function networkMode(v: string | undefined): { mode: NetworkMode; name: string }
 
 function endpointConfig(e: EndpointSettings | null | undefined, legacyMac = ''): EndpointConfig {
   if (e != null && (typeof e !== 'object' || Array.isArray(e))) throw invalidArgument('invalid EndpointsConfig: expected an object per network')
-  return {
-    aliases: list(e?.Aliases),
-    links: list(e?.Links),
-    ipv4: e?.IPAMConfig?.IPv4Address ?? '',
-    ipv6: e?.IPAMConfig?.IPv6Address ?? '',
-    mac: e?.MacAddress || legacyMac,
-    driverOpts: strMap(e?.DriverOpts),
-    gwPriority: typeof e?.GwPriority === 'number' ? e.GwPriority : 0,
-  }
+  const c = endpointConfigOf(e)
+  return { ...c, mac: c.mac || legacyMac }
 }
 
 /** The networks a create request joins: NetworkMode's first, then the other EndpointsConfig entries. */
@@ -326,7 +320,7 @@ function endpoints(rec: ContainerRecord, v: NetworkView): Record<string, Endpoin
   const out: Record<string, EndpointSettings> = {}
   for (const [name, c] of configured) {
     const e = v.endpoints.find((x) => x.networkName === name)
-    const ipam = c && (c.ipv4 || c.ipv6) ? { IPv4Address: c.ipv4, IPv6Address: c.ipv6 } : null
+    const ipam = c && (c.ipv4 || c.ipv6 || c.linkLocalIPs?.length) ? { IPv4Address: c.ipv4, IPv6Address: c.ipv6, ...(c.linkLocalIPs?.length ? { LinkLocalIPs: c.linkLocalIPs } : {}) } : null
     out[name] = {
       IPAMConfig: ipam,
       Links: c?.links.length ? c.links : null,

@@ -135,6 +135,7 @@ export function endpointConfigOf(s: EndpointSettings | null | undefined): Endpoi
     links: [...(s?.Links ?? [])],
     ipv4: s?.IPAMConfig?.IPv4Address ?? '',
     ipv6: s?.IPAMConfig?.IPv6Address ?? '',
+    ...(s?.IPAMConfig?.LinkLocalIPs?.length ? { linkLocalIPs: [...s.IPAMConfig.LinkLocalIPs] } : {}),
     mac: s?.MacAddress ?? '',
     driverOpts: { ...(s?.DriverOpts ?? {}) },
     gwPriority: s?.GwPriority ?? 0,
