@@ -75,6 +75,17 @@ describe.skipIf(skip)('bridge network options', () => {
     expect((await berthRules('nat')).some((r) => r.includes(`-s ${loud}`) && r.includes('MASQUERADE'))).toBe(true)
   })
 
+  test('--link-local-ip: the address is on the interface and in inspect; a bad one is refused', async () => {
+    const c = name('ll')
+    ok(await berth(['run', '-d', '--name', c, '--network', quiet, '--link-local-ip', '169.254.77.7', 'busybox', 'sleep', '1d']))
+    expect(ok(await berth(['exec', c, 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout).toContain('inet 169.254.77.7/16')
+    const ipam = JSON.parse(ok(await berth(['inspect', '-f', `{{json (index .NetworkSettings.Networks "${quiet}").IPAMConfig}}`, c])).stdout) as { LinkLocalIPs?: string[] }
+    expect(ipam.LinkLocalIPs).toEqual(['169.254.77.7'])
+    const bad = await berth(['run', '--rm', '--network', quiet, '--link-local-ip', 'bogus', 'busybox', 'true'])
+    expect(bad.code).toBe(125)
+    expect(bad.stderr).toContain('invalid link-local IP address: bogus')
+  })
+
   test('a bad option value is refused with docker\'s parse error', async () => {
     const r = await berth(['network', 'create', '-o', 'com.docker.network.bridge.enable_icc=maybe', `${tag}-bad`])
     expect(r.code).toBe(1)
