@@ -96,7 +96,7 @@ export class Daemon {
         return st === 'running' || st === 'paused' || st === 'restarting'
       },
     })
-    const network = await openNetwork({ cfg, db, events, logger: log })
+    const network = await openNetwork({ cfg, db, events, logger: log, engineId: await daemonId(cfg.dataRoot) })
     await network.init()
     const store = new ContainerStore(db)
     const containers: ContainerService = new ContainerService({

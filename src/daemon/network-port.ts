@@ -7,7 +7,7 @@ import type { Db } from '../db/index.js'
 import { unavailable } from '../errors/index.js'
 import type { EventBus } from '../events/index.js'
 import type { Logger } from '../lib/index.js'
-import { Firewall, NetworkService, NetworkStore, type SandboxRequest } from '../network/index.js'
+import { Firewall, NetworkService, NetworkStore, ulaPool, type SandboxRequest } from '../network/index.js'
 import type { DaemonConfig } from './config.js'
 
 /** berth0's chains are BERTH-*; a berthd with another default bridge gets chains of its own. */
@@ -21,7 +21,7 @@ async function readHostResolvers(): Promise<string[]> {
   return [...text.matchAll(/^\s*nameserver\s+(\S+)/gm)].map((m) => m[1] ?? '').filter(Boolean)
 }
 
-export async function openNetwork(o: { cfg: DaemonConfig; db: Db; events: EventBus; logger: Logger }): Promise<NetworkService> {
+export async function openNetwork(o: { cfg: DaemonConfig; db: Db; events: EventBus; logger: Logger; engineId: string }): Promise<NetworkService> {
   const n = o.cfg.network
   if (n.bridge === 'none') throw unavailable('"bridge": "none" (no default bridge) is not supported by berth yet')
   let firewall: Firewall | null = null
@@ -38,6 +38,8 @@ export async function openNetwork(o: { cfg: DaemonConfig; db: Db; events: EventB
     netnsDir: path.join(o.cfg.execRoot, 'netns'),
     defaultBridge: { name: n.bridge, ...(n.bip ? { bip: n.bip } : {}), ...(n.fixedCidr ? { fixedCidr: n.fixedCidr } : {}), mtu: n.mtu, icc: n.icc, ipMasq: n.ipMasq },
     ...(n.defaultAddressPools.length ? { pools: n.defaultAddressPools } : {}),
+    // As dockerd: the IPv6 pool's /48 is derived from the engine ID, so it differs between hosts.
+    pools6: [ulaPool(o.engineId)],
     firewall,
     ipForward: n.ipForward,
     hostResolvers: () => hostResolvers,

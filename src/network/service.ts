@@ -43,6 +43,8 @@ export interface NetworkServiceOptions {
   netnsDir: string
   defaultBridge: DefaultBridgeConfig
   pools?: AddressPool[]
+  /** Where `--ipv6` networks without a subnet get theirs: docker's ULA /48 of this host. */
+  pools6?: AddressPool[]
   /** null: daemon.json `"iptables": false`; berth leaves the firewall alone. */
   firewall: Firewall | null
   /** daemon.json `ip-forward`: berthd turns on IPv4 forwarding unless false. */
@@ -314,7 +316,7 @@ export class NetworkService {
       })
       const taken = [...others, ...out.map((c) => Prefix.parse(c.subnet)), ...routed]
       for (const f of want) {
-        const p = allocateSubnet(f === 4 ? this.pools : DEFAULT_IPV6_POOLS, taken, f)
+        const p = allocateSubnet(f === 4 ? this.pools : (this.o.pools6 ?? DEFAULT_IPV6_POOLS), taken, f)
         if (!p) throw forbidden('could not find an available, non-overlapping IPv' + f + ' address pool among the defaults to assign to the network')
         out.push({ subnet: p.toString() })
         taken.push(p)
