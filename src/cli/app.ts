@@ -89,6 +89,8 @@ const runOpts: OptSpec[] = [
   ['-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])'],
   ['--uts <string>', 'UTS namespace to use'],
   ['-v, --volume <list>', 'Bind mount a volume', 'list'],
+  ['--mount <mount>', 'Attach a filesystem mount to the container', 'list'],
+  ['--tmpfs <list>', 'Mount a tmpfs directory', 'list'],
   ['-w, --workdir <string>', 'Working directory inside the container'],
 ]
 
@@ -127,6 +129,7 @@ const login = (): Promise<Record<string, unknown>> => import('./commands/login.j
 const commit = (): Promise<Record<string, unknown>> => import('./commands/commit.js')
 const buildCmd = (): Promise<Record<string, unknown>> => import('./commands/build.js')
 const network = (): Promise<Record<string, unknown>> => import('./commands/network.js')
+const volume = (): Promise<Record<string, unknown>> => import('./commands/volume.js')
 
 /** docker's legacy-builder `build` flags (BuildKit-only ones hidden: the command refuses them). */
 const buildOpts: OptSpec[] = [
@@ -188,6 +191,24 @@ const networkCreateOpts: OptSpec[] = [
   ['--subnet <strings>', 'Subnet in CIDR format that represents a network segment', 'list'],
 ]
 
+/** docker volume create's flags; the cluster-volume ones are hidden as docker hides them on a node that is no swarm manager. */
+const volumeCreateOpts: OptSpec[] = [
+  ['-d, --driver <string>', 'Specify volume driver name', undefined, 'local'],
+  ['--label <list>', 'Set metadata for a volume', 'list'],
+  ['--name <string>', 'Specify volume name', 'hidden'],
+  ['-o, --opt <map>', 'Set driver specific options (default map[])', 'list'],
+  ['--availability <string>', 'Cluster Volume availability ("active", "pause", "drain")', 'hidden'],
+  ['--group <string>', 'Cluster Volume group (cluster volumes)', 'hidden'],
+  ['--limit-bytes <bytes>', 'Minimum size of the Cluster Volume in bytes', 'hidden'],
+  ['--required-bytes <bytes>', 'Maximum size of the Cluster Volume in bytes', 'hidden'],
+  ['--scope <string>', 'Cluster Volume access scope ("single", "multi")', 'hidden'],
+  ['--secret <map>', 'Cluster Volume secrets', 'hiddenlist'],
+  ['--sharing <string>', 'Cluster Volume access sharing ("none", "readonly", "onewriter", "all")', 'hidden'],
+  ['--topology-preferred <list>', 'A topology that the Cluster Volume would be preferred in', 'hiddenlist'],
+  ['--topology-required <list>', 'A topology that the Cluster Volume must be accessible from', 'hiddenlist'],
+  ['--type <string>', 'Cluster Volume access type ("mount", "block")', 'hidden'],
+]
+
 const networkConnectOpts: OptSpec[] = [
   ['--alias <strings>', 'Add network-scoped alias for the container', 'list'],
   ['--driver-opt <strings>', 'driver options for the network', 'list'],
@@ -246,6 +267,11 @@ const specs: Record<string, CmdSpec> = {
   networkConnect: { use: 'connect [OPTIONS] NETWORK CONTAINER', short: 'Connect a container to a network', args: [2, 2], opts: networkConnectOpts, load: network, fn: 'networkConnectCommand' },
   networkDisconnect: { use: 'disconnect [OPTIONS] NETWORK CONTAINER', short: 'Disconnect a container from a network', args: [2, 2], opts: [['-f, --force', 'Force the container to disconnect from a network']], load: network, fn: 'networkDisconnectCommand' },
   networkPrune: { use: 'prune [OPTIONS]', short: 'Remove all unused networks', args: [0, 0], opts: [['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: network, fn: 'networkPruneCommand' },
+  volumeCreate: { use: 'create [OPTIONS] [VOLUME]', short: 'Create a volume', args: [0, 1], opts: volumeCreateOpts, load: volume, fn: 'volumeCreateCommand' },
+  volumeInspect: { use: 'inspect [OPTIONS] VOLUME [VOLUME...]', short: 'Display detailed information on one or more volumes', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON]], load: volume, fn: 'volumeInspectCommand' },
+  volumeLs: { use: 'ls [OPTIONS]', short: 'List volumes', args: [0, 0], opts: [['--cluster', 'Display only cluster volumes, and use cluster volume list formatting', 'hidden'], ['-f, --filter <filter>', 'Provide filter values (e.g. "dangling=true")', 'list'], ['--format <string>', FORMAT_TABLE], ['-q, --quiet', 'Only display volume names']], load: volume, fn: 'volumeLsCommand' },
+  volumePrune: { use: 'prune [OPTIONS]', short: 'Remove unused local volumes', args: [0, 0], opts: [['-a, --all', 'Remove all unused volumes, not just anonymous ones'], ['--filter <filter>', 'Provide filter values (e.g. "label=<label>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: volume, fn: 'volumePruneCommand' },
+  volumeRm: { use: 'rm [OPTIONS] VOLUME [VOLUME...]', short: 'Remove one or more volumes', args: [1, -1], opts: [['-f, --force', 'Force the removal of one or more volumes']], load: volume, fn: 'volumeRmCommand' },
   search: { use: 'search [OPTIONS] TERM', short: 'Search Docker Hub for images', args: [1, 1], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', 'Pretty-print search using a Go template'], ['--limit <int>', 'Max number of search results'], ['--no-trunc', "Don't truncate output"]], load: () => import('./commands/search.js'), fn: 'searchCommand' },
 }
 
@@ -266,12 +292,17 @@ const groups: Record<string, { short: string; cmds: Record<string, string> }> = 
     short: 'Manage networks',
     cmds: { connect: 'networkConnect', create: 'networkCreate', disconnect: 'networkDisconnect', inspect: 'networkInspect', ls: 'networkLs', prune: 'networkPrune', rm: 'networkRm' },
   },
+  volume: {
+    short: 'Manage volumes',
+    cmds: { create: 'volumeCreate', inspect: 'volumeInspect', ls: 'volumeLs', prune: 'volumePrune', rm: 'volumeRm' },
+  },
 }
 
 /** Aliases docker lists for each command, by "group verb". */
 const aliasOf: Record<string, string[]> = {
   'container ls': ['list', 'ps'], 'container rm': ['remove'], 'image ls': ['list'], 'image rm': ['remove'],
   'network ls': ['list'], 'network rm': ['remove'],
+  'volume ls': ['list'], 'volume rm': ['remove'],
 }
 
 /** docker's top-level "Common Commands", in docker's order. */

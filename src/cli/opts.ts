@@ -654,3 +654,65 @@ export function parseAttach(values: string[]): Set<'stdin' | 'stdout' | 'stderr'
   }
   return out
 }
+
+/** docker's RAMInBytes: 64m, 1g, 512k, 100 (bytes); binary units. */
+export function ramInBytes(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)b?$/i.exec(v.trim())
+  if (!m) throw new UsageError(`invalid size: '${v}'`)
+  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[(m[2] ?? '').toLowerCase()] ?? 1
+  return Math.floor(Number(m[1]) * mult)
+}
+
+/** One --mount value (CSV of key=value), as docker's opts.MountOpt reads it. */
+export function parseMountFlag(value: string): import('../api/types/index.js').Mount {
+  const out: import('../api/types/index.js').Mount = { Type: 'volume', Target: '' }
+  const bool = (k: string, v: string | undefined): boolean => {
+    if (v === undefined || /^(1|t|true)$/i.test(v)) return true
+    if (/^(0|f|false)$/i.test(v)) return false
+    throw new UsageError(`invalid argument "${value}" for "--mount" flag: invalid value for ${k}: ${v}`)
+  }
+  const fields = value.split(',').filter((f) => f !== '')
+  for (const f of fields) {
+    const i = f.indexOf('=')
+    const key = (i < 0 ? f : f.slice(0, i)).toLowerCase()
+    const val = i < 0 ? undefined : f.slice(i + 1)
+    const need = () => {
+      if (val === undefined) throw new UsageError(`invalid argument "${value}" for "--mount" flag: invalid field '${f}' must be a key=value pair`)
+      return val
+    }
+    switch (key) {
+      case 'type': out.Type = need(); break
+      case 'source': case 'src': out.Source = need(); break
+      case 'target': case 'dst': case 'destination': out.Target = need(); break
+      case 'readonly': case 'ro': out.ReadOnly = bool(key, val); break
+      case 'consistency': out.Consistency = need(); break
+      case 'bind-propagation': out.BindOptions = { ...out.BindOptions, Propagation: need() }; break
+      case 'bind-create-mountpoint': out.BindOptions = { ...out.BindOptions, CreateMountpoint: bool(key, val) }; break
+      case 'volume-nocopy': out.VolumeOptions = { ...out.VolumeOptions, NoCopy: bool(key, val) }; break
+      case 'volume-driver': out.VolumeOptions = { ...out.VolumeOptions, DriverConfig: { ...out.VolumeOptions?.DriverConfig, Name: need() } }; break
+      case 'volume-label': {
+        const [k = '', ...rest] = need().split('=')
+        out.VolumeOptions = { ...out.VolumeOptions, Labels: { ...out.VolumeOptions?.Labels, [k]: rest.join('=') } }
+        break
+      }
+      case 'volume-opt': {
+        const [k = '', ...rest] = need().split('=')
+        const dc = out.VolumeOptions?.DriverConfig
+        out.VolumeOptions = { ...out.VolumeOptions, DriverConfig: { ...dc, Options: { ...dc?.Options, [k]: rest.join('=') } } }
+        break
+      }
+      case 'tmpfs-size': out.TmpfsOptions = { ...out.TmpfsOptions, SizeBytes: ramInBytes(need()) }; break
+      case 'tmpfs-mode': {
+        const mode = parseInt(need(), 8)
+        if (Number.isNaN(mode)) throw new UsageError(`invalid argument "${value}" for "--mount" flag: invalid value for ${key}: ${val ?? ''}`)
+        out.TmpfsOptions = { ...out.TmpfsOptions, Mode: mode }
+        break
+      }
+      default:
+        throw new UsageError(`invalid argument "${value}" for "--mount" flag: unexpected key '${key}' in '${f}'`)
+    }
+  }
+  if (out.Type === '') throw new UsageError(`invalid argument "${value}" for "--mount" flag: type is required`)
+  if (out.Target === '') throw new UsageError(`invalid argument "${value}" for "--mount" flag: target is required`)
+  return out
+}

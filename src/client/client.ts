@@ -16,6 +16,7 @@ import type {
 import type {
   EndpointSettings, NetworkCreateRequest, NetworkCreateResponse, NetworkInspect, NetworkSummary, NetworksPruneResponse,
 } from '../api/types/index.js'
+import type { Volume, VolumeCreateOptions, VolumeListResponse, VolumesPruneReport } from '../api/types/index.js'
 import { ClientError, ConnectionError, errorMessageFromBody } from './errors.js'
 
 export const DEFAULT_HOST = 'unix:///run/berth/berth.sock'
@@ -137,7 +138,7 @@ export function encodeFilters(filters: FilterMap | undefined): string | undefine
 }
 
 /** docker's client trims names and IDs and refuses empty ones before any request. */
-function trimId(kind: 'network' | 'container', id: string): string {
+function trimId(kind: 'network' | 'container' | 'volume', id: string): string {
   const t = id.trim()
   if (t === '') throw new Error(`invalid ${kind} name or ID: value is empty`)
   return t
@@ -521,6 +522,30 @@ export class EngineClient {
 
   networkPrune(filters?: FilterMap): Promise<NetworksPruneResponse> {
     return this.json('POST', '/networks/prune', { query: { filters: encodeFilters(filters) } })
+  }
+
+  // ---- volumes ----
+
+  volumeList(filters?: FilterMap): Promise<VolumeListResponse> {
+    return this.json('GET', '/volumes', { query: { filters: encodeFilters(filters) } })
+  }
+
+  volumeInspect(name: string): Promise<Volume> {
+    return this.json('GET', `/volumes/${encodeURIComponent(trimId('volume', name))}`)
+  }
+
+  /** POST /volumes/create; the docker CLI leaves empty fields out (omitempty), so should callers. */
+  volumeCreate(options: VolumeCreateOptions): Promise<Volume> {
+    return this.json('POST', '/volumes/create', { body: options })
+  }
+
+  async volumeRemove(name: string, force = false): Promise<void> {
+    const path = `/volumes/${encodeURIComponent(trimId('volume', name))}`
+    await this.request('DELETE', path, { query: { force: force ? '1' : undefined } })
+  }
+
+  volumesPrune(filters?: FilterMap): Promise<VolumesPruneReport> {
+    return this.json('POST', '/volumes/prune', { query: { filters: encodeFilters(filters) } })
   }
 
   // ---- exec ----

@@ -172,3 +172,17 @@ export interface NetworkPort {
   disconnect(rec: ContainerRecord, network: string): Promise<void>
   renamed(rec: ContainerRecord, oldName: string): void
 }
+
+/** What the container service needs from the volume service. */
+export interface VolumePort {
+  /** Make a named volume unless it exists (`-v name:/dst` and `--mount` create on first use). */
+  ensure(name: string, o?: { driver: string; options: Record<string, string>; labels: Record<string, string> }): Promise<void>
+  /** A new volume for one container (`-v /dst`, an image VOLUME); returns its name. */
+  createAnonymous(): Promise<string>
+  /** The host directory to mount (a volume with driver options is mounted now). */
+  acquire(name: string): Promise<string>
+  release(name: string): Promise<void>
+  remove(name: string): Promise<void>
+  /** Copy the image's files at a mount point into a volume that is still empty (docker's copy-up). */
+  copyUp(from: string, name: string): Promise<void>
+}

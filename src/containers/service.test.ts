@@ -76,7 +76,7 @@ function spec(over: Partial<ContainerSpec> = {}, host: Partial<ContainerSpec['ho
       autoRemove: false, restartPolicy: { name: '', maximumRetryCount: 0 }, network: { kind: 'none' }, networkModeName: 'none',
       pid: { kind: 'private' }, ipc: { kind: 'private' }, uts: { kind: 'private' }, privileged: false, capAdd: [], capDrop: [],
       readonlyRootfs: false, init: false, runtime: '', portBindings: {}, publishAllPorts: false, binds: [],
-      logConfig: { type: '', config: {} }, shmSize: 0, consoleSize: [0, 0], groupAdd: [], dns: [], dnsSearch: [], dnsOptions: [],
+      mounts: [], logConfig: { type: '', config: {} }, shmSize: 0, consoleSize: [0, 0], groupAdd: [], dns: [], dnsSearch: [], dnsOptions: [],
       extraHosts: [], links: [], oomScoreAdj: 0, securityOpt: [], tmpfs: {}, sysctls: {}, resources: {}, ...host,
     },
   }
@@ -101,6 +101,7 @@ describe('ContainerService', () => {
       runtime: rt,
       specs: { container: async () => ({}), execProcess: async () => ({}) },
       mounts: { mount: async () => {}, unmount: async () => {} },
+      volumes: { ensure: async () => {}, createAnonymous: async () => 'anon', acquire: async (n) => `/nonexistent/${n}`, release: async () => {}, remove: async () => {}, copyUp: async () => {} },
       // The containers here run with --network none: nothing to attach.
       network: { validate: (ns) => ns.map((n) => n.name), attach: async () => ({ netnsPath: '', hosts: [], nameservers: null }), detach: async () => {}, connect: async () => ({ netnsPath: '', hosts: [], nameservers: null }), disconnect: async () => {}, renamed: () => {} },
       events,

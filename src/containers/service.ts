@@ -10,9 +10,9 @@ import { readLogs, type LogEntry } from '../logs/index.js'
 import { attachClient, type AttachOptions } from './attach.js'
 import { ExecManager } from './exec.js'
 import { randomName, VALID_NAME } from './names.js'
-import type { ExitInfo, ImagesPort, MountPort, NetworkPort, NetworkSandbox, NsSpec, RuntimePort, SpecBuilder, SpecInput } from './ports.js'
+import type { ExitInfo, ImagesPort, MountPort, NetworkPort, NetworkSandbox, NsSpec, RuntimePort, SpecBuilder, SpecInput, VolumePort } from './ports.js'
 import type { ContainerStore } from './store.js'
-import { initialState, NULL_TIME, type ContainerRecord, type ContainerSpec, type NamespaceMode } from './types.js'
+import { initialState, NULL_TIME, type ContainerRecord, type ContainerSpec, type MountSpec, type NamespaceMode } from './types.js'
 import { signalNumber } from './signals.js'
 
 export interface ContainerServiceOptions {
@@ -22,6 +22,7 @@ export interface ContainerServiceOptions {
   specs: SpecBuilder
   mounts: MountPort
   network: NetworkPort
+  volumes: VolumePort
   events: EventBus
   logger: Logger
   dataRoot: string
@@ -51,6 +52,8 @@ interface Live {
   sandbox?: NetworkSandbox
   /** Settles once a start has published its `start` event: a fast exit's `die` waits for it. */
   started?: Promise<void>
+  /** Volume, bind and tmpfs mounts of the current run, as the runtime gets them. */
+  mounts?: SpecInput['mounts']
 }
 
 /**
@@ -124,7 +127,11 @@ export class ContainerService {
       const [target = ''] = l.split(':')
       if (!this.o.store.nameTaken(target.replace(/^\//, '')) && !this.o.store.get(target)) throw invalidArgument(`could not get container for ${target}`)
     }
-    if (spec.host.binds.length > 0) throw new EngineError('not-implemented', 'bind mounts and volumes (-v) are not supported by this berth yet')
+    for (const m of spec.host.mounts) {
+      if (m.type !== 'bind') continue
+      if (await fsp.access(m.source).then(() => true, () => false)) continue
+      if (!m.createSource) throw invalidArgument(`invalid mount config for type "bind": bind source path does not exist: ${m.source}`)
+    }
     if (spec.host.restartPolicy.name !== '' && spec.host.restartPolicy.name !== 'no' && spec.host.autoRemove) {
       throw invalidArgument(`can't create 'AutoRemove' container with restart policy`)
     }
@@ -169,19 +176,77 @@ export class ContainerService {
     }
     if (!rec.effective.env.some((e) => e.startsWith('PATH='))) rec.effective.env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
     await fsp.mkdir(dir, { recursive: true, mode: 0o710 })
+    const anonymous: string[] = []
     try {
+      rec.spec.host = { ...rec.spec.host, mounts: await this.resolveMounts(rec, anonymous) }
       await this.writeEtcFiles(rec)
       await this.o.images.rootfsFor(id, image.id)
       this.o.store.add(rec)
     } catch (err) {
       await this.o.images.releaseRootfs(id).catch(() => {})
       await fsp.rm(dir, { recursive: true, force: true })
+      for (const v of anonymous) await this.o.volumes.remove(v).catch(() => {})
       throw err
     }
     this.o.events.publish('container', 'create', id, this.attrs(rec))
     const warnings: string[] = []
     if (spec.host.network.kind === 'host' && Object.keys(spec.host.portBindings).length > 0) warnings.push('Published ports are discarded when using host network mode')
     return { id, warnings }
+  }
+
+  /**
+   * Every mount the container will have: -v and --mount as asked, plus an
+   * anonymous volume for each VOLUME (Config.Volumes, the image's) that no
+   * mount covers. Named volumes are made if missing, as docker's create does.
+   */
+  private async resolveMounts(rec: ContainerRecord, made: string[]): Promise<MountSpec[]> {
+    const norm = (p: string) => p.replace(/\/+$/, '') || '/'
+    const mounts = rec.spec.host.mounts.map((m) => ({ ...m }))
+    const covered = new Set(mounts.map((m) => norm(m.target)))
+    for (const v of rec.effective.volumes) {
+      if (covered.has(norm(v))) continue
+      covered.add(norm(v))
+      mounts.push({ type: 'volume', source: '', target: norm(v), readonly: false, mode: '', propagation: '', noCopy: false, origin: 'volumes' })
+    }
+    for (const m of mounts) {
+      if (m.type === 'bind' && m.createSource) await fsp.mkdir(m.source, { recursive: true })
+      if (m.type !== 'volume') continue
+      if (m.source === '') {
+        m.source = await this.o.volumes.createAnonymous()
+        m.anonymous = true
+        made.push(m.source)
+      } else {
+        await this.o.volumes.ensure(m.source, m.volumeOptions)
+      }
+    }
+    return mounts
+  }
+
+  /**
+   * Mounts for the runtime, parents before children: volumes are mounted (and
+   * filled from the image when empty) now, binds and tmpfs as they are.
+   */
+  private async runtimeMounts(rec: ContainerRecord, rootfs: string): Promise<SpecInput['mounts']> {
+    const out: SpecInput['mounts'] = []
+    const depth = (p: string) => p.split('/').filter(Boolean).length
+    for (const m of [...rec.spec.host.mounts].sort((a, b) => depth(a.target) - depth(b.target))) {
+      if (m.type === 'tmpfs') {
+        const opts = ['nosuid', 'nodev', ...(m.tmpfs?.size ? [`size=${m.tmpfs.size}`] : []), ...(m.tmpfs?.mode ? [`mode=${m.tmpfs.mode.toString(8)}`] : []), ...(m.readonly ? ['ro'] : [])]
+        out.push({ source: 'tmpfs', destination: m.target, type: 'tmpfs', options: opts })
+        continue
+      }
+      let source = m.source
+      if (m.type === 'volume') {
+        source = await this.o.volumes.acquire(m.source)
+        if (!m.noCopy) {
+          // The image's files at the mount point, resolved without leaving the container's root.
+          const real = await fsp.realpath(path.join(rootfs, m.target)).catch(() => undefined)
+          if (real && real.startsWith(rootfs + '/')) await this.o.volumes.copyUp(real, m.source)
+        }
+      }
+      out.push({ source, destination: m.target, type: 'bind', options: ['rbind', m.readonly ? 'ro' : 'rw', m.propagation || 'rprivate'] })
+    }
+    return out
   }
 
   /** Regenerable files: written plainly, no fsync on the create path; rewritten at start with the addresses. */
@@ -250,13 +315,16 @@ export class ContainerService {
     }
     const sandbox = this.live.get(rec.id)?.sandbox
     const net: NsSpec = h.network.kind === 'host' ? 'host' : h.network.kind === 'container' ? ns({ kind: 'container', ref: h.network.ref }, 'net') : sandbox ? { path: sandbox.netnsPath } : 'private'
-    const mounts: SpecInput['mounts'] = [
-      { source: rec.paths.resolvConf, destination: '/etc/resolv.conf', type: 'bind', options: ['rbind', 'rprivate'] },
-      { source: rec.paths.hostname, destination: '/etc/hostname', type: 'bind', options: ['rbind', 'rprivate'] },
-      { source: rec.paths.hosts, destination: '/etc/hosts', type: 'bind', options: ['rbind', 'rprivate'] },
-    ]
+    // The user's mounts first, then the files berth writes on top of them (a
+    // volume on /etc must not hide /etc/hosts); a user's own mount of one of
+    // those files wins, as in docker.
+    const mounts: SpecInput['mounts'] = [...(this.live.get(rec.id)?.mounts ?? [])]
     for (const [dest, opts] of Object.entries(h.tmpfs)) {
       mounts.push({ source: 'tmpfs', destination: dest, type: 'tmpfs', options: ['nosuid', 'nodev', 'noexec', ...opts.split(',').filter(Boolean)] })
+    }
+    const taken = new Set(mounts.map((m) => m.destination))
+    for (const [source, destination] of [[rec.paths.resolvConf, '/etc/resolv.conf'], [rec.paths.hostname, '/etc/hostname'], [rec.paths.hosts, '/etc/hosts']] as const) {
+      if (!taken.has(destination)) mounts.push({ source, destination, type: 'bind', options: ['rbind', 'rprivate'] })
     }
     return {
       id: rec.id,
@@ -306,6 +374,7 @@ export class ContainerService {
       const mounts = await this.o.images.rootfsFor(rec.id, rec.imageId)
       await this.o.mounts.mount(mounts, rootfs)
       mounted = true
+      live.mounts = await this.runtimeMounts(rec, rootfs)
       if (rec.spec.host.network.kind === 'network') {
         networking = true
         live.sandbox = await this.o.network.attach(rec)
@@ -371,6 +440,7 @@ export class ContainerService {
     live.teardown = Promise.all([
       this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err })),
       this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err })),
+      this.releaseVolumes(rec),
       network,
     ]).then(() => {})
     live.sandbox = undefined
@@ -546,7 +616,7 @@ export class ContainerService {
       if (!this.o.store.get(rec.id)) return
     }
     if (rec.state.status === 'removing') throw conflict(`removal of container ${rec.id} is already in progress`)
-    await this.removeRecord(rec)
+    await this.removeRecord(rec, { volumes: opts.volumes === true })
   }
 
   /**
@@ -555,7 +625,7 @@ export class ContainerService {
    * leaves behind is collected on the next start (restore). Only a removal cut
    * short by a crash needs the runtime asked again.
    */
-  private async removeRecord(rec: ContainerRecord, opts: { runtime?: boolean; background?: boolean } = {}): Promise<void> {
+  private async removeRecord(rec: ContainerRecord, opts: { runtime?: boolean; background?: boolean; volumes?: boolean } = {}): Promise<void> {
     rec.state = { ...rec.state, status: 'removing' }
     const teardown = this.live.get(rec.id)?.teardown
     this.o.store.remove(rec.id)
@@ -570,6 +640,12 @@ export class ContainerService {
       await this.o.mounts.unmount(this.rootfsPath(rec)).catch(() => {})
       await this.o.images.releaseRootfs(rec.id)
       await fsp.rm(rec.paths.dir, { recursive: true, force: true })
+      // `rm -v` and `--rm` take the container's anonymous volumes with it; named ones stay.
+      if (opts.volumes || rec.spec.host.autoRemove) {
+        for (const m of rec.spec.host.mounts) {
+          if (m.type === 'volume' && m.anonymous) await this.o.volumes.remove(m.source).catch((err: unknown) => this.log.warn('removing an anonymous volume', { id: rec.id, volume: m.source, err }))
+        }
+      }
     })()
     if (opts.background) cleanup.catch((err: unknown) => this.log.warn('cleanup after removal failed', { id: rec.id, err }))
     else await cleanup
@@ -616,6 +692,12 @@ export class ContainerService {
     delete rest[name]
     rec.spec.networks = rest
     this.o.store.save(rec)
+  }
+
+  private async releaseVolumes(rec: ContainerRecord): Promise<void> {
+    for (const m of rec.spec.host.mounts) {
+      if (m.type === 'volume') await this.o.volumes.release(m.source).catch((err: unknown) => this.log.warn('releasing a volume', { id: rec.id, volume: m.source, err }))
+    }
   }
 
   async rename(ref: string, newName: string): Promise<void> {

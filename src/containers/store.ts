@@ -105,5 +105,6 @@ function upgrade(rec: ContainerRecord): ContainerRecord {
   }
   rec.spec.networks ??= {}
   rec.spec.host.links ??= []
+  rec.spec.host.mounts ??= []
   return rec
 }

@@ -21,6 +21,29 @@ export interface RestartPolicy {
   maximumRetryCount: number
 }
 
+/** A mount of the container, resolved at create (anonymous volumes named then). */
+export interface MountSpec {
+  type: 'volume' | 'bind' | 'tmpfs'
+  /** volume: its name ('' until an anonymous one is made at create); bind: the host path. */
+  source: string
+  target: string
+  readonly: boolean
+  /** -v's options as given (ro, z, nocopy, ...): inspect's Mode. */
+  mode: string
+  /** bind propagation (rprivate unless asked). */
+  propagation: string
+  /** Don't copy the image's files into an empty volume. */
+  noCopy: boolean
+  /** A volume made for this container: `rm -v` and `--rm` remove it. */
+  anonymous?: boolean
+  volumeOptions?: { driver: string; options: Record<string, string>; labels: Record<string, string> }
+  tmpfs?: { size: number; mode: number }
+  /** `binds` (-v), `mounts` (--mount), `volumes` (Config.Volumes and the image's VOLUME). */
+  origin: 'binds' | 'mounts' | 'volumes'
+  /** --mount type=bind,bind-create-mountpoint... docker's bind with -v makes a missing source; --mount refuses. */
+  createSource?: boolean
+}
+
 export interface PortBinding {
   hostIp: string
   hostPort: string
@@ -71,6 +94,8 @@ export interface HostSpec {
   portBindings: Record<string, PortBinding[]>
   publishAllPorts: boolean
   binds: string[]
+  /** Every mount but the tmpfs map: from -v, --mount and VOLUMEs. */
+  mounts: MountSpec[]
   logConfig: { type: string; config: Record<string, string> }
   shmSize: number
   consoleSize: [number, number]

@@ -25,6 +25,9 @@ import { imagesPort } from './images-port.js'
 import { runtimePort } from './runtime-port.js'
 import { RegistryService } from './registry-service.js'
 import { networkPort, networksBackend, networkView, openNetwork } from './network-port.js'
+import { containersOf, volumePort, volumesBackend, volumeUsers } from './volume-port.js'
+import { volumeRoutes } from '../api/routes/volumes/index.js'
+import { VolumeService } from '../volumes/index.js'
 import { networkRoutes } from '../api/routes/networks/index.js'
 import type { NetworkService } from '../network/index.js'
 import { OciSpecBuilder } from './specs.js'
@@ -98,6 +101,14 @@ export class Daemon {
     })
     const network = await openNetwork({ cfg, db, events, logger: log, engineId: await daemonId(cfg.dataRoot) })
     await network.init()
+    const volumes = new VolumeService({
+      db,
+      dataRoot: cfg.dataRoot,
+      events,
+      logger: log,
+      usedBy: (name) => volumeUsers(containersOf(late), name),
+      runningUsers: (name) => volumeUsers(containersOf(late), name, true),
+    })
     const store = new ContainerStore(db)
     const containers: ContainerService = new ContainerService({
       store,
@@ -114,6 +125,7 @@ export class Daemon {
         },
       },
       network: networkPort(network, () => containers),
+      volumes: volumePort(volumes),
       events,
       logger: log,
       dataRoot: cfg.dataRoot,
@@ -143,8 +155,10 @@ export class Daemon {
       top: async (rec, psArgs) => psFor(await c.top(rec.id), psArgs),
       isAncestor: (rec, ref) => images.find(ref)?.id === rec.imageId,
       networkView: (rec) => networkView(network, rec),
+      volumePath: (name) => volumes.mountpoint(name),
     })
     networkRoutes(router, networksBackend(network, c))
+    volumeRoutes(router, volumesBackend(volumes, () => c.list()))
     commitRoutes(router, containerCommitter({ containers: c, images, events, logger: log }))
     imageRoutes(router, images)
     buildRoutes(router, new Builder({

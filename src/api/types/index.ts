@@ -2,6 +2,7 @@
 export type * from './common.js'
 export type * from './container.js'
 export type * from './network.js'
+export type * from './volume.js'
 export type * from './image.js'
 export type * from './system.js'
 export type * from './auth.js'

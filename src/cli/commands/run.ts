@@ -3,7 +3,7 @@ import type { ContainerCreateRequest, HostConfig, JSONMessage } from '../../api/
 import { ClientError, ConnectionError, readJSONStream, type EngineClient } from '../../client/index.js'
 import type { Handler, Opts } from '../app.js'
 import { bool, err, getClient, int, out, str, strs } from '../context.js'
-import { kvMap, normalizeEnv, parseAttach, parseNetworkFlags, parsePublish, parseRestartPolicy, readEnvFiles, readLabelFiles, UsageError, validateDnsSearch, validateExtraHost, validateIpAddress } from '../opts.js'
+import { kvMap, normalizeEnv, parseAttach, parseMountFlag, parseNetworkFlags, parsePublish, parseRestartPolicy, readEnvFiles, readLabelFiles, UsageError, validateDnsSearch, validateExtraHost, validateIpAddress } from '../opts.js'
 import { registryAuthHeader } from '../credentials.js'
 import { ProgressRenderer } from '../output/progress.js'
 import { familiarString, normalizeReference } from '../reference.js'
@@ -57,6 +57,12 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     else if (parts.length >= 2 && parts.length <= 3) binds.push(v)
     else throw new UsageError(`invalid spec: ${v}: invalid volume specification`)
   }
+  const mounts = strs(o.mount).map(parseMountFlag)
+  const tmpfs: Record<string, string> = {}
+  for (const t of strs(o.tmpfs)) {
+    const i = t.indexOf(':')
+    tmpfs[i < 0 ? t : t.slice(0, i)] = i < 0 ? '' : t.slice(i + 1)
+  }
   const extraHosts = strs(o.addHost).map(validateExtraHost)
   const entrypoint = str(o.entrypoint)
   const stopTimeout = int(o.stopTimeout, '--stop-timeout')
@@ -70,6 +76,8 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     AutoRemove: bool(o.rm),
     VolumeDriver: '',
     VolumesFrom: null,
+    ...(mounts.length ? { Mounts: mounts } : {}),
+    ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),
     ConsoleSize: input.console ?? [0, 0],
     CapAdd: strs(o.capAdd).length ? strs(o.capAdd) : null,
     CapDrop: strs(o.capDrop).length ? strs(o.capDrop) : null,

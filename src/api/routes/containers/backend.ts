@@ -14,6 +14,8 @@ export interface ContainersBackend {
   graphDriver(rec: ContainerRecord): Promise<Record<string, string>>
   /** `ps` run on the host, limited to the container's processes. */
   top(rec: ContainerRecord, psArgs: string): Promise<{ Titles: string[]; Processes: string[][] }>
+  /** Where a named volume's data is on the host (inspect's Mounts Source). */
+  volumePath(name: string): string
   /** The container's endpoints, sandbox and published ports. */
   networkView(rec: ContainerRecord): NetworkView
   /** True when the image reference or ID names the container's image (the `ancestor` filter). */

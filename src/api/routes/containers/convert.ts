@@ -6,6 +6,7 @@ import type { ContainerRecord, ContainerSpec, NamespaceMode, NetworkMode, Restar
 import { invalidArgument } from '../../../errors/index.js'
 import type { EndpointConfig, EndpointRecord, SandboxRecord } from '../../../network/index.js'
 import { endpointConfigOf } from '../networks/index.js'
+import { hostConfigMounts, mountPoints, mountsFromCreate } from './mounts.js'
 import { humanDuration } from '../../../lib/index.js'
 import type {
   ContainerConfig,
@@ -99,7 +100,8 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
   if (body.Hostname && (uts.kind === 'host' || net.mode.kind === 'host')) {
     if (uts.kind === 'host') throw invalidArgument('conflicting options: hostname and the UTS mode')
   }
-  if (hc.Mounts && hc.Mounts.length > 0) throw invalidArgument('mounts (--mount) are not supported by this berth yet')
+  if (hc.Mounts != null && !Array.isArray(hc.Mounts)) throw invalidArgument('invalid HostConfig.Mounts: expected an array')
+  const mounts = mountsFromCreate(list(hc.Binds), hc.Mounts)
   const shm = hc.ShmSize ?? 0
   if (shm < 0) throw invalidArgument('SHM size can not be less than 0')
   const resources: Record<string, unknown> = {}
@@ -150,6 +152,7 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
       portBindings,
       publishAllPorts: hc.PublishAllPorts === true,
       binds: list(hc.Binds),
+      mounts,
       logConfig: { type: hc.LogConfig?.Type || 'k8s-file', config: strMap(hc.LogConfig?.Config) },
       shmSize: shm,
       consoleSize: [hc.ConsoleSize?.[0] ?? 0, hc.ConsoleSize?.[1] ?? 0],
@@ -205,6 +208,7 @@ export function hostConfigOf(rec: ContainerRecord): HostConfig {
   const num = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0)
   return {
     Binds: h.binds.length ? h.binds : null,
+    ...(hostConfigMounts(h.mounts) ? { Mounts: hostConfigMounts(h.mounts) } : {}),
     ContainerIDFile: '',
     LogConfig: { Type: 'k8s-file', Config: h.logConfig.config },
     NetworkMode: h.network.kind === 'container' ? `container:${h.network.ref}` : h.networkModeName === 'default' ? 'bridge' : h.networkModeName,
@@ -389,6 +393,7 @@ function summaryPorts(rec: ContainerRecord, v: NetworkView): Port[] {
 export interface InspectExtras {
   execIds: string[]
   network: NetworkView
+  volumePath: (name: string) => string
   graphDriver: Record<string, string>
   sizeRw?: number
   sizeRootFs?: number
@@ -433,7 +438,7 @@ export function inspectOf(rec: ContainerRecord, x: InspectExtras): ContainerInsp
       Name: 'overlay2',
       Data: x.graphDriver,
     },
-    Mounts: [],
+    Mounts: mountPoints(rec.spec.host.mounts, x.volumePath),
     Config: configOf(rec),
     NetworkSettings: networkSettingsOf(rec, x.network),
   }
@@ -470,7 +475,7 @@ export function commandOf(rec: ContainerRecord): string {
   return `${rec.path} ${rec.args.map((a) => (a.includes(' ') ? `'${a}'` : a)).join(' ')}`
 }
 
-export function summaryOf(rec: ContainerRecord, x: { imageName: string; network: NetworkView; sizeRw?: number; sizeRootFs?: number }): ContainerSummary {
+export function summaryOf(rec: ContainerRecord, x: { imageName: string; network: NetworkView; volumePath: (name: string) => string; sizeRw?: number; sizeRootFs?: number }): ContainerSummary {
   const out: ContainerSummary = {
     Id: rec.id,
     Names: [`/${rec.name}`],
@@ -484,7 +489,7 @@ export function summaryOf(rec: ContainerRecord, x: { imageName: string; network:
     Status: statusText(rec),
     HostConfig: { NetworkMode: hostConfigOf(rec).NetworkMode ?? 'bridge' },
     NetworkSettings: { Networks: endpoints(rec, x.network) },
-    Mounts: [],
+    Mounts: mountPoints(rec.spec.host.mounts, x.volumePath),
   }
   if (x.sizeRw !== undefined) out.SizeRw = x.sizeRw
   if (x.sizeRootFs !== undefined) out.SizeRootFs = x.sizeRootFs

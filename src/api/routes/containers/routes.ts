@@ -87,7 +87,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     if (limit > 0) recs = recs.slice(0, limit)
     const out = []
     for (const rec of recs) {
-      const extra: Parameters<typeof summaryOf>[1] = { imageName: b.imageName(rec), network: b.networkView(rec) }
+      const extra: Parameters<typeof summaryOf>[1] = { imageName: b.imageName(rec), network: b.networkView(rec), volumePath: (n) => b.volumePath(n) }
       if (size) {
         extra.sizeRw = await c.sizeRw(rec)
         extra.sizeRootFs = extra.sizeRw + b.imageSize(rec.imageId)
@@ -99,7 +99,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
 
   r.get('/containers/{id}/json', async (ctx) => {
     const rec = c.get(ctx.params.id ?? '')
-    const x: Parameters<typeof inspectOf>[1] = { execIds: c.exec.idsFor(rec.id), graphDriver: await b.graphDriver(rec), network: b.networkView(rec) }
+    const x: Parameters<typeof inspectOf>[1] = { execIds: c.exec.idsFor(rec.id), graphDriver: await b.graphDriver(rec), network: b.networkView(rec), volumePath: (n) => b.volumePath(n) }
     if (ctx.bool('size')) {
       x.sizeRw = await c.sizeRw(rec)
       x.sizeRootFs = x.sizeRw + b.imageSize(rec.imageId)

@@ -1,0 +1,2 @@
+export * from './types.js'
+export { VolumeService, type VolumeServiceOptions } from './service.js'
