@@ -112,7 +112,7 @@ export function buildContainersPort(containers: ContainerService): BuildContaine
       }
     },
     async remove(id) {
-      await containers.remove(id, { force: true })
+      await containers.remove(id, { force: true, volumes: true })
     },
   }
 }
