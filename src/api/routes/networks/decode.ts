@@ -9,6 +9,8 @@
  * mismatched field; a schema validator library would add its own wording.
  */
 import { invalidArgument } from '../../../errors/index.js'
+import type { Ctx } from '../../server/index.js'
+import { MAX_JSON_BODY } from '../../server/index.js'
 
 /** The shape of a Go type as encoding/json sees it; `go` is its name in messages. */
 export type GoType =
@@ -258,4 +260,16 @@ export function decodeBody<T = Record<string, unknown>>(text: string, t: GoType)
   if (rest !== '' && rest[0] !== ']' && rest[0] !== '}') throw invalidArgument('unexpected content after JSON')
   // check() gave every present field the Go type `t` describes, which T mirrors.
   return out as T
+}
+
+/** A request body as text, refused past the API's JSON size limit. */
+export async function bodyText(ctx: Ctx): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const c of ctx.body() as AsyncIterable<Buffer>) {
+    size += c.length
+    if (size > MAX_JSON_BODY) throw invalidArgument('request body is too large')
+    chunks.push(c)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }

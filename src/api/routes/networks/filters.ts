@@ -14,7 +14,7 @@ const LIST_FILTERS = new Set(['dangling', 'driver', 'id', 'label', 'name', 'scop
 const PRUNE_FILTERS = new Set(['label', 'label!', 'until'])
 
 /** A Go (RE2) pattern as a JS RegExp, or undefined when JS cannot read it (Go skips patterns that fail to compile). */
-function goRegexp(pattern: string): RegExp | undefined {
+export function goRegexp(pattern: string): RegExp | undefined {
   let src = pattern
   let flags = ''
   // RE2's leading flag group, the one commonly used; JS has no inline flags.

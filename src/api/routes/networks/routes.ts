@@ -1,24 +1,13 @@
 import { forbidden, invalidArgument, notFound } from '../../../errors/index.js'
 import type { NetworkRecord } from '../../../network/index.js'
 import type { Ctx, Router } from '../../server/index.js'
-import { MAX_JSON_BODY } from '../../server/index.js'
 import type { NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkResource } from '../../types/index.js'
 import { timeParamNano } from '../containers/index.js'
 import type { NetworksBackend } from './backend.js'
 import { connectRequestType, createSpecOf, createRequestType, disconnectRequestType, endpointConfigOf, isPredefined, toNetworkResource } from './convert.js'
-import { decodeBody } from './decode.js'
+import { bodyText, decodeBody } from './decode.js'
 import { matchNetwork, pruneSelector, validateListFilters, validatePruneFilters, type Filters } from './filters.js'
 
-async function bodyText(ctx: Ctx): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const c of ctx.body() as AsyncIterable<Buffer>) {
-    size += c.length
-    if (size > MAX_JSON_BODY) throw invalidArgument('request body is too large')
-    chunks.push(c)
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
 
 /** filters.FromJSON: any malformed `filters` is just "invalid filter". */
 function filtersOf(ctx: Ctx): Filters {

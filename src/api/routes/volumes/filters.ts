@@ -6,7 +6,7 @@
  */
 import { invalidArgument } from '../../../errors/index.js'
 import type { VolumeRecord } from '../../../volumes/index.js'
-import { matchLabels } from '../networks/filters.js'
+import { goRegexp, matchLabels } from '../networks/filters.js'
 import type { VolumeDetail } from './backend.js'
 import { ANONYMOUS_LABEL, goQuote, labelsOf, LOCAL_DRIVER } from './convert.js'
 
@@ -27,21 +27,6 @@ function parseGoBool(v: string): boolean | undefined {
   return undefined
 }
 
-/** A Go (RE2) pattern as a JS RegExp, or undefined when JS cannot read it (Go skips patterns that fail to compile). */
-function goRegexp(pattern: string): RegExp | undefined {
-  let src = pattern
-  let flags = ''
-  const m = /^\(\?([imsU]+)\)/.exec(src)
-  if (m) {
-    src = src.slice(m[0].length)
-    for (const f of m[1] ?? '') if (f === 'i' || f === 'm' || f === 's') flags += f
-  }
-  try {
-    return new RegExp(src, flags)
-  } catch {
-    return undefined
-  }
-}
 
 /** filters.Args.GetBoolOrDefault for `dangling`: undefined when absent. */
 function danglingOf(f: Filters): boolean | undefined {

@@ -1,8 +1,7 @@
 import { invalidArgument, unavailable } from '../../../errors/index.js'
 import type { Ctx, Router } from '../../server/index.js'
-import { MAX_JSON_BODY } from '../../server/index.js'
 import type { VolumeCreateOptions, VolumeListResponse } from '../../types/index.js'
-import { decodeBody } from '../networks/decode.js'
+import { bodyText, decodeBody } from '../networks/decode.js'
 import type { VolumesBackend } from './backend.js'
 import { createOptionsType, createSpecOf, toVolume } from './convert.js'
 import { listSelector, pruneSelector, type Filters } from './filters.js'
@@ -10,16 +9,6 @@ import { listSelector, pruneSelector, type Filters } from './filters.js'
 /** Cluster (CSI) volumes came with API 1.42; dockerd sends them to swarm only from then on. */
 const CLUSTER_VOLUMES = 42
 
-async function bodyText(ctx: Ctx): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const c of ctx.body() as AsyncIterable<Buffer>) {
-    size += c.length
-    if (size > MAX_JSON_BODY) throw invalidArgument('request body is too large')
-    chunks.push(c)
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
 
 /** filters.FromJSON: any malformed `filters` is "invalid filter", with the router's prefix when it adds one. */
 function filtersOf(ctx: Ctx, prefix = ''): Filters {
