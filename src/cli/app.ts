@@ -90,6 +90,7 @@ const runOpts: OptSpec[] = [
   ['--uts <string>', 'UTS namespace to use'],
   ['-v, --volume <list>', 'Bind mount a volume', 'list'],
   ['--mount <mount>', 'Attach a filesystem mount to the container', 'list'],
+  ['--volumes-from <list>', 'Mount volumes from the specified container(s)', 'list'],
   ['--tmpfs <list>', 'Mount a tmpfs directory', 'list'],
   ['-w, --workdir <string>', 'Working directory inside the container'],
 ]

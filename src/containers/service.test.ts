@@ -76,7 +76,7 @@ function spec(over: Partial<ContainerSpec> = {}, host: Partial<ContainerSpec['ho
       autoRemove: false, restartPolicy: { name: '', maximumRetryCount: 0 }, network: { kind: 'none' }, networkModeName: 'none',
       pid: { kind: 'private' }, ipc: { kind: 'private' }, uts: { kind: 'private' }, privileged: false, capAdd: [], capDrop: [],
       readonlyRootfs: false, init: false, runtime: '', portBindings: {}, publishAllPorts: false, binds: [],
-      mounts: [], logConfig: { type: '', config: {} }, shmSize: 0, consoleSize: [0, 0], groupAdd: [], dns: [], dnsSearch: [], dnsOptions: [],
+      mounts: [], volumesFrom: [], logConfig: { type: '', config: {} }, shmSize: 0, consoleSize: [0, 0], groupAdd: [], dns: [], dnsSearch: [], dnsOptions: [],
       extraHosts: [], links: [], oomScoreAdj: 0, securityOpt: [], tmpfs: {}, sysctls: {}, resources: {}, ...host,
     },
   }

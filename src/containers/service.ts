@@ -203,6 +203,17 @@ export class ContainerService {
     const norm = (p: string) => p.replace(/\/+$/, '') || '/'
     const mounts = rec.spec.host.mounts.map((m) => ({ ...m }))
     const covered = new Set(mounts.map((m) => norm(m.target)))
+    // --volumes-from: the other container's volumes and binds at the same places, its mode unless :ro/:rw says otherwise.
+    for (const f of rec.spec.host.volumesFrom) {
+      const [ref = '', mode = ''] = f.split(':')
+      if (mode !== '' && mode !== 'ro' && mode !== 'rw') throw invalidArgument(`invalid mode for volumes-from: ${mode}`)
+      const other = this.o.store.resolve(ref)
+      for (const m of other.spec.host.mounts) {
+        if (m.type === 'tmpfs' || covered.has(norm(m.target))) continue
+        covered.add(norm(m.target))
+        mounts.push({ ...m, readonly: mode === '' ? m.readonly : mode === 'ro', anonymous: false, origin: 'from', createSource: false })
+      }
+    }
     for (const v of rec.effective.volumes) {
       if (covered.has(norm(v))) continue
       covered.add(norm(v))

@@ -106,5 +106,6 @@ function upgrade(rec: ContainerRecord): ContainerRecord {
   rec.spec.networks ??= {}
   rec.spec.host.links ??= []
   rec.spec.host.mounts ??= []
+  rec.spec.host.volumesFrom ??= []
   return rec
 }

@@ -38,8 +38,8 @@ export interface MountSpec {
   anonymous?: boolean
   volumeOptions?: { driver: string; options: Record<string, string>; labels: Record<string, string> }
   tmpfs?: { size: number; mode: number }
-  /** `binds` (-v), `mounts` (--mount), `volumes` (Config.Volumes and the image's VOLUME). */
-  origin: 'binds' | 'mounts' | 'volumes'
+  /** `binds` (-v), `mounts` (--mount), `volumes` (Config.Volumes and the image's VOLUME), `from` (--volumes-from). */
+  origin: 'binds' | 'mounts' | 'volumes' | 'from'
   /** --mount type=bind,bind-create-mountpoint... docker's bind with -v makes a missing source; --mount refuses. */
   createSource?: boolean
 }
@@ -94,8 +94,10 @@ export interface HostSpec {
   portBindings: Record<string, PortBinding[]>
   publishAllPorts: boolean
   binds: string[]
-  /** Every mount but the tmpfs map: from -v, --mount and VOLUMEs. */
+  /** Every mount but the tmpfs map: from -v, --mount, --volumes-from and VOLUMEs. */
   mounts: MountSpec[]
+  /** --volumes-from as given: `container[:ro|rw]`. */
+  volumesFrom: string[]
   logConfig: { type: string; config: Record<string, string> }
   shmSize: number
   consoleSize: [number, number]

@@ -75,7 +75,7 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     RestartPolicy: parseRestartPolicy(str(o.restart) ?? 'no'),
     AutoRemove: bool(o.rm),
     VolumeDriver: '',
-    VolumesFrom: null,
+    VolumesFrom: strs(o.volumesFrom).length ? strs(o.volumesFrom) : null,
     ...(mounts.length ? { Mounts: mounts } : {}),
     ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),
     ConsoleSize: input.console ?? [0, 0],

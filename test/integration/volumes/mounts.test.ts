@@ -89,6 +89,22 @@ describe.skipIf(skip)('volumes and mounts', () => {
     expect(ok(await berth(['volume', 'ls', '-q'])).stdout).toBe(before)
   })
 
+  test('--volumes-from shares a container\'s volumes and binds, read-only with :ro', async () => {
+    const src = cname('vol-from-src')
+    ok(await berth(['run', '-d', '--name', src, '-v', '/shared', '-v', `${host}:/hostdir`, 'busybox', 'sh', '-c', 'echo from-src > /shared/f; sleep 1d']))
+    expect(ok(await berth(['run', '--rm', '--volumes-from', src, 'busybox', 'sh', '-c', 'cat /shared/f; ls -d /hostdir'])).stdout).toBe('from-src\n/hostdir\n')
+    const ro = await berth(['run', '--rm', '--volumes-from', `${src}:ro`, 'busybox', 'sh', '-c', 'echo x > /shared/g'])
+    expect(ro.code).not.toBe(0)
+    expect(ro.stderr).toContain('Read-only file system')
+    // The borrower's rm -v leaves the source's anonymous volume alone.
+    const borrower = cname('vol-from-b')
+    ok(await berth(['run', '-d', '--name', borrower, '--volumes-from', src, 'busybox', 'sleep', '1d']))
+    ok(await berth(['rm', '-f', '-v', borrower]))
+    expect(ok(await berth(['exec', src, 'cat', '/shared/f'])).stdout).toBe('from-src\n')
+    const name = (JSON.parse(ok(await berth(['inspect', '-f', '{{json .Mounts}}', src])).stdout) as MountJson[]).find((m) => m.Destination === '/shared')?.Name ?? ''
+    expect(ok(await berth(['volume', 'ls', '-q'])).stdout.split('\n')).toContain(name)
+  })
+
   test('binds: read-write and read-only; -v makes a missing source, --mount refuses it', async () => {
     writeFileSync(path.join(host, 'in'), 'from host\n')
     expect(ok(await berth(['run', '--rm', '-v', `${host}:/data`, 'busybox', 'sh', '-c', 'cat /data/in; echo back > /data/out'])).stdout).toBe('from host\n')
