@@ -70,8 +70,7 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import {
-  berthCli, berthSock, docker, envReps, findDaemons, formatter, judge, loadavg, loadNote, machineLine, median as upperMedian, noDockerNote, now, pick, quiet,
-  ratio, repo, sh as shell, trapCleanups, versionOf, versions, writeDocBlock, writeWanted,
+  berthCli, docker, engineColumns, envReps, findDaemons, formatter, judge, loadavg, loadNote, machineLine, median as upperMedian, noDockerNote, now, quiet, ratio, repo, sh as shell, trapCleanups, versions, writeDocBlock, writeWanted,
 } from './lib.js'
 
 const reps = envReps(5)
@@ -138,18 +137,7 @@ function touch(dir, tag) {
 // ---- engines ---------------------------------------------------------------
 // A daemon (or podman): the CLI that manages its images. A column: a daemon and the CLI that builds.
 const { daemons, berthEnv, dockerEnv } = findDaemons({ env: { DOCKER_BUILDKIT: '0' } })
-let columns = [
-  { name: 'berth', title: 'berth (docker CLI)', daemon: daemons.berth, cli: docker, env: berthEnv, flags: [] },
-  { name: 'berth-cli', title: 'berth (berth CLI)', daemon: daemons.berth, cli: berthCli, env: { BERTH_HOST: `unix://${berthSock}` }, flags: [] },
-  daemons.docker && { name: 'docker', title: 'docker', daemon: daemons.docker, cli: docker, env: dockerEnv, flags: [] },
-  daemons.podman && { name: 'podman', title: 'podman', daemon: daemons.podman, cli: 'podman', env: {}, flags: ['--format', 'docker'] },
-].filter(Boolean)
-columns = pick(columns)
-for (const d of Object.values(daemons)) {
-  d.run = (...args) => sh(d.cli, args, d.env)
-  d.version = versionOf(d)
-}
-const used = [...new Set(columns.map((c) => c.daemon))]
+const { columns, used } = engineColumns({ daemons, berthEnv, dockerEnv, podmanFlags: ['--format', 'docker'], run: sh })
 console.error(`bench: ${versions(used)}; columns ${columns.map((c) => c.name).join(', ')}; ${reps} reps`)
 
 /** Every image an earlier bench build left in this engine: all carry the label; children go first, so repeat. */

@@ -170,6 +170,25 @@ export function findDaemons({ env = {}, podmanProbe = ['version'] } = {}) {
 /** The server's version (podman: the client's, it has no server) through d.run. */
 export const versionOf = (d) => d.run('version', '--format', d.name === 'podman' ? '{{.Client.Version}}' : '{{.Server.Version}}').trim()
 
+/**
+ * The columns every bench prints — berth through the docker CLI and through
+ * its own CLI, docker, podman — as BENCH_ENGINES picks them, with `d.run` and
+ * `d.version` set on each engine; `used` is the engines that have a column.
+ */
+export function engineColumns({ daemons, berthEnv, dockerEnv, podmanFlags = [], run = sh }) {
+  const columns = pick([
+    { name: 'berth', title: 'berth (docker CLI)', daemon: daemons.berth, cli: docker, env: berthEnv, flags: [] },
+    { name: 'berth-cli', title: 'berth (berth CLI)', daemon: daemons.berth, cli: berthCli, env: { BERTH_HOST: `unix://${berthSock}` }, flags: [] },
+    daemons.docker && { name: 'docker', title: 'docker', daemon: daemons.docker, cli: docker, env: dockerEnv, flags: [] },
+    daemons.podman && { name: 'podman', title: 'podman', daemon: daemons.podman, cli: 'podman', env: {}, flags: podmanFlags },
+  ].filter(Boolean))
+  for (const d of Object.values(daemons)) {
+    d.run = (...args) => run(d.cli, args, d.env)
+    d.version = versionOf(d)
+  }
+  return { columns, used: [...new Set(columns.map((c) => c.daemon))] }
+}
+
 // ---- statistics ------------------------------------------------------------
 /** The upper median; undefined for no values. */
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]

@@ -73,8 +73,7 @@
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import {
-  allPids, berthCli, berthSock, cpuOfStat, docker, envReps, findDaemons, freePort, judge, listenerPid, loadavg, loadNote, machineLine, median, noDockerNote, now,
-  only, pick, quiet, ratio, readProc, sh, sleep, trapCleanups, versionOf, versions, writeDocBlock, writeWanted,
+  allPids, berthSock, cpuOfStat, docker, engineColumns, envReps, findDaemons, freePort, judge, listenerPid, loadavg, loadNote, machineLine, median, noDockerNote, now, only, quiet, ratio, readProc, sh, sleep, trapCleanups, versions, writeDocBlock, writeWanted,
 } from './lib.js'
 
 const quick = process.argv.includes('--quick')
@@ -128,19 +127,8 @@ if (!busybox) {
   process.exit(1)
 }
 if (only) for (const k of Object.keys(daemons)) if (k !== 'berth' && !only.includes(k)) delete daemons[k]
-let columns = [
-  { name: 'berth', title: 'berth (docker CLI)', daemon: daemons.berth, cli: docker, env: berthEnv },
-  { name: 'berth-cli', title: 'berth (berth CLI)', daemon: daemons.berth, cli: berthCli, env: { BERTH_HOST: `unix://${berthSock}` } },
-  daemons.docker && { name: 'docker', title: 'docker', daemon: daemons.docker, cli: docker, env: dockerEnv },
-  daemons.podman && { name: 'podman', title: 'podman', daemon: daemons.podman, cli: 'podman', env: {} },
-].filter(Boolean)
-columns = pick(columns)
-for (const d of Object.values(daemons)) {
-  d.run = (...args) => sh(d.cli, args, d.env)
-  d.version = versionOf(d)
-}
 // Throughput is measured per daemon that has a column (the CLI does not matter there).
-const used = [...new Set(columns.map((c) => c.daemon))]
+const { columns, used } = engineColumns({ daemons, berthEnv, dockerEnv })
 console.error(`bench: ${versions(used)}; columns ${columns.map((c) => c.name).join(', ')}; ${reps} reps, ${sizeMiB} MiB per transfer${quick ? ' (quick)' : ''}`)
 
 /** Containers and networks an earlier, killed run left behind (all carry the label). */

@@ -96,10 +96,9 @@ const boolOpt = (v: string | undefined, name: string, dflt: boolean): boolean =>
   throw invalidArgument(`failed to parse ${name} value: strconv.ParseBool: parsing "${v}": invalid syntax`)
 }
 
-/** RFC 3339 with nanoseconds, as Go prints time.Time. */
+/** RFC 3339 with nine fraction digits, as Go prints time.Time (the clock gives milliseconds). */
 function goTime(d = new Date()): string {
-  const iso = d.toISOString()
-  return iso.replace(/\.(\d{3})Z$/, (_, ms: string) => `.${ms}${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}Z`)
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000000Z')
 }
 
 /**
