@@ -1,0 +1,8 @@
+export { AtomicFileWriter } from './atomic-writer.js'
+export { archiveForCopy, copyResource, copyTo, tarStream } from './copy.js'
+export { readEntries, rebaseEntries, encodeEntries, type TarEntry } from './entries.js'
+export { CopyError, pathError } from './errors.js'
+export { copyInfoDestinationPath, copyInfoSourcePath, evalSymlinks, prepareArchiveCopy, validateOutputPath, type CopyInfo, type CopyPlan } from './info.js'
+export { getRebaseName, goJoin, resolveLocalPath, splitCpArg, splitPathDirEntry } from './paths.js'
+export { ByteCount, successLine } from './progress.js'
+export { untar } from './untar.js'
