@@ -99,6 +99,11 @@ export class Builder implements BuildBackend {
     void fsp.rm(gone, { recursive: true, force: true }).catch((err: unknown) => this.log.warn('removing build context failed', { dir: gone, error: (err as Error).message }))
   }
 
+  /** The images the build cache points at (`system df` reports the untagged ones as build cache). */
+  cacheEntries(): Array<{ imageId: string; createdAt: number; keys: number }> {
+    return this.cache.entries()
+  }
+
   /** docker builder prune: forget the cache and remove the images only it kept (untagged, unused), children first. */
   async prune(_opts: { all: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }> {
     let pending = this.cache.images()

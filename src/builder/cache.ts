@@ -70,6 +70,12 @@ export class BuildCache {
     return (this.db.prepare('SELECT DISTINCT image_id FROM build_cache').all() as Array<{ image_id: string }>).map((r) => r.image_id)
   }
 
+  /** One row per image the cache points at: when it was first recorded (ms) and under how many step keys. */
+  entries(): Array<{ imageId: string; createdAt: number; keys: number }> {
+    return this.db.prepare('SELECT image_id AS imageId, MIN(created_at) AS createdAt, COUNT(*) AS keys FROM build_cache GROUP BY image_id ORDER BY imageId')
+      .all() as Array<{ imageId: string; createdAt: number; keys: number }>
+  }
+
   forget(imageIds: readonly string[]): void {
     const del = this.db.prepare('DELETE FROM build_cache WHERE image_id = ?')
     this.db.transaction(() => {

@@ -1,4 +1,7 @@
-/** System wire types: version, info, events, ping. */
+/** System wire types: version, info, events, ping, disk usage. */
+import type { ContainerSummary } from './container.js'
+import type { ImageSummary } from './image.js'
+import type { Volume } from './volume.js'
 
 export interface ComponentVersion {
   Name: string
@@ -164,3 +167,41 @@ export interface PingInfo {
   BuilderVersion?: string
   SwarmStatus?: string
 }
+
+/**
+ * One record of the build cache in GET /system/df (moby build.CacheRecord).
+ * moby's struct tag for Parents has a leading space (`json:" Parents,omitempty"`),
+ * so dockerd sends and the docker CLI reads the key " Parents"; berth keeps it.
+ */
+export interface BuildCacheRecord {
+  ID: string
+  /** Before API 1.42 only; omitted when empty. */
+  Parent?: string
+  /** API 1.42 and later; omitted when empty. */
+  ' Parents'?: string[]
+  Type: string
+  Description: string
+  InUse: boolean
+  Shared: boolean
+  Size: number
+  /** RFC 3339 with nanoseconds, as Go encodes a time.Time. */
+  CreatedAt: string
+  LastUsedAt: string | null
+  UsageCount: number
+}
+
+/**
+ * GET /system/df (moby types.DiskUsage): every key is sent, a part the
+ * `type` parameters (API 1.42+) left out is null, LayersSize 0.
+ */
+export interface DiskUsage {
+  LayersSize: number
+  Images: ImageSummary[] | null
+  Containers: ContainerSummary[] | null
+  Volumes: Volume[] | null
+  BuildCache: BuildCacheRecord[] | null
+  /** Before API 1.42 only: the build cache's total size; omitted when 0. */
+  BuilderSize?: number
+}
+
+export type DiskUsageType = 'container' | 'image' | 'volume' | 'build-cache'

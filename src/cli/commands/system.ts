@@ -1,12 +1,19 @@
-/** version, info and events. */
-import type { EventMessage, SystemInfo, VersionResponse } from '../../api/types/index.js'
-import { ClientError, readJSONStream } from '../../client/index.js'
+/** version, info, events, df and prune. */
+import type {
+  BuildCacheRecord, ContainerSummary, DiskUsage, EventMessage, FilterMap, ImageSummary, SystemInfo, VersionResponse, Volume,
+} from '../../api/types/index.js'
+import { ClientError, readJSONStream, type EngineClient } from '../../client/index.js'
 import { parseTemplate, dockerFuncs } from '../../gotemplate/index.js'
 import type { Handler } from '../app.js'
-import { err, getClient, out, str, strs } from '../context.js'
+import { bool, err, getClient, out, str, strs } from '../context.js'
 import { getTimestamp, parseFilters } from '../opts.js'
-import { bytesSize } from '../../lib/index.js'
-import { goStruct } from '../output/struct.js'
+import { bytesSize, humanDuration, humanSize, humanSizeWithPrecision } from '../../lib/index.js'
+import { CONTAINER_HEADERS, IMAGE_HEADERS, containerRow, imageRows, truncateID } from '../output/contexts.js'
+import { finalTemplate, isTable, renderFormat } from '../output/format.js'
+import { naturalLess } from '../output/networks.js'
+import { goStruct, isGoStruct } from '../output/struct.js'
+import { confirm } from './container.js'
+import { VOLUME_HEADERS, volumeRow } from './volume.js'
 
 const CLIENT_VERSION = '0.1.0'
 
@@ -297,4 +304,296 @@ export const eventsCommand: Handler = async (_args, opts, ctx) => {
     filters: parseFilters(strs(opts.filter)),
   })
   for await (const ev of readJSONStream(res, parseEvent)) out((tmpl ? tmpl.execute(eventData(ev)) : formatEvent(ev)) + '\n')
+}
+
+// ---------------------------------------------------------------- df
+
+const DF_HEADERS: Record<string, string> = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' }
+const DF_TABLE = 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}'
+const DF_RAW = 'type: {{.Type}}\\ntotal: {{.TotalCount}}\\nactive: {{.Active}}\\nsize: {{.Size}}\\nreclaimable: {{.Reclaimable}}\\n'
+const DF_IMAGE_TABLE = 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}'
+const DF_CONTAINER_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}'
+const DF_VOLUME_TABLE = 'table {{.Name}}\t{{.Links}}\t{{.Size}}'
+const DF_BUILD_CACHE_TABLE = 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}'
+
+/** `-v --format raw`: docker's raw formats of each list, one range each (formatter.NewDiskUsageFormat). */
+const DF_VERBOSE_RAW = `{{range .Images}}type: Image
+repository: {{ .Repository }}
+tag: {{.Tag}}
+digest: {{.Digest}}
+image_id: {{.ID}}
+created_at: {{.CreatedAt}}
+virtual_size: {{.Size}}
+
+{{end -}}
+{{range .Containers}}type: Container
+container_id: {{.ID}}
+image: {{.Image}}
+command: {{.Command}}
+created_at: {{.CreatedAt}}
+state: {{- pad .State 1 0}}
+status: {{- pad .Status 1 0}}
+names: {{.Names}}
+labels: {{- pad .Labels 1 0}}
+ports: {{- pad .Ports 1 0}}
+size: {{.Size}}\\n
+{{end -}}
+{{range .Volumes}}type: Volume
+name: {{.Name}}\\ndriver: {{.Driver}}\\n
+{{end -}}
+{{range .BuildCache}}type: Build Cache
+build_cache_id: {{.ID}}
+parent_id: {{.Parent}}
+build_cache_type: {{.CacheType}}
+description: {{.Description}}
+created_at: {{.CreatedAt}}
+created_since: {{.CreatedSince}}
+last_used_at: {{.LastUsedAt}}
+last_used_since: {{.LastUsedSince}}
+usage_count: {{.UsageCount}}
+in_use: {{.InUse}}
+shared: {{.Shared}}
+
+{{end -}}`
+
+export const BUILD_CACHE_HEADERS: Record<string, string> = {
+  ID: 'CACHE ID', Parent: 'PARENT', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED',
+  UsageCount: 'USAGE', InUse: 'IN USE', Shared: 'SHARED', Description: 'DESCRIPTION',
+}
+
+/** Go's `(part*100)/total` on int64s, as docker's percentages. */
+const percent = (part: number, total: number): number => Math.trunc((part * 100) / total)
+
+const withPercent = (reclaimable: number, total: number): string =>
+  total > 0 ? `${humanSize(reclaimable)} (${percent(reclaimable, total)}%)` : humanSize(reclaimable)
+
+const isActive = (c: ContainerSummary): boolean => c.State === 'running' || c.State === 'paused' || c.State === 'restarting'
+
+/** The build cache's size as docker's CLI counts it: records not shared with images. */
+export function builderSize(cache: readonly BuildCacheRecord[]): number {
+  return cache.filter((b) => !b.Shared).reduce((n, b) => n + b.Size, 0)
+}
+
+interface DfRow {
+  Active: string
+  Reclaimable: string
+  Size: string
+  TotalCount: string
+  Type: string
+}
+
+/** The four rows of `system df` (formatter.diskUsage{Images,Containers,Volumes,Builder}Context). */
+export function dfRows(du: DiskUsage): DfRow[] {
+  const images = du.Images ?? []
+  const containers = du.Containers ?? []
+  const volumes = du.Volumes ?? []
+  const cache = du.BuildCache ?? []
+  const layers = du.LayersSize ?? 0
+  let imagesUsed = 0
+  for (const i of images) if (i.Containers !== 0 && i.Size !== -1 && i.SharedSize !== -1) imagesUsed += i.Size - i.SharedSize
+  const rw = (cs: ContainerSummary[]) => cs.reduce((n, c) => n + (c.SizeRw ?? 0), 0)
+  const measured = volumes.filter((v) => (v.UsageData?.Size ?? -1) !== -1)
+  const volSize = (vs: Volume[]) => vs.reduce((n, v) => n + (v.UsageData?.Size ?? 0), 0)
+  const unused = measured.filter((v) => (v.UsageData?.RefCount ?? 0) === 0)
+  const bsz = builderSize(cache)
+  const inUse = cache.filter((b) => b.InUse && !b.Shared).reduce((n, b) => n + b.Size, 0)
+  return [
+    { Type: 'Images', TotalCount: images.length, Active: images.filter((i) => i.Containers > 0).length, Size: humanSize(layers), Reclaimable: withPercent(layers - imagesUsed, layers) },
+    { Type: 'Containers', TotalCount: containers.length, Active: containers.filter(isActive).length, Size: humanSize(rw(containers)), Reclaimable: withPercent(rw(containers.filter((c) => !isActive(c))), rw(containers)) },
+    { Type: 'Local Volumes', TotalCount: volumes.length, Active: volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length, Size: humanSize(volSize(measured)), Reclaimable: withPercent(volSize(unused), volSize(measured)) },
+    { Type: 'Build Cache', TotalCount: cache.length, Active: cache.filter((b) => b.InUse).length, Size: humanSize(bsz), Reclaimable: humanSize(bsz - inUse) },
+  ].map((r, i) => goStruct(`formatter.${['diskUsageImagesContext', 'diskUsageContainersContext', 'diskUsageVolumesContext', 'diskUsageBuilderContext'][i] ?? ''}`, {
+    Active: String(r.Active), Reclaimable: r.Reclaimable, Size: r.Size, TotalCount: String(r.TotalCount), Type: r.Type,
+  }))
+}
+
+/**
+ * Go's time.Time.String() of an RFC 3339 time as the docker CLI decodes it:
+ * the fraction as sent (trailing zeros dropped), UTC for Z, the bare offset
+ * as the zone name otherwise.
+ */
+export function goTimeOfRfc3339(s: string): string {
+  const m = /^(\d{4}-\d\d-\d\d)T(\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$/.exec(s)
+  if (!m) return s
+  const frac = (m[3] ?? '').replace(/0+$/, '').replace(/^\.$/, '')
+  const zone = m[4] === 'Z' ? '+0000 UTC' : `${(m[4] ?? '').replace(':', '')} ${(m[4] ?? '').replace(':', '')}`
+  return `${m[1]} ${m[2]}${frac} ${zone}`
+}
+
+/** docker's buildCacheContext. */
+export function buildCacheRow(b: BuildCacheRecord, trunc: boolean, now = Date.now()): object {
+  const id = trunc ? truncateID(b.ID) : b.ID
+  const parents = b[' Parents'] ?? []
+  const parent = parents.length ? parents.join(', ') : b.Parent ?? ''
+  const since = (t: string) => `${humanDuration(now - Date.parse(t))} ago`
+  return goStruct('formatter.buildCacheContext', {
+    CacheType: b.Type,
+    CreatedAt: goTimeOfRfc3339(b.CreatedAt),
+    CreatedSince: since(b.CreatedAt),
+    Description: b.Description,
+    ID: b.InUse ? `${id}*` : id,
+    InUse: String(b.InUse),
+    LastUsedAt: b.LastUsedAt ? goTimeOfRfc3339(b.LastUsedAt) : '',
+    LastUsedSince: b.LastUsedAt ? since(b.LastUsedAt) : '',
+    Parent: trunc ? truncateID(parent) : parent,
+    Shared: String(b.Shared),
+    Size: humanSizeWithPrecision(b.Size, 3),
+    UsageCount: String(b.UsageCount),
+  })
+}
+
+/** docker's buildCacheSort: never-used first, then by last use, ties by ID. */
+function sortBuildCache(cache: BuildCacheRecord[]): BuildCacheRecord[] {
+  const byId = (a: BuildCacheRecord, b: BuildCacheRecord) => (a.ID < b.ID ? -1 : a.ID > b.ID ? 1 : 0)
+  return [...cache].sort((a, b) => {
+    if (!a.LastUsedAt && !b.LastUsedAt) return byId(a, b)
+    if (!a.LastUsedAt) return -1
+    if (!b.LastUsedAt) return 1
+    const d = Date.parse(a.LastUsedAt) - Date.parse(b.LastUsedAt)
+    return d !== 0 ? d : byId(a, b)
+  })
+}
+
+/** An image as `df -v` lists it: its first tag (or <none>), no digest; an unparsable tag leaves it out. */
+function dfImageRows(images: ImageSummary[], trunc: boolean, now: number): object[] {
+  return images.flatMap((i) => {
+    const tags = i.RepoTags ?? []
+    const one = { ...i, RepoTags: tags.slice(0, 1), RepoDigests: [] }
+    return imageRows([one], { trunc, digest: false, needDigest: false }, now).map((r) => Object.assign(r, { Digest: '' }))
+  })
+}
+
+/** The data of `df -v` templates (formatter.diskUsageContext). */
+export function dfVerboseData(du: DiskUsage, trunc: boolean, now = Date.now()): object {
+  return goStruct('formatter.diskUsageContext', {
+    Images: dfImageRows(du.Images ?? [], trunc, now),
+    // df shows the writable layer only, not the virtual size.
+    Containers: (du.Containers ?? []).map((c) => containerRow({ ...c, SizeRootFs: 0 }, trunc, now)),
+    Volumes: (du.Volumes ?? []).map(volumeRow),
+    BuildCache: sortBuildCache(du.BuildCache ?? []).map((b) => buildCacheRow(b, trunc, now)),
+  })
+}
+
+/** `df -v` in its four tables, as formatter.verboseWriteTable prints them. */
+export function dfVerboseTable(du: DiskUsage, now = Date.now()): string {
+  const d = dfVerboseData(du, true, now) as Record<string, object[]>
+  let s = 'Images space usage:\n\n' + renderFormat(DF_IMAGE_TABLE, d.Images ?? [], IMAGE_HEADERS)
+  s += '\nContainers space usage:\n\n' + renderFormat(DF_CONTAINER_TABLE, d.Containers ?? [], CONTAINER_HEADERS)
+  s += '\nLocal Volumes space usage:\n\n' + renderFormat(DF_VOLUME_TABLE, d.Volumes ?? [], VOLUME_HEADERS)
+  s += `\nBuild cache usage: ${humanSize(builderSize(du.BuildCache ?? []))}\n\n` + renderFormat(DF_BUILD_CACHE_TABLE, d.BuildCache ?? [], BUILD_CACHE_HEADERS)
+  return s
+}
+
+/** docker's `json` template function; what a context marshals itself has <, > and & escaped (json.Marshal). */
+function contextJSON(...args: unknown[]): unknown {
+  const s = (dockerFuncs.json as (...a: unknown[]) => unknown)(...args)
+  if (args.length !== 1 || !isGoStruct(args[0]) || typeof s !== 'string') return s
+  return s.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)
+}
+
+/** `df -v` with a template: one execution over all four lists, nothing added after it. */
+export function dfVerboseTemplate(format: string, du: DiskUsage, now = Date.now()): string {
+  const source = format === 'raw' ? DF_VERBOSE_RAW : format
+  let tmpl
+  try {
+    tmpl = parseTemplate(finalTemplate(source), { funcs: { ...dockerFuncs, json: contextJSON } })
+  } catch (e) {
+    throw new Error(`template parsing error: ${(e as Error).message}`)
+  }
+  return tmpl.execute(dfVerboseData(du, isTable(format), now))
+}
+
+/** docker system df: `table` (default), `raw`, `json` or a template; -v lists every image, container, volume and cache record. */
+export function renderDf(du: DiskUsage, format: string, verbose: boolean, now = Date.now()): string {
+  if (verbose) return format === 'table' ? dfVerboseTable(du, now) : dfVerboseTemplate(format, du, now)
+  const source = format === 'table' ? DF_TABLE : format === 'raw' ? DF_RAW : format
+  return renderFormat(source, dfRows(du), DF_HEADERS)
+}
+
+export const dfCommand: Handler = async (_args, opts, ctx) => {
+  // docker's CLI asks for every part (it has no flag for `type`).
+  const du = await getClient(ctx.globals).diskUsage()
+  out(renderDf(du, str(opts.format) || 'table', bool(opts.verbose)))
+}
+
+// ---------------------------------------------------------------- prune
+
+/** docker system prune's question (cli/command/system/prune.go confirmationMessage), without the " [y/N] " prompt.Confirm adds. */
+export function pruneConfirmation(o: { all: boolean; volumes: boolean; filters: FilterMap }): string {
+  const warnings = ['all stopped containers', 'all networks not used by at least one container']
+  if (o.volumes) warnings.push('all anonymous volumes not used by at least one container')
+  warnings.push(o.all ? 'all images without at least one container associated to them' : 'all dangling images')
+  warnings.push(o.all ? 'all build cache' : 'unused build cache')
+  const shown: string[] = []
+  for (const name of ['label', 'label!', 'until']) for (const v of Object.keys(o.filters[name] ?? {})) shown.push(`${name}=${v}`)
+  shown.sort((a, b) => (naturalLess(a, b) ? -1 : naturalLess(b, a) ? 1 : 0))
+  let s = 'WARNING! This will remove:'
+  for (const w of warnings) s += `\n  - ${w}`
+  s += '\n'
+  if (shown.length) {
+    s += '\n  Items to be pruned will be filtered with:'
+    for (const f of shown) s += `\n  - ${f}`
+    s += '\n'
+  }
+  return s + '\nAre you sure you want to continue?'
+}
+
+const copyFilters = (f: FilterMap): FilterMap => Object.fromEntries(Object.entries(f).map(([k, v]) => [k, { ...v }]))
+
+/** One prune of system prune: the bytes it counts and what it prints (each object's RunPrune). */
+type PruneStep = (client: EngineClient, all: boolean, filters: FilterMap) => Promise<{ reclaimed: number; output: string }>
+
+const listed = (title: string, items: string[]): string => (items.length ? `${title}:\n${items.map((i) => `${i}\n`).join('')}` : '')
+
+const pruneContainers: PruneStep = async (client, _all, filters) => {
+  const r = await client.containerPrune(filters)
+  const deleted = r.ContainersDeleted ?? []
+  return { reclaimed: deleted.length ? r.SpaceReclaimed ?? 0 : 0, output: listed('Deleted Containers', deleted) }
+}
+
+const pruneNetworks: PruneStep = async (client, _all, filters) => {
+  const r = await client.networkPrune(filters)
+  return { reclaimed: 0, output: listed('Deleted Networks', r.NetworksDeleted ?? []) }
+}
+
+const pruneVolumes: PruneStep = async (client, _all, filters) => {
+  // Without --all (which system prune never passes) docker 28 leaves named volumes unless `--filter all=true`.
+  const r = await client.volumesPrune(filters)
+  const deleted = r.VolumesDeleted ?? []
+  return { reclaimed: deleted.length ? r.SpaceReclaimed ?? 0 : 0, output: listed('Deleted Volumes', deleted) }
+}
+
+const pruneImages: PruneStep = async (client, all, filters) => {
+  filters.dangling = { ...(filters.dangling ?? {}), [String(!all)]: true }
+  const r = await client.imagePrune(filters)
+  const items = r.ImagesDeleted ?? []
+  const lines = items.map((i) => ('Untagged' in i ? `untagged: ${i.Untagged}` : `deleted: ${i.Deleted}`))
+  return { reclaimed: items.length ? r.SpaceReclaimed ?? 0 : 0, output: listed('Deleted Images', lines) }
+}
+
+const pruneBuildCache: PruneStep = async (client, all, filters) => {
+  const r = await client.buildPrune({ all, filters })
+  return { reclaimed: r.SpaceReclaimed ?? 0, output: listed('Deleted build cache objects', r.CachesDeleted ?? []) }
+}
+
+/** docker system prune: containers, networks, (anonymous) volumes with --volumes, images, build cache; each prints what went, then the total. */
+export const systemPruneCommand: Handler = async (_args, opts, ctx) => {
+  const filters = parseFilters(strs(opts.filter))
+  const all = bool(opts.all)
+  const volumes = bool(opts.volumes)
+  if (volumes && filters.until) {
+    err('ERROR: The "until" filter is not supported with "--volumes"\n')
+    return 1
+  }
+  // A cancelled prune is not an error for docker: nothing more is printed.
+  if (!bool(opts.force) && !(await confirm(`${pruneConfirmation({ all, volumes, filters })} [y/N] `))) return 0
+  const client = getClient(ctx.globals)
+  const steps: PruneStep[] = [pruneContainers, pruneNetworks, ...(volumes ? [pruneVolumes] : []), pruneImages, pruneBuildCache]
+  let total = 0
+  for (const step of steps) {
+    const { reclaimed, output } = await step(client, all, copyFilters(filters))
+    total += reclaimed
+    if (output) out(`${output}\n`)
+  }
+  out(`Total reclaimed space: ${humanSize(total)}\n`)
 }

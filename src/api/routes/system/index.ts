@@ -1,1 +1,5 @@
 export { systemRoutes, eventJson, eventMatcher, type SystemBackend } from './routes.js'
+export {
+  buildCacheJson, diskUsage, diskUsageTypes, goTimeJson, imageUsageJson,
+  type BuildCacheUsage, type ContainerUsage, type DiskUsageBackend, type ImageUsage, type VolumeUsage,
+} from './disk-usage.js'

@@ -3,12 +3,15 @@ import { invalidArgument } from '../../../errors/index.js'
 import type { Router } from '../../server/index.js'
 import type { SystemInfo, VersionResponse } from '../../types/index.js'
 import { timeParamNano } from '../containers/index.js'
+import { diskUsage, diskUsageTypes, type DiskUsageBackend } from './disk-usage.js'
 
 /** What the system routes need; the daemon computes info and version. */
 export interface SystemBackend {
   info(): Promise<SystemInfo>
   version(): Promise<VersionResponse>
   events: Pick<EventBus, 'history' | 'subscribe'>
+  /** GET /system/df; without it the route is not served. */
+  diskUsage?: DiskUsageBackend
 }
 
 const EVENT_FILTERS = new Set(['container', 'event', 'image', 'label', 'type', 'daemon', 'network', 'volume', 'plugin', 'node', 'service', 'secret', 'config', 'scope'])
@@ -50,6 +53,8 @@ export function systemRoutes(r: Router, b: SystemBackend): void {
 
   r.get('/version', async (ctx) => ctx.send(200, await b.version()))
   r.get('/info', async (ctx) => ctx.send(200, await b.info()))
+  const du = b.diskUsage
+  if (du) r.get('/system/df', async (ctx) => ctx.send(200, await diskUsage(du, ctx.version, diskUsageTypes(ctx.version, ctx.query))))
 
   r.get('/events', async (ctx) => {
     const match = eventMatcher(ctx.filters())

@@ -1,0 +1,103 @@
+/**
+ * For the system tests: Engine API requests on a socket, and a berthd of a
+ * test's own (data root, exec root, default bridge) for what acts on the
+ * whole daemon, such as `system prune`, which must not touch the objects of
+ * test files running beside it on the shared berthd.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import path from 'node:path'
+import { removeDaemonNetwork } from '../../daemon-cleanup.js'
+import { berth, docker, repo, waitFor, type CmdOptions, type CmdResult } from '../../helpers.js'
+
+/** One Engine API request; the body parsed as JSON. */
+export function api(socketPath: string, method: string, p: string): Promise<{ status: number; text: string; json: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method, path: p }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString()
+        let json: unknown
+        try {
+          json = JSON.parse(text)
+        } catch {
+          json = undefined
+        }
+        resolve({ status: res.statusCode ?? 0, text, json })
+      })
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+export class PrivateDaemon {
+  readonly base = mkdtempSync('/var/tmp/berth-sys-')
+  /** Short: conmon's attach socket path under it must stay below 108 bytes. */
+  readonly execRoot = `/run/bs${process.pid}`
+  readonly sock = path.join(this.execRoot, 'berth.sock')
+  readonly bridge = `bs${process.pid}`
+  private child: ChildProcess | undefined
+
+  berth = (args: string[], o: CmdOptions = {}): Promise<CmdResult> => berth(args, { timeoutMs: 60_000, ...o, env: { BERTH_HOST: `unix://${this.sock}`, ...o.env } })
+  docker = (args: string[], o: CmdOptions = {}): Promise<CmdResult> => docker(args, { timeoutMs: 60_000, ...o, env: { DOCKER_HOST: `unix://${this.sock}`, ...o.env } })
+
+  /** Starts berthd and imports busybox into it, as the global setup does for the shared one. */
+  async start(): Promise<void> {
+    mkdirSync(this.execRoot, { recursive: true })
+    const cfg = path.join(this.base, 'daemon.json')
+    writeFileSync(cfg, JSON.stringify({ bridge: this.bridge }))
+    const out = openSync(path.join(this.base, 'berthd.log'), 'a')
+    const runtime = process.env.BERTH_TEST_RUNTIME
+    this.child = spawn(path.join(repo, 'bin/berthd'), [
+      '--data-root', path.join(this.base, 'data'), '--exec-root', this.execRoot, '--config-file', cfg, '--log-level', 'debug',
+      ...(runtime ? ['--default-runtime', runtime] : []),
+    ], { stdio: ['ignore', out, out], detached: true })
+    this.child.unref()
+    await waitFor(async () => ((await this.berth(['version'])).code === 0 ? true : undefined), 20_000, 'the test’s own berthd')
+    execFileSync('sh', ['-c', `"${repo}/scripts/busybox-rootfs" | "${repo}/bin/berth" import -c 'CMD ["sh"]' - busybox:latest`], {
+      env: { ...process.env, BERTH_HOST: `unix://${this.sock}` }, stdio: 'pipe',
+    })
+  }
+
+  /** Removes its containers and networks, stops it, and removes what it leaves on the host. */
+  async stop(): Promise<void> {
+    const ids = (await this.berth(['ps', '-aq'])).stdout.split('\n').filter(Boolean)
+    if (ids.length) await this.berth(['rm', '-f', ...ids])
+    // A stopped berthd leaves its networks' bridges: user networks go first.
+    await this.berth(['network', 'prune', '-f'])
+    const pidFile = path.join(this.execRoot, 'berthd.pid')
+    let pid = 0
+    try {
+      pid = Number(readFileSync(pidFile, 'utf8').trim())
+    } catch {
+      pid = this.child?.pid ?? 0
+    }
+    const alive = () => {
+      try {
+        process.kill(pid, 0)
+        return undefined
+      } catch {
+        return true
+      }
+    }
+    if (pid > 0) {
+      try {
+        process.kill(pid, 'SIGTERM')
+      } catch {
+        // already gone
+      }
+      await waitFor(alive, 15_000, 'the test’s own berthd to stop').catch(() => {})
+    }
+    try {
+      execFileSync('sh', ['-c', `grep -o " ${this.base}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' })
+    } catch {
+      // nothing mounted
+    }
+    await removeDaemonNetwork(this.bridge, this.execRoot)
+    rmSync(this.base, { recursive: true, force: true })
+    rmSync(this.execRoot, { recursive: true, force: true })
+  }
+}
