@@ -13,7 +13,7 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [{
           // Enter a folder through its index.ts: reaching into another domain's files is not allowed.
-          regex: '^(\\.\\./)+(errors|lib|gotemplate|oci|db|sys|events|content|archive|snapshots|images|builder|registry|logs|runtime|containers|network|volumes|api|client|daemon|cli)/(?!(?:[a-z-]+/){0,2}index\\.js$).+',
+          regex: '^(\\.\\./)+(errors|lib|gotemplate|oci|db|sys|events|content|archive|snapshots|images|builder|registry|logs|runtime|containers|containerfs|network|volumes|api|client|daemon|cli)/(?!(?:[a-z-]+/){0,2}index\\.js$).+',
           message: 'Import another folder through its index.js.',
         }],
       }],

@@ -69,6 +69,15 @@ export function tarCreate(dir: string): TarProcess {
 }
 
 /**
+ * A PAX tar of members of dir, recursively, as they are on disk (docker cp's
+ * and export's source). Times are whole seconds and access and change times are left out, as Go's
+ * writer leaves them; `extra` picks xattrs and the like.
+ */
+export function tarCreateOf(dir: string, members: readonly string[], extra: readonly string[]): TarProcess {
+  return start(['-c', '-f', '-', '-C', dir, '--numeric-owner', '--format=pax', '--pax-option=delete=atime,delete=ctime,delete=mtime', '--sort=name', ...extra, '--', ...members], ['ignore', 'pipe', 'pipe'])
+}
+
+/**
  * A PAX tar of exactly the listed paths of root (no recursion), names given
  * NUL-separated on stdin, `extra` options added (which xattrs to read).
  * Exit status 1 ("file changed as we read it", a container committed without

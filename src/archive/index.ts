@@ -1,6 +1,6 @@
 export { applyLayer, cleanMemberName, type ApplyOptions, type ApplyResult } from './apply.js'
 export { tarDirectory } from './export.js'
-export { tarExtract, type TarProcess } from './gnu-tar.js'
+export { tarCreateOf, tarExtract, type TarProcess } from './gnu-tar.js'
 export { decompress, detectCompression, peek, type Compression } from './compression.js'
 export { TarReader, encodeHeader, newHeader, padding, END_OF_ARCHIVE, type TarHeader, type EntryType } from './tar.js'
 export { computeDiff, diffUpper, layerHeaders, layerTar, MergedLower, EMPTY_LAYER_DIFF_ID, type Change, type ChangeKind, type DiffUpperOptions, type FileNode, type LayerSource, type UpperDiff, type UpperEntry } from './diff.js'

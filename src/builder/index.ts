@@ -12,3 +12,7 @@ export { Builder, type BuilderDeps } from './builder.js'
 export { type BuildContext, extractContext, readDockerfile, removeIgnoredBuildFiles } from './context.js'
 export { type CopyPlan, type CopySpec, type PlanOptions, copyInto, describeSources, normalizeDest, parseChmod, planCopy } from './copy.js'
 export type { ContextSums } from './tarsum.js'
+// Unpacking into a root with docker's chrootarchive rules: also docker cp's PUT.
+export { extractTar, type ExtractOptions } from './untar.js'
+export { resolveInRoot } from './rootfs.js'
+export { RootDir, type DirRef, type OpenDirOptions } from './rootfd.js'

@@ -12,7 +12,8 @@
  *   refused with an invalid-argument error.
  * - `chroot`: as docker's chrootarchive.Untar (the archive unpacked with the
  *   directory as its `/`): names are resolved inside the directory, symlinks
- *   followed there, `..` stopping at it.
+ *   followed there, `..` stopping at it; with `under` (docker cp's PUT), a
+ *   name climbing out of that directory is refused, as go-archive does.
  *
  * Either way an existing entry is replaced unless both are directories (then
  * the archive's metadata is applied), ownership is the archive's when running
@@ -32,8 +33,9 @@ import { constants, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import type { Writable } from 'node:stream'
 import { EngineError, invalidArgument, internal } from '../errors/index.js'
+import { run } from '../lib/index.js'
 import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, tarExtract, TarReader, type TarHeader } from '../archive/index.js'
-import { resolveInRoot } from './rootfs.js'
+import { RootDir, type DirRef } from './rootfd.js'
 import { TaskPool } from './pool.js'
 import { headerHash, sumHeaderOfTar } from './tarsum.js'
 
@@ -45,6 +47,12 @@ export interface ExtractOptions {
   /** What the error messages call the input (default "archive"). */
   what?: string
   signal?: AbortSignal
+  /** `chroot` only: the directory inside dir (a path from dir as `/`) the names are relative to (docker cp's destination). */
+  under?: string
+  /** `chroot` only: an entry may not replace a directory with a non-directory or the reverse (docker's NoOverwriteDirNonDir). */
+  noOverwriteDirNonDir?: boolean
+  /** `chroot` only: every entry gets this owner instead of the archive's (docker cp -a into a container with a user). */
+  owner?: { uid: number; gid: number }
 }
 
 type Kind = 'dir' | 'file' | 'symlink' | 'other'
@@ -84,10 +92,16 @@ export async function extractTar(input: AsyncIterable<Uint8Array>, dir: string, 
   const refuse = (msg: string) => invalidArgument(`invalid ${what}: ${msg}`)
   const root = path.resolve(dir)
   const owner = asRoot()
+  const under = path.posix.normalize(`/${opts.under ?? '/'}`)
+  const ids = (h: TarHeader) => opts.owner ?? { uid: h.uid, gid: h.gid }
   const reader = new TarReader(input)
+  // Directories (paths with dir as `/`) whose mtimes are set at the end.
   const dirTimes: Array<[string, number]> = []
-  // Resolved parent directories; any symlink or removal may change them.
-  const resolved = new Map<string, string>()
+  // Every directory is reached through descriptors (rootfd.ts): something running in dir may be changing it.
+  const rootDir = await RootDir.open(root)
+  // Parent directories by entry name; a removal drops what was under it (closed at the end).
+  const resolved = new Map<string, DirRef>()
+  const dropped: DirRef[] = []
   // Small files are written by the pool; an entry touching one of their paths waits for all of them.
   const pool = new TaskPool()
   const pending = new Set<string>()
@@ -96,42 +110,67 @@ export async function extractTar(input: AsyncIterable<Uint8Array>, dir: string, 
     pending.clear()
   }
 
-  /** The host path of a (cleaned, relative) name's parent, created if missing. */
+  /** The (descriptor) path of a cleaned, relative name's parent, made if missing. */
   const parentOf = async (name: string): Promise<string> => {
     const parent = path.posix.dirname(name)
-    if (parent === '.') return root
-    let host = resolved.get(parent)
-    if (host === undefined) {
-      host = await resolveInRoot(root, parent)
-      await mkdirImplied(root, path.relative(root, host))
-      resolved.set(parent, host)
+    let dir = resolved.get(parent)
+    if (dir === undefined) {
+      dir = await rootDir.openDir(path.posix.join(under, parent), { mkdir: IMPLIED_DIR_MODE })
+      resolved.set(parent, dir)
     }
-    return host
+    return dir.path
+  }
+  /** The directory `name` is gone: parents at or under it must be walked again. */
+  const forget = (name: string) => {
+    for (const [k, d] of resolved) {
+      if (k === name || k.startsWith(`${name}/`)) {
+        resolved.delete(k)
+        dropped.push(d)
+      }
+    }
   }
 
   /**
    * Make room for the entry `name` at host: what is there goes unless both
    * are directories. Returns whether a directory stays.
    */
-  const prepare = async (host: string, entryIsDir: boolean): Promise<boolean> => {
-    if (pending.has(host)) await barrier()
+  const prepare = async (host: string, name: string, entryIsDir: boolean): Promise<boolean> => {
+    if (pending.has(name)) await barrier()
     const st = await fsp.lstat(host).catch(() => undefined)
     if (!st) return false
     if (st.isDirectory() && entryIsDir) return true
-    // Removing a directory may remove files still being written.
-    if (st.isDirectory()) await barrier()
-    await fsp.rm(host, { recursive: true, force: true })
-    resolved.clear()
+    if (opts.noOverwriteDirNonDir && st.isDirectory() !== entryIsDir) {
+      // go-archive's words, with paths as the container sees them.
+      const shown = path.posix.join(under, name)
+      throw internal(st.isDirectory() ? `cannot overwrite directory ${JSON.stringify(shown)} with non-directory ${JSON.stringify(under)}` : `cannot overwrite non-directory ${JSON.stringify(shown)} with directory ${JSON.stringify(under)}`)
+    }
+    if (st.isDirectory()) {
+      // Removing a directory may remove files still being written; GNU rm does not follow a symlink swapped in.
+      await barrier()
+      await run('rm', ['-rf', '--', host.replace('/proc/self/', `/proc/${process.pid}/`)])
+      forget(name)
+    } else {
+      await fsp.unlink(host)
+    }
     return false
   }
 
-  const applyMeta = async (host: string, h: TarHeader) => {
-    if (owner) await fsp.lchown(host, h.uid, h.gid)
-    // After chown, which clears set-id bits.
-    if (h.type !== 'symlink') await fsp.chmod(host, h.mode & 0o7777)
-    if (h.type === 'dir') dirTimes.push([host, h.mtime])
-    else if (h.type === 'symlink') await fsp.lutimes(host, h.mtime, h.mtime)
-    else await fsp.utimes(host, h.mtime, h.mtime)
+  /** Owner, mode and times of a directory or symlink just made (a file gets them through its descriptor). */
+  const applyMeta = async (host: string, name: string, h: TarHeader) => {
+    if (h.type === 'symlink') {
+      if (owner) await fsp.lchown(host, ids(h).uid, ids(h).gid)
+      await fsp.lutimes(host, h.mtime, h.mtime)
+      return
+    }
+    const fh = await fsp.open(host, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW)
+    try {
+      if (owner) await fh.chown(ids(h).uid, ids(h).gid)
+      // After chown, which clears set-id bits.
+      await fh.chmod(h.mode & 0o7777)
+    } finally {
+      await fh.close()
+    }
+    dirTimes.push([path.posix.join(under, name), h.mtime])
   }
 
   const writeFile = async (host: string, h: TarHeader, data: AsyncIterable<Buffer> | Buffer, sum?: Hash): Promise<void> => {
@@ -149,7 +188,7 @@ export async function extractTar(input: AsyncIterable<Uint8Array>, dir: string, 
         }
       }
       if (n !== h.size) throw refuse('truncated entry')
-      if (owner) await fh.chown(h.uid, h.gid)
+      if (owner) await fh.chown(ids(h).uid, ids(h).gid)
       await fh.chmod(h.mode & 0o7777)
       await fh.utimes(h.mtime, h.mtime)
     } finally {
@@ -164,7 +203,10 @@ export async function extractTar(input: AsyncIterable<Uint8Array>, dir: string, 
       if (!h) break
       const sum = opts.sums ? headerHash(sumHeaderOfTar(h)) : undefined
       const raw = decodeName(h.name, what)
-      const name = path.posix.normalize(`/${raw}`).slice(1).replace(/\/+$/, '') || '.'
+      // As go-archive's Unpack at `under`: a name climbing above `/` stops there, one climbing out of `under` is refused.
+      const joined = path.posix.join(under, raw)
+      if (joined !== under && !joined.startsWith(under === '/' ? '/' : `${under}/`)) throw refuse(`${JSON.stringify(raw)} is outside of ${JSON.stringify(under)}`)
+      const name = path.posix.relative(under, joined) || '.'
       if (name === '.') {
         // The root itself: docker skips it (its own metadata stays).
         await drainInto(reader, sum)
@@ -176,13 +218,13 @@ export async function extractTar(input: AsyncIterable<Uint8Array>, dir: string, 
       switch (h.type) {
         case 'dir': {
           const host = path.join(await parentOf(name), base)
-          if (!(await prepare(host, true))) await fsp.mkdir(host, { mode: 0o700 })
-          await applyMeta(host, h)
+          if (!(await prepare(host, name, true))) await fsp.mkdir(host, { mode: 0o700 })
+          await applyMeta(host, name, h)
           break
         }
         case 'file': {
           const host = path.join(await parentOf(name), base)
-          await prepare(host, false)
+          await prepare(host, name, false)
           if (h.size <= SMALL_FILE) {
             const chunks: Buffer[] = []
             for await (const c of reader.body()) {
@@ -190,7 +232,7 @@ export async function extractTar(input: AsyncIterable<Uint8Array>, dir: string, 
               chunks.push(c)
             }
             const data = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)
-            pending.add(host)
+            pending.add(name)
             await pool.add(() => writeFile(host, h, data))
           } else {
             await writeFile(host, h, reader.body(), sum)
@@ -201,25 +243,29 @@ export async function extractTar(input: AsyncIterable<Uint8Array>, dir: string, 
           if (h.linkname === '') throw refuse(`symlink ${JSON.stringify(name)} has no target`)
           const target = decodeName(h.linkname, what)
           const host = path.join(await parentOf(name), base)
-          await prepare(host, false)
+          await prepare(host, name, false)
           await fsp.symlink(target, host)
-          resolved.clear()
-          await applyMeta(host, h)
+          await applyMeta(host, name, h)
           break
         }
         case 'link': {
           const linkRaw = decodeName(h.linkname, what)
-          const target = path.posix.normalize(`/${linkRaw}`)
-          const srcParent = await resolveInRoot(root, path.posix.dirname(target))
-          const src = path.join(srcParent, path.posix.basename(target))
-          if (pending.has(src)) await barrier()
-          const st = await fsp.lstat(src).catch(() => undefined)
-          if (!st) throw refuse(`hard link ${JSON.stringify(name)} to ${JSON.stringify(linkRaw)}, which does not exist`)
-          if (st.isDirectory()) throw refuse(`hard link ${JSON.stringify(name)} to directory ${JSON.stringify(linkRaw)}`)
-          const host = path.join(await parentOf(name), base)
-          if (host !== src) {
-            await prepare(host, false)
-            await fsp.link(src, host)
+          const target = path.posix.join(under, path.posix.normalize(`/${linkRaw}`))
+          const srcName = path.posix.relative(under, target)
+          if (pending.has(srcName)) await barrier()
+          const { dir: srcDir, name: srcBase } = await rootDir.openParent(target).catch(() => ({ dir: undefined, name: '' }))
+          try {
+            const src = srcDir && srcBase ? `${srcDir.path}/${srcBase}` : undefined
+            const st = src ? await fsp.lstat(src).catch(() => undefined) : undefined
+            if (!src || !st) throw refuse(`hard link ${JSON.stringify(name)} to ${JSON.stringify(linkRaw)}, which does not exist`)
+            if (st.isDirectory()) throw refuse(`hard link ${JSON.stringify(name)} to directory ${JSON.stringify(linkRaw)}`)
+            if (srcName !== name) {
+              const host = path.join(await parentOf(name), base)
+              await prepare(host, name, false)
+              await fsp.link(src, host)
+            }
+          } finally {
+            await srcDir?.close()
           }
           break
         }
@@ -231,16 +277,26 @@ export async function extractTar(input: AsyncIterable<Uint8Array>, dir: string, 
     }
     await reader.drain()
     await barrier()
-    for (const [host, mtime] of dirTimes.reverse()) await fsp.utimes(host, mtime, mtime)
+    for (const [dir, mtime] of dirTimes.reverse()) {
+      const d = await rootDir.openDir(dir)
+      try {
+        await fsp.utimes(d.path, mtime, mtime)
+      } finally {
+        await d.close()
+      }
+    }
   } catch (err) {
     // Nothing may still be writing when the caller cleans up.
     await pool.settle()
     if (err instanceof EngineError) throw err
     if ((err as Error).name === 'AbortError') throw err
     const code = (err as NodeJS.ErrnoException).code
-    const msg = (err as Error).message.split(root).join('')
+    const msg = (err as Error).message.split(root).join('').replace(/\/proc\/self\/fd\/\d+/g, '')
     if (code && HOST_ERRORS.has(code)) throw internal(`extracting ${what}: ${msg}`, err)
     throw refuse(msg)
+  } finally {
+    for (const d of [...resolved.values(), ...dropped]) await d.close().catch(() => {})
+    await rootDir.close()
   }
 }
 
@@ -458,20 +514,3 @@ async function drainInto(reader: TarReader, sum: Hash | undefined): Promise<void
   for await (const c of reader.body()) sum.update(c)
 }
 
-/** mkdir -p of rel under root, new directories 0755 (docker's implied directories). */
-async function mkdirImplied(root: string, rel: string): Promise<void> {
-  if (rel === '' || rel === '.') return
-  const parts = rel.split('/')
-  let cur = root
-  for (const part of parts) {
-    cur = path.join(cur, part)
-    try {
-      await fsp.mkdir(cur)
-      await fsp.chmod(cur, IMPLIED_DIR_MODE)
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
-      const st = await fsp.lstat(cur)
-      if (!st.isDirectory()) throw invalidArgument(`mkdir ${rel}: not a directory`)
-    }
-  }
-}

@@ -131,6 +131,7 @@ const commit = (): Promise<Record<string, unknown>> => import('./commands/commit
 const buildCmd = (): Promise<Record<string, unknown>> => import('./commands/build.js')
 const network = (): Promise<Record<string, unknown>> => import('./commands/network.js')
 const volume = (): Promise<Record<string, unknown>> => import('./commands/volume.js')
+const cp = (): Promise<Record<string, unknown>> => import('./commands/cp.js')
 
 /** docker's legacy-builder `build` flags (BuildKit-only ones hidden: the command refuses them). */
 const buildOpts: OptSpec[] = [
@@ -273,21 +274,25 @@ const specs: Record<string, CmdSpec> = {
   volumeLs: { use: 'ls [OPTIONS]', short: 'List volumes', args: [0, 0], opts: [['--cluster', 'Display only cluster volumes, and use cluster volume list formatting', 'hidden'], ['-f, --filter <filter>', 'Provide filter values (e.g. "dangling=true")', 'list'], ['--format <string>', FORMAT_TABLE], ['-q, --quiet', 'Only display volume names']], load: volume, fn: 'volumeLsCommand' },
   volumePrune: { use: 'prune [OPTIONS]', short: 'Remove unused local volumes', args: [0, 0], opts: [['-a, --all', 'Remove all unused volumes, not just anonymous ones'], ['--filter <filter>', 'Provide filter values (e.g. "label=<label>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: volume, fn: 'volumePruneCommand' },
   volumeRm: { use: 'rm [OPTIONS] VOLUME [VOLUME...]', short: 'Remove one or more volumes', args: [1, -1], opts: [['-f, --force', 'Force the removal of one or more volumes']], load: volume, fn: 'volumeRmCommand' },
+  cp: { use: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', short: 'Copy files/folders between a container and the local filesystem', args: [2, 2], opts: [['-a, --archive [bool]', 'Archive mode (copy all uid/gid information)', 'optbool'], ['-L, --follow-link [bool]', 'Always follow symbol link in SRC_PATH', 'optbool'], ['-q, --quiet [bool]', 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached', 'optbool']], load: cp, fn: 'cpCommand' },
+  export: { use: 'export [OPTIONS] CONTAINER', short: "Export a container's filesystem as a tar archive", args: [1, 1], opts: [['-o, --output <string>', 'Write to a file, instead of STDOUT']], load: cp, fn: 'exportCommand' },
+  systemDf: { use: 'df [OPTIONS]', short: 'Show berth disk usage', args: [0, 0], opts: [['--format <string>', FORMAT_TABLE], ['-v, --verbose', 'Show detailed information on space usage']], load: system, fn: 'dfCommand' },
+  systemPrune: { use: 'prune [OPTIONS]', short: 'Remove unused data', args: [0, 0], opts: [['-a, --all', 'Remove all unused images not just dangling ones'], ['--filter <filter>', 'Provide filter values (e.g. "label=<key>=<value>")', 'list'], ['-f, --force', 'Do not prompt for confirmation'], ['--volumes', 'Prune anonymous volumes']], load: system, fn: 'systemPruneCommand' },
   search: { use: 'search [OPTIONS] TERM', short: 'Search Docker Hub for images', args: [1, 1], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', 'Pretty-print search using a Go template'], ['--limit <int>', 'Max number of search results'], ['--no-trunc', "Don't truncate output"]], load: () => import('./commands/search.js'), fn: 'searchCommand' },
 }
 
-const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'push', 'version', 'info', 'login', 'logout', 'search', 'commit', 'diff', 'build']
+const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'push', 'version', 'info', 'login', 'logout', 'search', 'commit', 'diff', 'build', 'cp', 'export']
 
 const groups: Record<string, { short: string; cmds: Record<string, string> }> = {
   container: {
     short: 'Manage containers',
-    cmds: { attach: 'attach', commit: 'commit', create: 'create', diff: 'diff', exec: 'exec', inspect: 'containerInspect', kill: 'kill', logs: 'logs', ls: 'ps', pause: 'pause', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stop: 'stop', top: 'top', unpause: 'unpause', wait: 'wait' },
+    cmds: { attach: 'attach', commit: 'commit', cp: 'cp', create: 'create', diff: 'diff', exec: 'exec', export: 'export', inspect: 'containerInspect', kill: 'kill', logs: 'logs', ls: 'ps', pause: 'pause', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stop: 'stop', top: 'top', unpause: 'unpause', wait: 'wait' },
   },
   image: {
     short: 'Manage images',
     cmds: { build: 'build', history: 'history', import: 'import', inspect: 'imageInspect', load: 'load', ls: 'images', prune: 'imagePrune', pull: 'pull', push: 'push', rm: 'rmi', save: 'save', tag: 'tag' },
   },
-  system: { short: 'Manage berth', cmds: { events: 'events', info: 'info' } },
+  system: { short: 'Manage berth', cmds: { df: 'systemDf', events: 'events', info: 'info', prune: 'systemPrune' } },
   builder: { short: 'Manage builds', cmds: { build: 'build', prune: 'builderPrune' } },
   network: {
     short: 'Manage networks',

@@ -12,6 +12,7 @@ import type {
   ContainerSummary, ContainerTopResponse, ContainerWaitResponse, ExecConfig, ExecInspect,
   ExecStartConfig, FilterMap, HistoryItem, IdResponse, ImageDeleteResponseItem, ImageInspect,
   ImagePruneReport, ImageSummary, PingInfo, SystemInfo, VersionResponse, WaitCondition,
+  ContainerPathStat, DiskUsage, DiskUsageType,
 } from '../api/types/index.js'
 import type {
   EndpointSettings, NetworkCreateRequest, NetworkCreateResponse, NetworkInspect, NetworkSummary, NetworksPruneResponse,
@@ -431,6 +432,46 @@ export class EngineClient {
     return this.json('POST', '/containers/prune', { query: { filters: encodeFilters(filters) } })
   }
 
+  /** HEAD /containers/{id}/archive: what is at path (404 when nothing is). */
+  async containerStatPath(id: string, path: string): Promise<ContainerPathStat> {
+    const res = await this.rawRequest('HEAD', await this.versioned(`/containers/${encodeURIComponent(id)}/archive`) + encodeQuery({ path }), {})
+    if (res.status < 200 || res.status >= 400) {
+      // A HEAD answer has no body: the message is docker's client's.
+      throw new ClientError(res.status, res.status === 404 ? `Could not find the file ${path} in container ${id}` : `Error: request returned ${http.STATUS_CODES[res.status] ?? res.status} for API route and version`)
+    }
+    return decodePathStat(res.headers)
+  }
+
+  /** GET /containers/{id}/archive: a tar of path, and what path is. */
+  async copyFromContainer(id: string, path: string, signal?: AbortSignal): Promise<{ content: http.IncomingMessage; stat: ContainerPathStat }> {
+    const content = await this.stream('GET', `/containers/${encodeURIComponent(id)}/archive`, { query: { path }, signal })
+    return { content, stat: decodePathStat(content.headers) }
+  }
+
+  /** PUT /containers/{id}/archive: unpack the tar into the directory path. */
+  async copyToContainer(id: string, path: string, tar: Readable, opts: { noOverwriteDirNonDir?: boolean; copyUIDGID?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    await this.request('PUT', `/containers/${encodeURIComponent(id)}/archive`, {
+      query: { path, noOverwriteDirNonDir: opts.noOverwriteDirNonDir === false ? undefined : 'true', copyUIDGID: opts.copyUIDGID ? 'true' : undefined },
+      body: tar,
+      headers: { 'Content-Type': 'application/x-tar' },
+      signal: opts.signal,
+    })
+  }
+
+  /** GET /containers/{id}/export: the container's filesystem as a tar. */
+  containerExport(id: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
+    return this.stream('GET', `/containers/${encodeURIComponent(id)}/export`, { signal })
+  }
+
+  /** GET /system/df for the given parts (all four when none are named). */
+  diskUsage(types: readonly DiskUsageType[] = [], opts: { verbose?: boolean } = {}): Promise<DiskUsage> {
+    const params = new URLSearchParams()
+    for (const t of types) params.append('type', t)
+    if (opts.verbose) params.set('verbose', '1')
+    const q = params.toString()
+    return this.json('GET', `/system/df${q ? `?${q}` : ''}`)
+  }
+
   /** POST /containers/{id}/wait; `registered` resolves when the daemon flushed its headers. */
   wait(id: string, condition: WaitCondition = 'not-running'): WaitHandle {
     const ac = new AbortController()
@@ -738,5 +779,16 @@ export class EngineClient {
       query: { tag: tag || undefined, platform: opts.platform || undefined },
       headers: { 'X-Registry-Auth': opts.auth ?? 'e30=' },
     })
+  }
+}
+
+/** The base64 JSON of X-Docker-Container-Path-Stat. */
+function decodePathStat(headers: http.IncomingHttpHeaders): ContainerPathStat {
+  const raw = headers['x-docker-container-path-stat']
+  if (typeof raw !== 'string' || raw === '') throw new Error('unable to decode container path stat header: header missing')
+  try {
+    return JSON.parse(Buffer.from(raw, 'base64').toString()) as ContainerPathStat
+  } catch (err) {
+    throw new Error(`unable to decode container path stat header: ${(err as Error).message}`, { cause: err })
   }
 }

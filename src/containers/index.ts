@@ -1,4 +1,4 @@
-export { ContainerService, type ContainerServiceOptions, type WaitCondition } from './service.js'
+export { ContainerService, type ContainerServiceOptions, type FsHold, type FsMount, type WaitCondition } from './service.js'
 export { ContainerStore } from './store.js'
 export { ExecManager, type ExecConfigInput, type ExecRecord } from './exec.js'
 export { signalNumber, signalName } from './signals.js'

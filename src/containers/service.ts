@@ -5,7 +5,7 @@ import { conflict, EngineError, forbidden, invalidArgument, isKind, messageOf, n
 import type { EndpointConfig } from '../network/index.js'
 import type { EventBus } from '../events/index.js'
 import type { Logger } from '../lib/index.js'
-import { newId } from '../lib/index.js'
+import { exclusive, newId } from '../lib/index.js'
 import { readLogs, type LogEntry } from '../logs/index.js'
 import { attachClient, type AttachOptions } from './attach.js'
 import { ExecManager } from './exec.js'
@@ -56,6 +56,23 @@ interface Live {
   mounts?: SpecInput['mounts']
 }
 
+/** A mount of a container as a reader of its files (cp) sees it. */
+export interface FsMount {
+  source: string
+  destination: string
+  readonly: boolean
+}
+
+/** A container's files held for a reader: see ContainerService.holdFs. */
+export interface FsHold {
+  rec: ContainerRecord
+  /** The rootfs mount on the host (without volumes). */
+  rootfs: string
+  /** Volumes, binds and berth's /etc files, shallowest first. */
+  mounts: FsMount[]
+  release(): Promise<void>
+}
+
 /**
  * Container lifecycle: create, start, stop, kill, remove, wait, attach, logs.
  * The state machine lives here; the runtime runs processes and reports exits.
@@ -63,6 +80,8 @@ interface Live {
 export class ContainerService {
   readonly exec: ExecManager
   private readonly live = new Map<string, Live>()
+  /** Readers holding a container's rootfs mount (cp, export), and who waits for them to finish. */
+  private readonly fsReaders = new Map<string, { count: number; idle: Promise<void>; done: () => void }>()
   private readonly o: ContainerServiceOptions
   private readonly log: Logger
 
@@ -294,6 +313,11 @@ export class ContainerService {
     await fsp.writeFile(rec.paths.resolvConf, resolv)
   }
 
+  /** Publish a container event for work done on it elsewhere (cp's `archive-path`, `export`). */
+  announce(rec: ContainerRecord, action: string): void {
+    this.o.events.publish('container', action, rec.id, this.attrs(rec))
+  }
+
   private attrs(rec: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
     return { ...rec.effective.labels, image: rec.spec.image, name: rec.name, ...extra }
   }
@@ -335,7 +359,8 @@ export class ContainerService {
     }
     const taken = new Set(mounts.map((m) => m.destination))
     for (const [source, destination] of [[rec.paths.resolvConf, '/etc/resolv.conf'], [rec.paths.hostname, '/etc/hostname'], [rec.paths.hosts, '/etc/hosts']] as const) {
-      if (!taken.has(destination)) mounts.push({ source, destination, type: 'bind', options: ['rbind', 'rprivate'] })
+      // Read-only with the rootfs, as docker's NetworkMounts.
+      if (!taken.has(destination)) mounts.push({ source, destination, type: 'bind', options: ['rbind', 'rprivate', ...(rec.spec.host.readonlyRootfs ? ['ro'] : [])] })
     }
     return {
       id: rec.id,
@@ -359,6 +384,70 @@ export class ContainerService {
       sysctls: h.sysctls,
       resources: h.resources,
     }
+  }
+
+  /**
+   * The container's files for cp and export, in any state. The rootfs mount is
+   * the one the runtime uses, counted as moby counts RWLayer mounts: a start
+   * reuses it, and an exit or removal leaves unmounting to the last reader.
+   * Volumes are acquired (a volume with driver options is mounted) until release.
+   */
+  async holdFs(ref: string): Promise<FsHold> {
+    const rec = this.o.store.resolve(ref)
+    if (rec.state.status === 'removing' || rec.state.status === 'dead') throw conflict(`container ${rec.id} is marked for removal`)
+    await this.live.get(rec.id)?.teardown
+    let r = this.fsReaders.get(rec.id)
+    if (!r) {
+      let done = () => {}
+      const idle = new Promise<void>((res) => (done = res))
+      r = { count: 0, idle, done }
+      this.fsReaders.set(rec.id, r)
+    }
+    r.count++
+    const acquired: string[] = []
+    const rootfs = this.rootfsPath(rec)
+    const release = async () => {
+      for (const name of acquired) await this.o.volumes.release(name).catch((err: unknown) => this.log.warn('releasing a volume after a copy', { id: rec.id, volume: name, err }))
+      const cur = this.fsReaders.get(rec.id)
+      if (!cur || --cur.count > 0) return
+      this.fsReaders.delete(rec.id)
+      const st = this.o.store.get(rec.id)?.state.status
+      if (st !== 'running' && st !== 'paused' && st !== 'restarting') await this.o.mounts.unmount(rootfs).catch((err: unknown) => this.log.warn('unmount after a copy failed', { id: rec.id, err }))
+      cur.done()
+    }
+    try {
+      await this.o.mounts.mount(await this.o.images.rootfsFor(rec.id, rec.imageId), rootfs)
+      const mounts: FsMount[] = []
+      const depth = (p: string) => p.split('/').filter(Boolean).length
+      for (const m of [...rec.spec.host.mounts].sort((a, b) => depth(a.target) - depth(b.target))) {
+        if (m.type === 'tmpfs') continue
+        let source = m.source
+        if (m.type === 'volume') {
+          source = await this.o.volumes.acquire(m.source)
+          acquired.push(m.source)
+        }
+        mounts.push({ source, destination: m.target, readonly: m.readonly })
+      }
+      const taken = new Set(mounts.map((m) => m.destination))
+      for (const [source, destination] of [[rec.paths.resolvConf, '/etc/resolv.conf'], [rec.paths.hostname, '/etc/hostname'], [rec.paths.hosts, '/etc/hosts']] as const) {
+        if (!taken.has(destination)) mounts.push({ source, destination, readonly: rec.spec.host.readonlyRootfs })
+      }
+      return { rec, rootfs, mounts, release }
+    } catch (err) {
+      await release()
+      throw err
+    }
+  }
+
+  /** Resolves once no reader holds the container's rootfs. */
+  private fsIdle(id: string): Promise<void> {
+    return this.fsReaders.get(id)?.idle ?? Promise.resolve()
+  }
+
+  private unmountRootfs(rec: ContainerRecord): Promise<void> {
+    // A reader's hold keeps the mount; its release unmounts.
+    if (this.fsReaders.has(rec.id)) return Promise.resolve()
+    return this.o.mounts.unmount(this.rootfsPath(rec))
   }
 
   rootfsPath(rec: ContainerRecord): string {
@@ -417,7 +506,7 @@ export class ContainerService {
     } catch (err) {
       const msg = messageOf(err)
       await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
-      if (mounted) await this.o.mounts.unmount(rootfs).catch(() => {})
+      if (mounted) await this.unmountRootfs(rec).catch(() => {})
       if (live.sandbox) {
         live.sandbox = undefined
         await this.o.network.detach(rec.id).catch((e: unknown) => this.log.warn('network teardown after failed start', { id: rec.id, err: e }))
@@ -450,7 +539,7 @@ export class ContainerService {
     const network = this.o.network.detach(id).catch((err: unknown) => this.log.warn('network teardown after exit failed', { id, err }))
     live.teardown = Promise.all([
       this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err })),
-      this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err })),
+      this.unmountRootfs(rec).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err })),
       this.releaseVolumes(rec),
       network,
     ]).then(() => {})
@@ -648,6 +737,8 @@ export class ContainerService {
       await teardown
       if (opts.runtime) await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
       await this.o.network.detach(rec.id).catch((err: unknown) => this.log.warn('network teardown at removal failed', { id: rec.id, err }))
+      // A copy still reading the container finishes first (docker's cp holds the container's lock).
+      await this.fsIdle(rec.id)
       await this.o.mounts.unmount(this.rootfsPath(rec)).catch(() => {})
       await this.o.images.releaseRootfs(rec.id)
       await fsp.rm(rec.paths.dir, { recursive: true, force: true })
@@ -769,7 +860,8 @@ export class ContainerService {
       await connect()
       return
     }
-    if (st === 'created' || st === 'restarting') {
+    // A stopped container's streams connect at its next start (`start -a` attaches first), as docker's.
+    if (st === 'created' || st === 'restarting' || st === 'exited') {
       const live = this.liveOf(rec.id)
       const entry = { connect, fail: () => socket.end() }
       live.pendingAttach.push(entry)
@@ -817,6 +909,8 @@ export class ContainerService {
         await this.handleExit(rec.id, exit)
         continue
       }
+      // A stopped container's rootfs is mounted only while a copy reads it: a crash may have left it.
+      await this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmounting a stopped container\'s rootfs', { id: rec.id, err }))
     }
     await this.collectOrphans([...alive.keys()])
     for (const rec of this.o.store.all()) {
@@ -846,7 +940,13 @@ export class ContainerService {
   }
 
   /** Containers that stopped: for `container prune`. */
-  async prune(keep: (rec: ContainerRecord) => boolean): Promise<{ deleted: string[]; reclaimed: number }> {
+  private readonly pruning = exclusive(() => conflict('a prune operation is already running'))
+
+  prune(keep: (rec: ContainerRecord) => boolean): Promise<{ deleted: string[]; reclaimed: number }> {
+    return this.pruning(() => this.pruneNow(keep))
+  }
+
+  private async pruneNow(keep: (rec: ContainerRecord) => boolean): Promise<{ deleted: string[]; reclaimed: number }> {
     const deleted: string[] = []
     let reclaimed = 0
     for (const rec of this.o.store.all()) {

@@ -4,7 +4,8 @@ import path from 'node:path'
 import { ApiServer, API_VERSION, MIN_API_VERSION, Router } from '../api/server/index.js'
 import { authRoutes } from '../api/routes/auth/index.js'
 import { buildRoutes } from '../api/routes/build/index.js'
-import { commitRoutes, containerRoutes } from '../api/routes/containers/index.js'
+import { archiveRoutes, commitRoutes, containerRoutes } from '../api/routes/containers/index.js'
+import { ContainerFs } from '../containerfs/index.js'
 import { imageRoutes, searchRoutes } from '../api/routes/images/index.js'
 import { systemRoutes } from '../api/routes/system/index.js'
 import type { SystemInfo, VersionResponse } from '../api/types/index.js'
@@ -31,6 +32,8 @@ import { VolumeService } from '../volumes/index.js'
 import { networkRoutes } from '../api/routes/networks/index.js'
 import type { NetworkService } from '../network/index.js'
 import { OciSpecBuilder } from './specs.js'
+import { diskUsageBackend, removeCacheImage } from './disk-usage.js'
+import { overlayDriverStatus } from './storage-info.js'
 
 export const BERTH_VERSION = '0.1.0'
 
@@ -99,6 +102,8 @@ export class Daemon {
         return st === 'running' || st === 'paused' || st === 'restarting'
       },
     })
+    // Probed once, while the rest starts; `info` waits for it.
+    const driverStatus = overlayDriverStatus(path.join(cfg.dataRoot, 'overlay2'), log.child({ module: 'storage' }))
     const network = await openNetwork({ cfg, db, events, logger: log, engineId: await daemonId(cfg.dataRoot) })
     await network.init()
     const volumes = new VolumeService({
@@ -134,18 +139,29 @@ export class Daemon {
     })
     late.containers = containers
     await containers.restore()
+    await volumes.unmountUnused()
     await network.adopt((id) => {
       const st = store.get(id)?.state.status
       return st === 'running' || st === 'paused' || st === 'restarting'
     })
 
     const cgroups = await detectCgroups().catch(() => undefined)
+    const builder = new Builder({
+      images: buildImagesPort(images),
+      containers: buildContainersPort(containers),
+      db,
+      tmpDir: path.join(cfg.dataRoot, 'tmp', 'build'),
+      logger: log,
+      imageExists: (id) => images.find(id) !== undefined,
+      removeIfUnused: (id) => removeCacheImage(images, id),
+    })
     const router = new Router()
     const c = containers
     systemRoutes(router, {
       events,
       version: async () => versionInfo(),
-      info: async () => systemInfo({ cfg, containers: c.list(), images: images.list({ all: true }).length, runtimes, cgroupMode: cgroups?.mode ?? 'v1' }),
+      diskUsage: diskUsageBackend({ images, containers: c, volumes, network, builder }),
+      info: async () => systemInfo({ cfg, containers: c.list(), images: images.list({ all: true }).length, runtimes, cgroupMode: cgroups?.mode ?? 'v1', driverStatus: await driverStatus }),
     })
     containerRoutes(router, {
       containers: c,
@@ -160,24 +176,9 @@ export class Daemon {
     networkRoutes(router, networksBackend(network, c))
     volumeRoutes(router, volumesBackend(volumes, () => c.list()))
     commitRoutes(router, containerCommitter({ containers: c, images, events, logger: log }))
+    archiveRoutes(router, new ContainerFs({ containers: c }))
     imageRoutes(router, images)
-    buildRoutes(router, new Builder({
-      images: buildImagesPort(images),
-      containers: buildContainersPort(c),
-      db,
-      tmpDir: path.join(cfg.dataRoot, 'tmp', 'build'),
-      logger: log,
-      imageExists: (id) => images.find(id) !== undefined,
-      removeIfUnused: async (id) => {
-        const size = images.imageSize(id)
-        try {
-          await images.remove(id)
-          return size
-        } catch {
-          return null
-        }
-      },
-    }))
+    buildRoutes(router, builder)
     searchRoutes(router, { search: (q, signal) => searchRegistry({ ...q, insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`, signal }) })
     authRoutes(router, { login: (a, signal) => registryLogin(a.serverAddress, a.username, a.password, { insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`, signal }) })
 
@@ -254,25 +255,19 @@ async function osName(): Promise<{ name: string; version: string }> {
   return { name: get('PRETTY_NAME') || 'Linux', version: get('VERSION_ID') }
 }
 
-async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[]; images: number; runtimes: Record<string, RuntimeConfig>; cgroupMode: string }): Promise<SystemInfo> {
+async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[]; images: number; runtimes: Record<string, RuntimeConfig>; cgroupMode: string; driverStatus: Array<[string, string]> }): Promise<SystemInfo> {
   const count = (s: string[]) => o.containers.filter((c) => s.includes(c.state.status)).length
   const osr = await osName()
-  const fsType = await backingFs(o.cfg.dataRoot)
   return {
     ID: await daemonId(o.cfg.dataRoot),
     Containers: o.containers.length,
-    ContainersRunning: count(['running', 'restarting']),
+    // As docker: a restarting container counts as stopped.
+    ContainersRunning: count(['running']),
     ContainersPaused: count(['paused']),
-    ContainersStopped: count(['exited', 'created', 'dead', 'removing']),
+    ContainersStopped: count(['exited', 'created', 'dead', 'removing', 'restarting']),
     Images: o.images,
     Driver: 'overlay2',
-    DriverStatus: [
-      ['Backing Filesystem', fsType],
-      ['Supports d_type', 'true'],
-      ['Using metacopy', 'false'],
-      ['Native Overlay Diff', 'true'],
-      ['userxattr', 'false'],
-    ],
+    DriverStatus: o.driverStatus,
     DockerRootDir: o.cfg.dataRoot,
     Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'macvlan', 'null'], Authorization: null, Log: ['k8s-file'] },
     MemoryLimit: true,
@@ -301,9 +296,12 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     MemTotal: os.totalmem(),
     IndexServerAddress: 'https://index.docker.io/v1/',
     RegistryConfig: {
-      InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8', ...o.cfg.insecureRegistries.filter((r) => r.includes('/'))],
-      IndexConfigs: { 'docker.io': { Name: 'docker.io', Mirrors: [], Secure: true, Official: true } },
-      Mirrors: [],
+      InsecureRegistryCIDRs: [...new Set([...o.cfg.insecureRegistries.filter((r) => r.includes('/')), '::1/128', '127.0.0.0/8'])],
+      IndexConfigs: {
+        ...Object.fromEntries(o.cfg.insecureRegistries.filter((r) => !r.includes('/')).map((r) => [r, { Name: r, Mirrors: [], Secure: false, Official: false }])),
+        'docker.io': { Name: 'docker.io', Mirrors: o.cfg.registryMirrors.map((m) => m.replace(/\/*$/, '/')), Secure: true, Official: true },
+      },
+      Mirrors: o.cfg.registryMirrors.map((m) => m.replace(/\/*$/, '/')),
     },
     GenericResources: null,
     HttpProxy: '',
@@ -326,12 +324,6 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     // docker's info has no field for a hybrid host; say what berth found where users read.
     Warnings: o.cgroupMode === 'hybrid' ? ['WARNING: cgroup v1 with a cgroup2 "unified" mount (hybrid): berth uses v1; crun runs with the unified mount hidden'] : null,
   }
-}
-
-async function backingFs(dir: string): Promise<string> {
-  const st = await fsp.statfs(dir).catch(() => undefined)
-  const magic: Record<number, string> = { 0xef53: 'extfs', 0x58465342: 'xfs', 0x9123683e: 'btrfs', 0x01021994: 'tmpfs', 0x794c7630: 'overlayfs' }
-  return (st && magic[st.type]) || 'unknown'
 }
 
 async function daemonId(dataRoot: string): Promise<string> {

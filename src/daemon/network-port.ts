@@ -4,9 +4,9 @@ import type { NetworksBackend } from '../api/routes/networks/index.js'
 import type { NetworkView } from '../api/routes/containers/index.js'
 import type { ContainerRecord, ContainerService, NetworkPort } from '../containers/index.js'
 import type { Db } from '../db/index.js'
-import { unavailable } from '../errors/index.js'
+import { conflict, unavailable } from '../errors/index.js'
 import type { EventBus } from '../events/index.js'
-import type { Logger } from '../lib/index.js'
+import { exclusive, type Logger } from '../lib/index.js'
 import { Firewall, NetworkService, NetworkStore, ulaPool, type SandboxRequest } from '../network/index.js'
 import type { DaemonConfig } from './config.js'
 
@@ -98,6 +98,7 @@ export function networkView(net: NetworkService, rec: ContainerRecord): NetworkV
 }
 
 export function networksBackend(net: NetworkService, containers: ContainerService): NetworksBackend {
+  const pruning = exclusive(() => conflict('a prune operation is already running'))
   const configured = (networkId: string) => {
     const n = net.find(networkId)
     return containers.list().some((c) => {
@@ -124,7 +125,7 @@ export function networksBackend(net: NetworkService, containers: ContainerServic
     inUse: (id) => configured(id) || net.endpointsOf(id).length > 0,
     create: (req) => net.create(req),
     remove: (ref) => net.remove(ref),
-    prune: async (keep) => {
+    prune: (keep) => pruning(async () => {
       const removed: string[] = []
       for (const n of net.list()) {
         if (net.isPredefined(n) || !keep(n) || configured(n.id) || net.endpointsOf(n.id).length) continue
@@ -136,7 +137,7 @@ export function networksBackend(net: NetworkService, containers: ContainerServic
         }
       }
       return removed
-    },
+    }),
     connect: (network, container, cfg) => containers.connectNetwork(container, network, cfg),
     disconnect: (network, container, force) => containers.disconnectNetwork(container, network, force),
   }

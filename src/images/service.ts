@@ -7,7 +7,7 @@ import { LocalContentStore, type ContentStore } from '../content/index.js'
 import { migrate, type Db } from '../db/index.js'
 import { conflict, invalidArgument, isKind, notFound } from '../errors/index.js'
 import type { EventBus } from '../events/index.js'
-import { shortId, type Logger } from '../lib/index.js'
+import { exclusive, shortId, type Logger } from '../lib/index.js'
 import {
   chainId as makeChainId, familiarMatch, familiarName, familiarString, formatReference, hostPlatform, parseAnyReference,
   parseNormalizedNamed, sha256, withDefaultTag, type ImageConfig, type Reference, type RunConfig,
@@ -174,6 +174,20 @@ export class ImageService {
 
   imageSize(id: string): number {
     return this.store.chainOf(id).reduce((n, c) => n + (this.store.layer(c)?.size ?? 0), 0)
+  }
+
+  /**
+   * Every image as a node of the layer graph (its chainIDs bottom first, its
+   * parent image, whether a reference names it) and each layer's own size,
+   * read in one transaction: what `system df` and the build cache's
+   * accounting walk (moby image_list.go SharedSize, ImageDiskUsage).
+   */
+  layerGraph(): { images: Array<{ id: string; parent: string; chainIds: string[]; referenced: boolean }>; layerSizes: Map<string, number> } {
+    return this.store.db.transaction(() => {
+      const referenced = new Set(this.store.allRefs().map((r) => r.image_id))
+      const images = this.store.images().map((row) => ({ id: row.id, parent: row.parent, chainIds: this.store.chainOf(row.id), referenced: referenced.has(row.id) }))
+      return { images, layerSizes: new Map(this.store.layers().map((l) => [l.chain_id, l.size])) }
+    })()
   }
 
   list(opts: ListOptions = {}): ImageSummary[] {
@@ -356,7 +370,13 @@ export class ImageService {
   }
 
   /** docker image prune (moby daemon/images/image_prune.go). */
-  async prune(opts: { all?: boolean; filters?: Map<string, string[]> } = {}): Promise<PruneReport> {
+  private readonly pruning = exclusive(() => conflict('a prune operation is already running'))
+
+  prune(opts: { all?: boolean; filters?: Map<string, string[]> } = {}): Promise<PruneReport> {
+    return this.pruning(() => this.pruneNow(opts))
+  }
+
+  private async pruneNow(opts: { all?: boolean; filters?: Map<string, string[]> }): Promise<PruneReport> {
     const filters = opts.filters ?? new Map<string, string[]>()
     validateFilters(filters, PRUNE_FILTERS)
     const danglingOnly = opts.all ? false : boolFilter(filters, 'dangling', true)

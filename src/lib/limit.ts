@@ -19,3 +19,21 @@ export function limiter(n: number): <T>(fn: () => Promise<T>, onQueue: () => voi
     }
   }
 }
+
+/**
+ * One run at a time; a second caller is refused at once with onBusy()'s
+ * error rather than queued (docker's prune guard: "a prune operation is
+ * already running").
+ */
+export function exclusive(onBusy: () => Error): <T>(fn: () => Promise<T>) => Promise<T> {
+  let busy = false
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (busy) throw onBusy()
+    busy = true
+    try {
+      return await fn()
+    } finally {
+      busy = false
+    }
+  }
+}

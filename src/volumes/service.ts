@@ -5,7 +5,7 @@ import type { Db } from '../db/index.js'
 import { migrate } from '../db/index.js'
 import { conflict, invalidArgument, notFound } from '../errors/index.js'
 import type { EventBus } from '../events/index.js'
-import { run, type Logger } from '../lib/index.js'
+import { exclusive, run, type Logger } from '../lib/index.js'
 import { isMountpoint, mount, unmount } from '../sys/index.js'
 import type { VolumeCreateRequest, VolumeRecord } from './types.js'
 
@@ -112,7 +112,13 @@ export class VolumeService {
     this.o.events.publish('volume', 'destroy', name, { driver: 'local' })
   }
 
-  async prune(keep: (v: VolumeRecord) => boolean, all: boolean): Promise<{ deleted: string[]; reclaimed: number }> {
+  private readonly pruning = exclusive(() => conflict('a prune operation is already running'))
+
+  prune(keep: (v: VolumeRecord) => boolean, all: boolean): Promise<{ deleted: string[]; reclaimed: number }> {
+    return this.pruning(() => this.pruneNow(keep, all))
+  }
+
+  private async pruneNow(keep: (v: VolumeRecord) => boolean, all: boolean): Promise<{ deleted: string[]; reclaimed: number }> {
     const deleted: string[] = []
     let reclaimed = 0
     for (const v of this.list()) {
@@ -130,6 +136,46 @@ export class VolumeService {
   async size(name: string): Promise<number> {
     const res = await run('du', ['-s', '-B1', '--', this.mountpoint(name)], { check: false })
     return Number(res.stdout.split(/\s/)[0]) || 0
+  }
+
+  /**
+   * The volume's data as `system df` counts it (moby internal/directory):
+   * the sizes of everything but directories, each inode once, which is not
+   * what `du` counts (blocks, directories included). Throws when the data
+   * directory cannot be read; an entry that vanishes meanwhile is skipped.
+   */
+  async dataSize(name: string): Promise<number> {
+    const seen = new Set<string>()
+    let size = 0
+    const root = this.mountpoint(name)
+    const pending = [root]
+    for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+      let entries: import('node:fs').Dirent[]
+      try {
+        entries = await fsp.readdir(dir, { withFileTypes: true })
+      } catch (err) {
+        if (dir !== root && (err as NodeJS.ErrnoException).code === 'ENOENT') continue
+        throw err
+      }
+      for (const e of entries) {
+        const p = path.join(dir, e.name)
+        const st = await fsp.lstat(p, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT') return undefined
+          throw err
+        })
+        if (!st) continue
+        if (st.isDirectory()) {
+          pending.push(p)
+          continue
+        }
+        if (st.size === 0n) continue
+        const inode = `${st.dev}:${st.ino}`
+        if (seen.has(inode)) continue
+        seen.add(inode)
+        size += Number(st.size)
+      }
+    }
+    return size
   }
 
   /** The host directory a container mounts; a volume with driver options is mounted on first use. */
@@ -152,6 +198,14 @@ export class VolumeService {
     if (!v || !v.options.type) return
     if (this.o.runningUsers(name).length) return
     await this.unmountDriver(v)
+  }
+
+  /** At start, once containers are restored: what a crash left mounted with no running user is unmounted (as docker's local driver). */
+  async unmountUnused(): Promise<void> {
+    for (const v of this.list()) {
+      if (!v.options.type || this.o.runningUsers(v.name).length) continue
+      await this.unmountDriver(v).catch((err: unknown) => this.log.warn('unmounting an unused volume', { name: v.name, err }))
+    }
   }
 
   private async unmountDriver(v: VolumeRecord): Promise<void> {

@@ -29,9 +29,18 @@ export class Ctx {
     readonly version: number,
     /** For upgrade requests: the socket and the bytes Node read past the headers. */
     private readonly upgrade?: { socket: Duplex; head: Buffer },
-    readonly serverHeaders: Record<string, string> = {},
+    serverHeaders: Record<string, string> = {},
   ) {
     this.query = query
+    this.headers = { ...serverHeaders }
+  }
+
+  /** Headers of this response: the server's, and any a route sets. */
+  private readonly headers: Record<string, string>
+
+  /** Add a header to the response this route will send (cp's X-Docker-Container-Path-Stat). */
+  setHeader(name: string, value: string): void {
+    this.headers[name] = value
   }
 
   /** True when the client asked for a connection upgrade (hijack). */
@@ -155,25 +164,25 @@ export class Ctx {
   send(status: number, body?: unknown): void {
     const res = this.mustRes()
     if (body === undefined || status === 204 || status === 304) {
-      res.writeHead(status, this.serverHeaders)
+      res.writeHead(status, this.headers)
       res.end()
       return
     }
     const text = JSON.stringify(body) + '\n'
-    res.writeHead(status, { ...this.serverHeaders, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
+    res.writeHead(status, { ...this.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
     res.end(text)
   }
 
   sendText(status: number, text: string, contentType = 'text/plain; charset=utf-8'): void {
     const res = this.mustRes()
-    res.writeHead(status, { ...this.serverHeaders, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) })
+    res.writeHead(status, { ...this.headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) })
     res.end(this.req.method === 'HEAD' ? undefined : text)
   }
 
   /** Start a streamed response and flush the headers at once (wait, logs -f, events). */
   stream(status: number, contentType: string): ServerResponse {
     const res = this.mustRes()
-    res.writeHead(status, { ...this.serverHeaders, 'Content-Type': contentType })
+    res.writeHead(status, { ...this.headers, 'Content-Type': contentType })
     res.flushHeaders()
     return res
   }
@@ -197,7 +206,7 @@ export class Ctx {
    */
   hijack(contentType: string): Hijacked {
     this.hijacked = true
-    const extra = Object.entries(this.serverHeaders).map(([k, v]) => `${k}: ${v}\r\n`).join('')
+    const extra = Object.entries(this.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')
     if (this.upgrade) {
       const { socket, head } = this.upgrade
       socket.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n${extra}\r\n`)

@@ -381,3 +381,14 @@ export interface ExecInspect {
   ContainerID: string
   Pid: number
 }
+
+/** X-Docker-Container-Path-Stat of HEAD/GET /containers/{id}/archive (base64 JSON). */
+export interface ContainerPathStat {
+  name: string
+  size: number
+  /** Go's os.FileMode (lib/filemode.ts). */
+  mode: number
+  /** RFC 3339 with nanoseconds, as Go's time.Time. */
+  mtime: string
+  linkTarget: string
+}

@@ -1,4 +1,5 @@
 export { containerRoutes, timeParamNano } from './routes.js'
 export type { ContainersBackend } from './backend.js'
 export { commitReference, commitRoutes, type CommitBackend } from './commit.js'
-export { specFromCreate, type NetworkView } from './convert.js'
+export { specFromCreate, summaryOf, type NetworkView } from './convert.js'
+export { archiveRoutes, type ArchiveBackend } from './archive.js'

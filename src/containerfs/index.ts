@@ -1,0 +1,1 @@
+export { ContainerFs, type ContainerFsDeps, type PathStat } from './service.js'
