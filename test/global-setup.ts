@@ -4,10 +4,10 @@
  * A busybox image is made offline and imported before any test runs.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, openSync, existsSync, readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, openSync, existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { TestProject } from 'vitest/node'
-import { removeDaemonNetwork } from './daemon-cleanup.js'
+import { removeDaemonLeftovers } from './daemon-cleanup.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -114,13 +114,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
       }
       await new Promise((r) => setTimeout(r, 100))
     }
-    try {
-      execFileSync('sh', ['-c', `grep -o " ${base}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' })
-    } catch {
-      // nothing mounted
-    }
-    await removeDaemonNetwork(bridge, execRoot)
-    rmSync(base, { recursive: true, force: true })
-    rmSync(execRoot, { recursive: true, force: true })
+    await removeDaemonLeftovers(base, bridge, execRoot)
   }
 }

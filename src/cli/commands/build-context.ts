@@ -16,6 +16,7 @@ import { Readable } from 'node:stream'
 import { createGzip } from 'node:zlib'
 import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, peek, type EntryType, type TarHeader } from '../../archive/index.js'
 import { IgnoreMatcher, keepBuildFiles, parseDockerignore, type MatchInfo } from '../../builder/ignore/index.js'
+import { binaryName, chunked, devNumbers, entryType } from '../copy/index.js'
 
 export const DEFAULT_DOCKERFILE = 'Dockerfile'
 
@@ -202,29 +203,8 @@ async function* walkContext(dir: string, rel: string, matcher: IgnoreMatcher, pa
   }
 }
 
-/** A tar name from a UTF-8 path: archive/ writes names as one char per byte. */
-function binaryName(s: string): string {
-  return Buffer.from(s, 'utf8').toString('latin1')
-}
 
-function entryType(st: Stats): EntryType | undefined {
-  if (st.isFile()) return 'file'
-  if (st.isDirectory()) return 'dir'
-  if (st.isSymbolicLink()) return 'symlink'
-  if (st.isCharacterDevice()) return 'char'
-  if (st.isBlockDevice()) return 'block'
-  if (st.isFIFO()) return 'fifo'
-  // Sockets: Go's tar refuses them and docker skips them.
-  return undefined
-}
 
-/** Linux dev_t → (major, minor), glibc's encoding. */
-function devNumbers(rdev: number): [number, number] {
-  const big = BigInt(rdev)
-  const major = Number(((big >> 8n) & 0xfffn) | ((big >> 32n) & ~0xfffn))
-  const minor = Number((big & 0xffn) | ((big >> 12n) & ~0xffn))
-  return [major, minor]
-}
 
 /** Exactly `size` bytes of a file: cut if it grew, zero-filled if it shrank, so the tar stays whole. */
 async function* fileBytes(abs: string, size: number): AsyncGenerator<Buffer> {
@@ -269,8 +249,6 @@ function smallFile(abs: string, size: number): Promise<Buffer> {
 const READ_AHEAD_SIZE = 256 << 10
 /** How many entries the walk and the reads run ahead of the output. */
 const READ_AHEAD = 16
-/** The tar goes out in chunks of about this size, not one per header, body and padding. */
-const CHUNK = 256 << 10
 
 /** The walk with small files' contents already being read for the entries ahead. */
 async function* readAhead(entries: AsyncIterable<WalkEntry>, skip: (e: WalkEntry) => boolean): AsyncGenerator<WalkEntry & { data?: Promise<Buffer> }> {
@@ -305,21 +283,6 @@ async function* readAhead(entries: AsyncIterable<WalkEntry>, skip: (e: WalkEntry
   }
 }
 
-/** src's buffers joined into chunks of about CHUNK bytes. */
-async function* chunked(src: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let parts: Buffer[] = []
-  let n = 0
-  for await (const b of src) {
-    parts.push(b)
-    n += b.length
-    if (n >= CHUNK) {
-      yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, n)
-      parts = []
-      n = 0
-    }
-  }
-  if (n > 0) yield Buffer.concat(parts, n)
-}
 
 function fileEntry(name: string, content: Buffer, now: number, mode = 0o600): Buffer[] {
   return [encodeHeader(newHeader(binaryName(name), 'file', { mode, size: content.length, mtime: now })), content, padding(content.length)]

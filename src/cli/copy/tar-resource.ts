@@ -19,11 +19,11 @@ function byName(a: string, b: string): number {
 }
 
 /** A tar name from a UTF-8 path: archive/ writes names one char per byte. */
-function binaryName(s: string): string {
+export function binaryName(s: string): string {
   return Buffer.from(s, 'utf8').toString('latin1')
 }
 
-function entryType(st: Stats): EntryType | undefined {
+export function entryType(st: Stats): EntryType | undefined {
   if (st.isFile()) return 'file'
   if (st.isDirectory()) return 'dir'
   if (st.isSymbolicLink()) return 'symlink'
@@ -34,7 +34,7 @@ function entryType(st: Stats): EntryType | undefined {
 }
 
 /** Linux dev_t → (major, minor), glibc's encoding. */
-function devNumbers(rdev: number): [number, number] {
+export function devNumbers(rdev: number): [number, number] {
   const big = BigInt(rdev)
   return [Number(((big >> 8n) & 0xfffn) | ((big >> 32n) & ~0xfffn)), Number((big & 0xffn) | ((big >> 12n) & ~0xffn))]
 }

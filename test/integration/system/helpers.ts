@@ -5,10 +5,10 @@
  * test files running beside it on the shared berthd.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process'
-import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
-import { removeDaemonNetwork } from '../../daemon-cleanup.js'
+import { removeDaemonLeftovers } from '../../daemon-cleanup.js'
 import { berth, docker, repo, waitFor, type CmdOptions, type CmdResult } from '../../helpers.js'
 
 /** One Engine API request; the body parsed as JSON. */
@@ -91,13 +91,6 @@ export class PrivateDaemon {
       }
       await waitFor(alive, 15_000, 'the test’s own berthd to stop').catch(() => {})
     }
-    try {
-      execFileSync('sh', ['-c', `grep -o " ${this.base}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' })
-    } catch {
-      // nothing mounted
-    }
-    await removeDaemonNetwork(this.bridge, this.execRoot)
-    rmSync(this.base, { recursive: true, force: true })
-    rmSync(this.execRoot, { recursive: true, force: true })
+    await removeDaemonLeftovers(this.base, this.bridge, this.execRoot)
   }
 }

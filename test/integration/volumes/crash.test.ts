@@ -9,11 +9,11 @@
 // is killed.
 import { execFileSync, spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from 'vitest'
-import { removeDaemonNetwork } from '../../daemon-cleanup.js'
+import { removeDaemonLeftovers } from '../../daemon-cleanup.js'
 import { berth, missing, ok, repo, uniq, waitFor, type CmdOptions } from '../../helpers.js'
 import { api, fsHelpers, mountsAt, settled, slowTar, treeListing, untar } from './fs-helpers.js'
 
@@ -28,6 +28,7 @@ function alive(pid: number): boolean {
     return false
   }
 }
+
 
 /** Processes named `name` (argv[0]'s base name) whose arguments mention `text`. */
 function processes(name: string, text: string): number[] {
@@ -119,14 +120,7 @@ describe.skipIf(skip)('berthd killed during work on container files', () => {
         // gone
       }
     }
-    try {
-      execFileSync('sh', ['-c', `grep -o " ${base}[^ ]*" /proc/self/mounts | sort -r | xargs -r -n1 umount -l`], { stdio: 'ignore' })
-    } catch {
-      // nothing mounted
-    }
-    await removeDaemonNetwork(bridge, execRoot)
-    rmSync(base, { recursive: true, force: true })
-    rmSync(execRoot, { recursive: true, force: true })
+    await removeDaemonLeftovers(base, bridge, execRoot)
   }, 120_000)
 
   test('a kill during a slow upload into a stopped container leaves nothing behind; the upload can be done again', async () => {
