@@ -123,7 +123,7 @@ export class VolumeService {
     let reclaimed = 0
     for (const v of this.list()) {
       if ((!all && !v.anonymous) || !keep(v) || this.o.usedBy(v.name).length) continue
-      const size = await this.size(v.name)
+      const size = await this.dataSize(v.name).catch(() => 0)
       await this.remove(v.name).catch((err: unknown) => this.log.warn('prune: remove failed', { name: v.name, err }))
       if (!this.byName.has(v.name)) {
         deleted.push(v.name)
@@ -131,11 +131,6 @@ export class VolumeService {
       }
     }
     return { deleted, reclaimed }
-  }
-
-  async size(name: string): Promise<number> {
-    const res = await run('du', ['-s', '-B1', '--', this.mountpoint(name)], { check: false })
-    return Number(res.stdout.split(/\s/)[0]) || 0
   }
 
   /**

@@ -132,6 +132,16 @@ describe.skipIf(skip)('volumes and mounts', () => {
     expect((await berth(['exec', c, 'cat', '/scratch/f'])).code).not.toBe(0)
   })
 
+  test('volume prune reports the data it freed as docker counts it (file sizes, not blocks)', async () => {
+    const label = uniq('prune-size')
+    const v = vname('vol-prune')
+    ok(await berth(['volume', 'create', '--label', label, v]))
+    ok(await berth(['run', '--rm', '-v', `${v}:/d`, 'busybox', 'sh', '-c', 'printf 123456 > /d/f; mkdir /d/sub']))
+    const out = ok(await berth(['volume', 'prune', '-a', '-f', '--filter', `label=${label}`])).stdout
+    expect(out).toContain(`Deleted Volumes:\n${v}\n`)
+    expect(out).toContain('Total reclaimed space: 6B')
+  })
+
   test('bad -v specifications get docker\'s errors', async () => {
     const r1 = await berth(['run', '--rm', '-v', 'vol:relative', 'busybox', 'true'])
     expect(r1.code).toBe(125)
