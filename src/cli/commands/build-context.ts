@@ -16,7 +16,7 @@ import { Readable } from 'node:stream'
 import { createGzip } from 'node:zlib'
 import { encodeHeader, END_OF_ARCHIVE, newHeader, padding, peek, type EntryType, type TarHeader } from '../../archive/index.js'
 import { IgnoreMatcher, keepBuildFiles, parseDockerignore, type MatchInfo } from '../../builder/ignore/index.js'
-import { binaryName, chunked, devNumbers, entryType } from '../copy/index.js'
+import { binaryName, chunked, devNumbers, entryType, fileBytes } from '../copy/index.js'
 
 export const DEFAULT_DOCKERFILE = 'Dockerfile'
 
@@ -203,27 +203,6 @@ async function* walkContext(dir: string, rel: string, matcher: IgnoreMatcher, pa
   }
 }
 
-
-
-
-/** Exactly `size` bytes of a file: cut if it grew, zero-filled if it shrank, so the tar stays whole. */
-async function* fileBytes(abs: string, size: number): AsyncGenerator<Buffer> {
-  const fh = await fsp.open(abs, 'r')
-  try {
-    let left = size
-    const buf = Buffer.alloc(Math.min(size, 1 << 20))
-    while (left > 0) {
-      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, left), null)
-      if (bytesRead === 0) break
-      left -= bytesRead
-      yield Buffer.from(buf.subarray(0, bytesRead))
-    }
-    if (left > 0) yield Buffer.alloc(left)
-  } finally {
-    await fh.close()
-  }
-}
-
 /**
  * A small file's `size` bytes, read whole (same rule as fileBytes). With
  * fs's callbacks: a FileHandle per file costs more than the read here.
@@ -282,7 +261,6 @@ async function* readAhead(entries: AsyncIterable<WalkEntry>, skip: (e: WalkEntry
     await it.return?.()
   }
 }
-
 
 function fileEntry(name: string, content: Buffer, now: number, mode = 0o600): Buffer[] {
   return [encodeHeader(newHeader(binaryName(name), 'file', { mode, size: content.length, mtime: now })), content, padding(content.length)]

@@ -1,7 +1,7 @@
 export { AtomicFileWriter } from './atomic-writer.js'
 export { archiveForCopy, copyResource, copyTo, tarStream } from './copy.js'
 export { chunked, readEntries, rebaseEntries, encodeEntries, type TarEntry } from './entries.js'
-export { binaryName, devNumbers, entryType } from './tar-resource.js'
+export { binaryName, devNumbers, entryType, fileBytes } from './tar-resource.js'
 export { CopyError, pathError } from './errors.js'
 export { copyInfoDestinationPath, copyInfoSourcePath, evalSymlinks, prepareArchiveCopy, validateOutputPath, type CopyInfo, type CopyPlan } from './info.js'
 export { getRebaseName, goJoin, resolveLocalPath, splitCpArg, splitPathDirEntry } from './paths.js'

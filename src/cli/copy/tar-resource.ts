@@ -40,12 +40,12 @@ export function devNumbers(rdev: number): [number, number] {
 }
 
 /** Exactly `size` bytes of a file: cut if it grew, zero-filled if it shrank, so the tar stays whole. */
-async function* fileBytes(abs: string, size: number): AsyncGenerator<Buffer> {
+export async function* fileBytes(abs: string, size: number, openError: (e: unknown) => unknown = (e) => e): AsyncGenerator<Buffer> {
   let fh
   try {
     fh = await fsp.open(abs, 'r')
   } catch (e) {
-    throw pathError('open', abs, e)
+    throw openError(e)
   }
   try {
     let left = size
@@ -122,7 +122,7 @@ export async function* tarResource(sourcePath: string, rebaseName = ''): AsyncGe
       if (linkTo !== undefined) {
         yield { header: newHeader(name, 'link', { ...fields, linkname: linkTo }) }
       } else if (type === 'file' && st.size > 0) {
-        yield { header: newHeader(name, 'file', { ...fields, size: st.size }), body: fileBytes(abs, st.size) }
+        yield { header: newHeader(name, 'file', { ...fields, size: st.size }), body: fileBytes(abs, st.size, (e) => pathError('open', abs, e)) }
       } else {
         yield { header: newHeader(name, type, fields) }
       }
