@@ -84,7 +84,8 @@ export function parseRecords(text: string, pending: { partial?: LogEntry }): { e
 export async function* readLogs(file: string, opts: ReadLogsOptions = {}): AsyncGenerator<LogEntry> {
   const keep = (e: LogEntry) => (opts.sinceNano === undefined || e.timeNano >= opts.sinceNano) && (opts.untilNano === undefined || e.timeNano <= opts.untilNano)
   let offset = 0
-  let rest = ''
+  // Bytes after the last newline read: decoded only once whole, so a character cut by a read is not mangled.
+  let rest = Buffer.alloc(0)
   const pending: { partial?: LogEntry } = {}
 
   const readMore = async (): Promise<LogEntry[]> => {
@@ -94,15 +95,19 @@ export async function* readLogs(file: string, opts: ReadLogsOptions = {}): Async
     } catch {
       return []
     }
-    if (st.size < offset) offset = 0 // truncated or rotated: start over
+    if (st.size < offset) {
+      // Truncated or rotated: start over.
+      offset = 0
+      rest = Buffer.alloc(0)
+    }
     if (st.size === offset) return []
     const chunks: Buffer[] = []
     for await (const c of createReadStream(file, { start: offset, end: st.size - 1 })) chunks.push(c as Buffer)
-    const buf = Buffer.concat(chunks)
-    offset += buf.length
-    const out = parseRecords(rest + buf.toString('utf8'), pending)
-    rest = out.rest
-    return out.entries.filter(keep)
+    const buf = Buffer.concat([rest, ...chunks])
+    offset += buf.length - rest.length
+    const end = buf.lastIndexOf(0x0a) + 1
+    rest = buf.subarray(end)
+    return parseRecords(buf.subarray(0, end).toString('utf8'), pending).entries.filter(keep)
   }
 
   let first = await readMore()
