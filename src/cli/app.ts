@@ -64,6 +64,8 @@ const runOpts: OptSpec[] = [
   ['--ipc <string>', 'IPC mode to use'],
   ['-l, --label <list>', 'Set meta data on a container', 'list'],
   ['--label-file <list>', 'Read in a line delimited file of labels', 'list'],
+  ['--log-driver <string>', 'Logging driver for the container'],
+  ['--log-opt <list>', 'Log driver options', 'list'],
   ['--link <list>', 'Add link to another container', 'list'],
   ['--link-local-ip <list>', 'Container IPv4/IPv6 link-local addresses', 'list'],
   ['--mac-address <string>', 'Container MAC address (e.g., 92:d0:c6:0a:29:33)'],

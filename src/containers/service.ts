@@ -10,7 +10,7 @@ import { readLogs, type LogEntry } from '../logs/index.js'
 import { attachClient, type AttachOptions } from './attach.js'
 import { ExecManager } from './exec.js'
 import { randomName, VALID_NAME } from './names.js'
-import type { ExitInfo, ImagesPort, MountPort, NetworkPort, NetworkSandbox, NsSpec, RuntimePort, SpecBuilder, SpecInput, VolumePort } from './ports.js'
+import type { ExitInfo, ImagesPort, LogPort, MountPort, NetworkPort, NetworkSandbox, NsSpec, RuntimePort, SpecBuilder, SpecInput, VolumePort } from './ports.js'
 import type { ContainerStore } from './store.js'
 import { initialState, NULL_TIME, type ContainerRecord, type ContainerSpec, type MountSpec, type NamespaceMode } from './types.js'
 import { signalNumber } from './signals.js'
@@ -23,6 +23,8 @@ export interface ContainerServiceOptions {
   mounts: MountPort
   network: NetworkPort
   volumes: VolumePort
+  /** Logging drivers; without it, `logs` reads conmon's k8s-file and nothing is shipped. */
+  logs?: LogPort
   events: EventBus
   logger: Logger
   dataRoot: string
@@ -154,6 +156,7 @@ export class ContainerService {
     if (spec.host.restartPolicy.name !== '' && spec.host.restartPolicy.name !== 'no' && spec.host.autoRemove) {
       throw invalidArgument(`can't create 'AutoRemove' container with restart policy`)
     }
+    if (this.o.logs) spec.host.logConfig = this.o.logs.resolve(spec.host.logConfig)
 
     const image = await this.o.images.resolveForContainer(spec.image)
     const ic = image.config
@@ -191,6 +194,7 @@ export class ContainerService {
         hosts: path.join(dir, 'hosts'),
         resolvConf: path.join(dir, 'resolv.conf'),
         log: path.join(dir, 'container.log'),
+        ...(spec.host.logConfig.type === 'json-file' ? { driverLog: path.join(dir, `${id}-json.log`) } : {}),
       },
     }
     if (!rec.effective.env.some((e) => e.startsWith('PATH='))) rec.effective.env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
@@ -502,6 +506,7 @@ export class ContainerService {
       await Promise.all(pending.map((p) => p.connect().catch((err: unknown) => this.log.warn('attach failed', { id: rec.id, err }))))
       rec.state = { ...rec.state, status: 'running', pid, exitCode: 0, error: '', oomKilled: false, startedAt: new Date().toISOString(), finishedAt: NULL_TIME, stoppedByUser: false }
       this.o.store.save(rec)
+      this.o.logs?.start(rec)
       await this.o.runtime.start(rec.id)
     } catch (err) {
       const msg = messageOf(err)
@@ -541,6 +546,7 @@ export class ContainerService {
       this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err })),
       this.unmountRootfs(rec).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err })),
       this.releaseVolumes(rec),
+      this.o.logs?.finish(id).catch((err: unknown) => this.log.warn('shipping the last logs failed', { id, err })),
       network,
     ]).then(() => {})
     live.sandbox = undefined
@@ -741,6 +747,7 @@ export class ContainerService {
       await this.fsIdle(rec.id)
       await this.o.mounts.unmount(this.rootfsPath(rec)).catch(() => {})
       await this.o.images.releaseRootfs(rec.id)
+      await this.o.logs?.forget(rec.id).catch((err: unknown) => this.log.warn('forgetting logs at removal failed', { id: rec.id, err }))
       await fsp.rm(rec.paths.dir, { recursive: true, force: true })
       // `rm -v` and `--rm` take the container's anonymous volumes with it; named ones stay.
       if (opts.volumes || rec.spec.host.autoRemove) {
@@ -880,7 +887,8 @@ export class ContainerService {
     const running = rec.state.status === 'running' || rec.state.status === 'paused' || rec.state.status === 'restarting'
     const live = this.liveOf(rec.id)
     const done = running && opts.follow ? (live.exited ?? this.wait(rec.id, 'not-running').then(() => {})) : Promise.resolve()
-    return { rec, entries: readLogs(rec.paths.log, { ...opts, follow: opts.follow === true && running, done }) }
+    const o = { ...opts, follow: opts.follow === true && running, done }
+    return { rec, entries: this.o.logs?.read(rec, o) ?? readLogs(rec.paths.log, o) }
   }
 
   /**
@@ -901,8 +909,11 @@ export class ContainerService {
         live.exited = new Promise<void>((res) => (live.markExited = res))
         rec.state = { ...rec.state, status: r.status === 'paused' ? 'paused' : 'running', pid: r.pid }
         this.o.store.save(rec)
+        this.o.logs?.start(rec)
         continue
       }
+      // What a container wrote while berthd was down, up to its exit, is shipped now (handleExit finishes it).
+      this.o.logs?.start(rec)
       if (wasRunning) {
         const exit = r?.exit ?? { exitCode: 255, exitedAt: new Date() }
         if (rec.state.status === 'restarting') rec.state = { ...rec.state, status: 'running' }
@@ -911,6 +922,7 @@ export class ContainerService {
       }
       // A stopped container's rootfs is mounted only while a copy reads it: a crash may have left it.
       await this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmounting a stopped container\'s rootfs', { id: rec.id, err }))
+      this.o.logs?.finish(rec.id).catch((err: unknown) => this.log.warn('shipping the last logs failed', { id: rec.id, err }))
     }
     await this.collectOrphans([...alive.keys()])
     for (const rec of this.o.store.all()) {

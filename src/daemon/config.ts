@@ -73,7 +73,7 @@ export function defaults(): DaemonConfig {
     logLevel: 'info',
     debug: false,
     pidfile: '/run/berth/berthd.pid',
-    logDriver: 'k8s-file',
+    logDriver: 'json-file',
     logOpts: {},
     labels: [],
     storageDriver: 'overlay2',

@@ -32,6 +32,8 @@ import { VolumeService } from '../volumes/index.js'
 import { networkRoutes } from '../api/routes/networks/index.js'
 import type { NetworkService } from '../network/index.js'
 import { OciSpecBuilder } from './specs.js'
+import { logPort } from './log-port.js'
+import { LogShipper } from '../logs/index.js'
 import { diskUsageBackend, removeCacheImage } from './disk-usage.js'
 import { overlayDriverStatus } from './storage-info.js'
 
@@ -114,6 +116,7 @@ export class Daemon {
       usedBy: (name) => volumeUsers(containersOf(late), name),
       runningUsers: (name) => volumeUsers(containersOf(late), name, true),
     })
+    const shipper = new LogShipper({ db, logger: log.child({ module: 'logs' }) })
     const store = new ContainerStore(db)
     const containers: ContainerService = new ContainerService({
       store,
@@ -131,6 +134,7 @@ export class Daemon {
       },
       network: networkPort(network, () => containers),
       volumes: volumePort(volumes),
+      logs: logPort(shipper, cfg),
       events,
       logger: log,
       dataRoot: cfg.dataRoot,
@@ -190,9 +194,6 @@ export class Daemon {
     })
     for (const h of cfg.hosts) await server.listenUnix(h.slice('unix://'.length))
     events.publish('daemon', 'start', 'berthd', { name: os.hostname() })
-    if (cfg.logDriver !== 'k8s-file') {
-      log.warn('log-driver is not used yet: container output goes to conmon\'s k8s-file log, which `logs` reads', { logDriver: cfg.logDriver })
-    }
     const registryService = cfg.registryService ? new RegistryService(cfg.registryService, log.child({ module: 'registry' })) : undefined
     registryService?.start()
     log.info('berthd started', { hosts: cfg.hosts, dataRoot: cfg.dataRoot, runtimes: Object.keys(runtimes) })
@@ -269,7 +270,7 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     Driver: 'overlay2',
     DriverStatus: o.driverStatus,
     DockerRootDir: o.cfg.dataRoot,
-    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'macvlan', 'null'], Authorization: null, Log: ['k8s-file'] },
+    Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'macvlan', 'null'], Authorization: null, Log: ['json-file', 'k8s-file'] },
     MemoryLimit: true,
     SwapLimit: true,
     CpuCfsPeriod: true,
@@ -283,7 +284,7 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     NFd: await fsp.readdir('/proc/self/fd').then((f) => f.length, () => 0),
     NGoroutines: 0,
     SystemTime: new Date().toISOString(),
-    LoggingDriver: 'k8s-file',
+    LoggingDriver: o.cfg.logDriver,
     CgroupDriver: 'cgroupfs',
     CgroupVersion: o.cgroupMode === 'v2' ? '2' : '1',
     NEventsListener: 0,

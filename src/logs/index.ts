@@ -1,1 +1,5 @@
 export { readLogs, parseRecords, parseTimeNano, formatTimeNano, type LogEntry, type ReadLogsOptions } from './k8s-file.js'
+export { K8sFileFollower, type Batch, type FollowedRecord } from './follow.js'
+export { JSONFileWriter, readJSONFileLogs, type LogSink } from './jsonfile-log.js'
+export { LogShipper, type ShipTarget } from './shipper.js'
+export { parseJSONFileOptions, validateLogConfig, type FileOptions } from './drivers/index.js'

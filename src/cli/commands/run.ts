@@ -69,7 +69,7 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
   const hostConfig: HostConfig = {
     Binds: binds.length ? binds : null,
     ContainerIDFile: '',
-    LogConfig: { Type: '', Config: {} },
+    LogConfig: logConfig(str(o.logDriver) ?? '', strs(o.logOpt)),
     NetworkMode: net.mode,
     PortBindings: bindings,
     RestartPolicy: parseRestartPolicy(str(o.restart) ?? 'no'),
@@ -306,3 +306,13 @@ export const runCommand: Handler = async ([image = '', ...args], opts, ctx) => {
   }
 }
 
+/** docker/cli parseLoggingOpts: `--log-opt k=v` pairs; `none` takes none. */
+function logConfig(driver: string, opts: string[]): { Type: string; Config: Record<string, string> } {
+  if (driver === 'none' && opts.length > 0) throw new Error(`invalid logging opts for driver ${driver}`)
+  const config: Record<string, string> = {}
+  for (const o of opts) {
+    const i = o.indexOf('=')
+    config[i < 0 ? o : o.slice(0, i)] = i < 0 ? '' : o.slice(i + 1)
+  }
+  return { Type: driver, Config: config }
+}

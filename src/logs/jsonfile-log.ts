@@ -1,0 +1,208 @@
+/**
+ * The json-file driver's files: `<container dir>/<id>-json.log`, one line
+ * per message in dockerd's bytes, rotated by max-size into `.1` … `.N`
+ * (gzipped with compress), and read back for `logs` (rotated files first,
+ * a rotation met while following included).
+ */
+import { createReadStream, promises as fsp, watch } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
+import { createGunzip, createGzip } from 'node:zlib'
+import { createWriteStream } from 'node:fs'
+import { encodeJSONFileLine, logFiles, parseJSONFileLine, planRotation, shouldRotate, unixNano, type FileOptions, type LogMessage } from './drivers/index.js'
+import type { LogEntry, ReadLogsOptions } from './k8s-file.js'
+
+/** A driver's end of the shipper: messages in, made durable by flush. */
+export interface LogSink {
+  log(m: LogMessage): void | Promise<void>
+  /** Everything logged so far is written (before the shipper saves its offset). */
+  flush(): Promise<void>
+  close(): Promise<void>
+}
+
+export class JSONFileWriter implements LogSink {
+  private pending: Buffer[] = []
+  private fh: fsp.FileHandle | undefined
+  private size = 0
+
+  constructor(
+    private readonly file: string,
+    private readonly opts: FileOptions,
+    private readonly attrs?: string,
+  ) {}
+
+  log(m: LogMessage): void {
+    this.pending.push(encodeJSONFileLine(m, this.attrs))
+  }
+
+  async flush(): Promise<void> {
+    const lines = this.pending
+    this.pending = []
+    if (lines.length === 0) return
+    let batch: Buffer[] = []
+    let batchBytes = 0
+    for (const line of lines) {
+      // moby rotates before a write once the file has reached max-size.
+      if (shouldRotate(this.size + batchBytes, this.opts.maxSize)) {
+        await this.write(batch)
+        batch = []
+        batchBytes = 0
+        await this.rotate()
+      }
+      batch.push(line)
+      batchBytes += line.length
+    }
+    await this.write(batch)
+  }
+
+  async close(): Promise<void> {
+    await this.flush()
+    await this.fh?.close()
+    this.fh = undefined
+  }
+
+  private async open(): Promise<fsp.FileHandle> {
+    if (!this.fh) {
+      this.fh = await fsp.open(this.file, 'a', 0o640)
+      this.size = (await this.fh.stat()).size
+    }
+    return this.fh
+  }
+
+  private async write(lines: Buffer[]): Promise<void> {
+    if (lines.length === 0) return
+    const fh = await this.open()
+    const buf = lines.length === 1 ? (lines[0] as Buffer) : Buffer.concat(lines)
+    let off = 0
+    while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten
+    this.size += buf.length
+  }
+
+  private async rotate(): Promise<void> {
+    await this.fh?.close()
+    this.fh = undefined
+    const plan = planRotation(this.file, this.opts.maxFile, this.opts.compress)
+    if (plan.remove) await fsp.rm(plan.remove, { force: true })
+    for (const [from, to] of plan.renames) await fsp.rename(from, to).catch(() => {})
+    if (plan.current === 'unlink') await fsp.rm(this.file, { force: true })
+    else await fsp.rename(this.file, plan.current.rename)
+    if (plan.compress) {
+      await pipeline(createReadStream(plan.compress), createGzip(), createWriteStream(`${plan.compress}.gz`))
+      await fsp.rm(plan.compress, { force: true })
+    }
+    this.size = 0
+  }
+}
+
+function entryOf(text: string): LogEntry | undefined {
+  try {
+    const e = parseJSONFileLine(text)
+    return { stream: e.source === 'stderr' ? 'stderr' : 'stdout', timeNano: unixNano(e.timestamp), line: e.line }
+  } catch {
+    return undefined
+  }
+}
+
+/** The lines of a (possibly gzipped) file, whole lines only, with the byte offset past the last one read. */
+async function readLines(file: string, start = 0): Promise<{ lines: string[]; end: number } | undefined> {
+  const gz = file.endsWith('.gz')
+  const chunks: Buffer[] = []
+  try {
+    const src = createReadStream(file, { start: gz ? 0 : start })
+    if (gz) {
+      const gunzip = createGunzip()
+      src.pipe(gunzip)
+      src.on('error', (err) => gunzip.destroy(err))
+      for await (const c of gunzip) chunks.push(c as Buffer)
+    } else {
+      for await (const c of src) chunks.push(c as Buffer)
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw err
+  }
+  const buf = Buffer.concat(chunks)
+  const last = buf.lastIndexOf(0x0a) + 1
+  const lines = buf.subarray(0, last).toString('utf8').split('\n')
+  lines.pop()
+  return { lines, end: start + last }
+}
+
+/**
+ * `logs` of a json-file container: rotated files oldest first, then the
+ * live file; with `follow`, the live file as it grows (and, when it is
+ * rotated meanwhile, the rest of the old one first) until `done`.
+ * `sync` is awaited before each read so what the container wrote is there.
+ */
+export async function* readJSONFileLogs(file: string, fileOpts: FileOptions, opts: ReadLogsOptions & { sync?: () => Promise<void> }): AsyncGenerator<LogEntry> {
+  const keep = (e: LogEntry) => (opts.sinceNano === undefined || e.timeNano >= opts.sinceNano) && (opts.untilNano === undefined || e.timeNano <= opts.untilNano)
+  await opts.sync?.()
+  let entries: LogEntry[] = []
+  // Every name a rotated file may have: compression happens after the rename.
+  const names = [...new Set(logFiles(file, fileOpts.maxFile, fileOpts.compress).flatMap((f) => (f.endsWith('.gz') ? [f, f.slice(0, -3)] : [f])))]
+  let liveEnd = 0
+  let liveIno: number | undefined
+  for (const f of names) {
+    if (f === file) liveIno = (await fsp.stat(file).catch(() => undefined))?.ino
+    const r = await readLines(f)
+    if (!r) continue
+    if (f === file) liveEnd = r.end
+    for (const l of r.lines) {
+      const e = entryOf(l)
+      if (e && keep(e)) entries.push(e)
+    }
+  }
+  if (opts.tail !== undefined && opts.tail >= 0) entries = opts.tail === 0 ? [] : entries.slice(-opts.tail)
+  yield* entries
+  if (!opts.follow) return
+
+  let finished = false
+  void opts.done?.then(() => {
+    finished = true
+  })
+  let wake: (() => void) | undefined
+  const poke = () => wake?.()
+  const dir = file.slice(0, file.lastIndexOf('/')) || '/'
+  let watcher: ReturnType<typeof watch> | undefined
+  try {
+    watcher = watch(dir, poke)
+    watcher.on('error', () => {})
+  } catch {
+    watcher = undefined
+  }
+  opts.done?.then(poke, poke)
+  opts.signal?.addEventListener('abort', poke)
+  try {
+    while (!opts.signal?.aborted) {
+      const wasFinished = finished
+      if (wasFinished) await opts.sync?.()
+      const st = await fsp.stat(file).catch(() => undefined)
+      if (st && liveIno !== undefined && st.ino !== liveIno) {
+        // Rotated: the old live file is now `.1` (or gone with max-file 1); finish it, then start the new one.
+        const old = await readLines(`${file}.1`, liveEnd).catch(() => undefined)
+        for (const l of old?.lines ?? []) {
+          const e = entryOf(l)
+          if (e && keep(e)) yield e
+        }
+        liveEnd = 0
+      }
+      liveIno = st?.ino
+      const r = st ? await readLines(file, liveEnd) : undefined
+      if (r) {
+        liveEnd = r.end
+        for (const l of r.lines) {
+          const e = entryOf(l)
+          if (e && keep(e)) yield e
+        }
+      }
+      if (wasFinished) return
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        setTimeout(resolve, 1000).unref()
+      })
+      wake = undefined
+    }
+  } finally {
+    watcher?.close()
+    opts.signal?.removeEventListener('abort', poke)
+  }
+}
