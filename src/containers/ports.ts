@@ -151,20 +151,13 @@ export interface LogPort {
   /** The driver and options a new container gets (the daemon's default when it names none); docker's error for a bad one. */
   resolve(config: { type: string; config: Record<string, string> }): { type: string; config: Record<string, string> }
   /** Ship a running container's output to its driver. */
-  start(rec: ContainerRecordLike): void
+  start(rec: ContainerRecord): void
   /** The container stopped: ship the rest. */
   finish(id: string): Promise<void>
   /** The container is gone. */
   forget(id: string): Promise<void>
   /** `logs` from the driver's own files; undefined when conmon's k8s-file is what `logs` reads. */
-  read(rec: ContainerRecordLike, opts: { sinceNano?: bigint; untilNano?: bigint; tail?: number; follow?: boolean; done?: Promise<void>; signal?: AbortSignal }): AsyncGenerator<LogEntryLike> | undefined
-}
-
-/** What LogPort needs of a container record. */
-export interface ContainerRecordLike {
-  id: string
-  spec: { host: { logConfig: { type: string; config: Record<string, string> } } }
-  paths: { dir: string; log: string; driverLog?: string }
+  read(rec: ContainerRecord, opts: { sinceNano?: bigint; untilNano?: bigint; tail?: number; follow?: boolean; done?: Promise<void>; signal?: AbortSignal }): AsyncGenerator<LogEntryLike> | undefined
 }
 
 export interface LogEntryLike {

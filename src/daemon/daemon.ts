@@ -33,7 +33,7 @@ import { networkRoutes } from '../api/routes/networks/index.js'
 import type { NetworkService } from '../network/index.js'
 import { OciSpecBuilder } from './specs.js'
 import { logPort } from './log-port.js'
-import { LogShipper } from '../logs/index.js'
+import { LogShipper, logSinks } from '../logs/index.js'
 import { diskUsageBackend, removeCacheImage } from './disk-usage.js'
 import { overlayDriverStatus } from './storage-info.js'
 
@@ -134,7 +134,7 @@ export class Daemon {
       },
       network: networkPort(network, () => containers),
       volumes: volumePort(volumes),
-      logs: logPort(shipper, cfg),
+      logs: logPort(shipper, cfg, logSinks, log.child({ module: 'logs' })),
       events,
       logger: log,
       dataRoot: cfg.dataRoot,

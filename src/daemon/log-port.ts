@@ -3,20 +3,74 @@
  * gets (moby's mergeAndVerifyLogConfig: the daemon's default, its options
  * merged in when the driver is the default one), and per driver where its
  * output is shipped and where `logs` reads it. json-file goes through the
- * shipper into docker's files; `none` keeps nothing readable; berth's own
- * `k8s-file` is conmon's file as it stands. The remote drivers are checked
- * as docker checks them, then refused until they are built.
+ * shipper into docker's files; remote drivers get their sink, and `logs`
+ * reads conmon's file as docker's dual-logging cache (unless
+ * `cache-disabled`); `none` keeps nothing readable; berth's own `k8s-file`
+ * is conmon's file as it stands.
  */
-import type { LogPort } from '../containers/index.js'
+import os from 'node:os'
+import type { ContainerRecord, LogPort } from '../containers/index.js'
 import { invalidArgument } from '../errors/index.js'
-import { JSONFileWriter, LogShipper, readJSONFileLogs, validateLogConfig, parseJSONFileOptions, type FileOptions } from '../logs/index.js'
+import type { Logger } from '../lib/index.js'
+import {
+  JSONFileWriter,
+  LogInfo,
+  LogShipper,
+  NonBlockingSink,
+  parseJSONFileOptions,
+  parseLogMode,
+  readJSONFileLogs,
+  validateLogConfig,
+  type FileOptions,
+  type LogSink,
+  type SinkFactory,
+} from '../logs/index.js'
 import type { DaemonConfig } from './config.js'
 
 /** conmon's own file, read as it is: berth's driver before json-file was the default. */
 const K8S_FILE = 'k8s-file'
 
-export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver' | 'logOpts'>): LogPort {
+/** Drivers whose sink is built; the others are checked as docker checks them, then refused. */
+export type SinkRegistry = Readonly<Record<string, SinkFactory>>
+
+function truthy(v: string | undefined): boolean {
+  return v !== undefined && /^(1|t|true)$/i.test(v)
+}
+
+/** moby's logger.Info of a container. */
+function logInfo(rec: ContainerRecord): LogInfo {
+  return new LogInfo({
+    config: rec.spec.host.logConfig.config,
+    containerID: rec.id,
+    containerName: `/${rec.name}`,
+    containerEntrypoint: rec.path,
+    containerArgs: rec.args,
+    containerImageID: rec.imageId,
+    containerImageName: rec.spec.image,
+    containerCreated: new Date(rec.created),
+    containerEnv: rec.effective.env,
+    containerLabels: rec.effective.labels,
+    logPath: rec.paths.driverLog ?? rec.paths.log,
+    daemonName: 'docker',
+    hostname: rec.spec.hostname || os.hostname(),
+  })
+}
+
+export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver' | 'logOpts'>, sinks: SinkRegistry, logger: Logger): LogPort {
   const fileOpts = (config: Record<string, string>): FileOptions => parseJSONFileOptions(config)
+  /** A driver's options that only a start checks in dockerd are checked at create here: `run` fails before anything is made. */
+  const initError = (err: unknown) => invalidArgument(`failed to initialize logging driver: ${(err as Error).message}`, err)
+
+  const sinkOf = (rec: ContainerRecord): LogSink | undefined => {
+    const { type, config } = rec.spec.host.logConfig
+    if (type === 'json-file') return rec.paths.driverLog ? new JSONFileWriter(rec.paths.driverLog, fileOpts(config)) : undefined
+    const make = sinks[type]
+    if (!make) return undefined
+    const sink = make({ info: logInfo(rec), opts: config, logger: logger.child({ container: rec.id.slice(0, 12), driver: type }) })
+    const mode = parseLogMode(config)
+    return mode.mode === 'non-blocking' ? new NonBlockingSink(sink, mode.maxBufferSize, logger) : sink
+  }
+
   return {
     resolve: (c) => {
       const type = c.type || cfg.logDriver
@@ -25,26 +79,32 @@ export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver'
       if (type === K8S_FILE) return { type, config }
       validateLogConfig(type, config)
       if (type === 'json-file') {
-        // Checked here, not at start as dockerd does: `run` fails before anything is made.
         try {
           fileOpts(config)
         } catch (err) {
-          throw invalidArgument(`failed to initialize logging driver: ${(err as Error).message}`, err)
+          throw initError(err)
         }
+      } else if (type !== 'none' && !sinks[type]) {
+        throw invalidArgument(`the ${type} logging driver is not supported by berth yet: use json-file (the default), syslog, gelf, fluentd, splunk or none`)
       }
-      if (type !== 'json-file' && type !== 'none') throw invalidArgument(`the ${type} logging driver is not supported by berth yet: use json-file (the default) or none`)
       return { type, config }
     },
     start: (rec) => {
-      const file = rec.paths.driverLog
-      if (rec.spec.host.logConfig.type !== 'json-file' || !file) return
-      shipper.start({ id: rec.id, k8sFile: rec.paths.log, sink: new JSONFileWriter(file, fileOpts(rec.spec.host.logConfig.config)) })
+      let sink: LogSink | undefined
+      try {
+        sink = sinkOf(rec)
+      } catch (err) {
+        throw initError(err)
+      }
+      if (sink) shipper.start({ id: rec.id, k8sFile: rec.paths.log, sink })
     },
     finish: (id) => shipper.finish(id),
     forget: (id) => shipper.forget(id),
     read: (rec, opts) => {
       const { type, config } = rec.spec.host.logConfig
-      if (type === 'none') throw invalidArgument('configured logging driver does not support reading')
+      if (type === 'none' || (type !== 'json-file' && type !== K8S_FILE && truthy(config['cache-disabled']))) {
+        throw invalidArgument('configured logging driver does not support reading')
+      }
       const file = rec.paths.driverLog
       if (type !== 'json-file' || !file) return undefined
       return readJSONFileLogs(file, fileOpts(config), { ...opts, sync: () => shipper.sync(rec.id, Infinity) })

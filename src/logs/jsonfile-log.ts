@@ -10,14 +10,8 @@ import { createGunzip, createGzip } from 'node:zlib'
 import { createWriteStream } from 'node:fs'
 import { encodeJSONFileLine, logFiles, parseJSONFileLine, planRotation, shouldRotate, unixNano, type FileOptions, type LogMessage } from './drivers/index.js'
 import type { LogEntry, ReadLogsOptions } from './k8s-file.js'
+import type { LogSink } from './sink.js'
 
-/** A driver's end of the shipper: messages in, made durable by flush. */
-export interface LogSink {
-  log(m: LogMessage): void | Promise<void>
-  /** Everything logged so far is written (before the shipper saves its offset). */
-  flush(): Promise<void>
-  close(): Promise<void>
-}
 
 export class JSONFileWriter implements LogSink {
   private pending: Buffer[] = []

@@ -11,7 +11,7 @@ import type { Db } from '../db/index.js'
 import { migrate } from '../db/index.js'
 import type { Logger } from '../lib/index.js'
 import { K8sFileFollower } from './follow.js'
-import type { LogSink } from './jsonfile-log.js'
+import type { LogSink } from './sink.js'
 
 const migrations = [
   {
