@@ -8,12 +8,15 @@
  * `cache-disabled`); `none` keeps nothing readable; berth's own `k8s-file`
  * is conmon's file as it stands.
  */
+import { existsSync } from 'node:fs'
 import os from 'node:os'
 import type { ContainerRecord, LogPort } from '../containers/index.js'
 import { invalidArgument } from '../errors/index.js'
 import type { Logger } from '../lib/index.js'
 import {
+  JOURNAL_SOCKET,
   JSONFileWriter,
+  jsonFileAttrs,
   LogInfo,
   LogShipper,
   NonBlockingSink,
@@ -63,7 +66,7 @@ export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver'
 
   const sinkOf = (rec: ContainerRecord): LogSink | undefined => {
     const { type, config } = rec.spec.host.logConfig
-    if (type === 'json-file') return rec.paths.driverLog ? new JSONFileWriter(rec.paths.driverLog, fileOpts(config)) : undefined
+    if (type === 'json-file') return rec.paths.driverLog ? new JSONFileWriter(rec.paths.driverLog, fileOpts(config), jsonFileAttrs(logInfo(rec))) : undefined
     const make = sinks[type]
     if (!make) return undefined
     const sink = make({ info: logInfo(rec), opts: config, logger: logger.child({ container: rec.id.slice(0, 12), driver: type }) })
@@ -84,6 +87,9 @@ export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver'
         } catch (err) {
           throw initError(err)
         }
+      } else if (type === 'journald' && !existsSync(JOURNAL_SOCKET)) {
+        // moby's journald.New, checked at create rather than start.
+        throw initError(new Error('journald is not enabled on this host'))
       } else if (type !== 'none' && !sinks[type]) {
         throw invalidArgument(`the ${type} logging driver is not supported by berth yet: use json-file (the default), syslog, gelf, fluentd, splunk or none`)
       }

@@ -68,6 +68,14 @@ describe.skipIf(skip)('json-file logging driver', () => {
     expect(tail[1]).toMatch(/^\d{4}-\d\d-\d\dT\S+Z line 199$/)
   })
 
+  test('labels, env and tag options put docker\'s attrs on every line', async () => {
+    const c = cname('log-attrs')
+    ok(await berth(['run', '-d', '--name', c, '--label', 'team=ops', '-e', 'STAGE=test', '--log-opt', 'labels=team', '--log-opt', 'env=STAGE', '--log-opt', 'tag={{.Name}}/{{.ImageName}}', 'busybox', 'echo', 'hi']))
+    await exited(c)
+    const line = JSON.parse(readFileSync(await inspect(c, '{{.LogPath}}'), 'utf8').trim()) as { attrs: Record<string, string> }
+    expect(line.attrs).toEqual({ STAGE: 'test', tag: `${c}/busybox`, team: 'ops' })
+  })
+
   test('logs -f follows a running container until it stops', async () => {
     const c = cname('log-follow')
     ok(await berth(['run', '-d', '--name', c, 'busybox', 'sh', '-c', 'echo first; sleep 2; echo second']))
@@ -83,6 +91,8 @@ describe.skipIf(skip)('json-file logging driver', () => {
     expect(unknown.stderr).toContain("unknown log opt 'nope' for json-file log driver")
     const driver = await berth(['run', '--rm', '--log-driver', 'foo', 'busybox', 'true'])
     expect(driver.stderr).toContain("logger: no log driver named 'foo' is registered")
+    const journald = await berth(['run', '--rm', '--log-driver', 'journald', 'busybox', 'true'])
+    if (!existsSync('/run/systemd/journal/socket')) expect(journald.stderr).toContain('failed to initialize logging driver: journald is not enabled on this host')
     const c = cname('log-none')
     ok(await berth(['run', '-d', '--name', c, '--log-driver', 'none', 'busybox', 'echo', 'x']))
     await exited(c)
