@@ -46,6 +46,38 @@ export class PrivateDaemon {
 
   /** Starts berthd and imports busybox into it, as the global setup does for the shared one. */
   async start(): Promise<void> {
+    await this.spawn()
+    execFileSync('sh', ['-c', `"${repo}/scripts/busybox-rootfs" | "${repo}/bin/berth" import -c 'CMD ["sh"]' - busybox:latest`], {
+      env: { ...process.env, BERTH_HOST: `unix://${this.sock}` }, stdio: 'pipe',
+    })
+  }
+
+  /** Kills berthd outright (a crash), leaving everything it made, and waits until it is gone. */
+  async kill(): Promise<void> {
+    const pid = this.pid()
+    if (pid <= 0) return
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      return
+    }
+    await waitFor(() => (isAlive(pid) ? undefined : true), 15_000, 'the test’s own berthd to die')
+  }
+
+  /** Starts berthd again on the same data (after kill). */
+  async restart(): Promise<void> {
+    await this.spawn()
+  }
+
+  private pid(): number {
+    try {
+      return Number(readFileSync(path.join(this.execRoot, 'berthd.pid'), 'utf8').trim())
+    } catch {
+      return this.child?.pid ?? 0
+    }
+  }
+
+  private async spawn(): Promise<void> {
     mkdirSync(this.execRoot, { recursive: true })
     const cfg = path.join(this.base, 'daemon.json')
     writeFileSync(cfg, JSON.stringify({ bridge: this.bridge }))
@@ -57,9 +89,6 @@ export class PrivateDaemon {
     ], { stdio: ['ignore', out, out], detached: true })
     this.child.unref()
     await waitFor(async () => ((await this.berth(['version'])).code === 0 ? true : undefined), 20_000, 'the test’s own berthd')
-    execFileSync('sh', ['-c', `"${repo}/scripts/busybox-rootfs" | "${repo}/bin/berth" import -c 'CMD ["sh"]' - busybox:latest`], {
-      env: { ...process.env, BERTH_HOST: `unix://${this.sock}` }, stdio: 'pipe',
-    })
   }
 
   /** Removes its containers and networks, stops it, and removes what it leaves on the host. */
@@ -68,29 +97,24 @@ export class PrivateDaemon {
     if (ids.length) await this.berth(['rm', '-f', ...ids])
     // A stopped berthd leaves its networks' bridges: user networks go first.
     await this.berth(['network', 'prune', '-f'])
-    const pidFile = path.join(this.execRoot, 'berthd.pid')
-    let pid = 0
-    try {
-      pid = Number(readFileSync(pidFile, 'utf8').trim())
-    } catch {
-      pid = this.child?.pid ?? 0
-    }
-    const alive = () => {
-      try {
-        process.kill(pid, 0)
-        return undefined
-      } catch {
-        return true
-      }
-    }
+    const pid = this.pid()
     if (pid > 0) {
       try {
         process.kill(pid, 'SIGTERM')
       } catch {
         // already gone
       }
-      await waitFor(alive, 15_000, 'the test’s own berthd to stop').catch(() => {})
+      await waitFor(() => (isAlive(pid) ? undefined : true), 15_000, 'the test’s own berthd to stop').catch(() => {})
     }
     await removeDaemonLeftovers(this.base, this.bridge, this.execRoot)
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
   }
 }
