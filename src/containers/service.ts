@@ -546,10 +546,11 @@ export class ContainerService {
       this.o.runtime.delete(id, { force: true }).catch((err: unknown) => this.log.debug('runtime delete after exit', { id, err })),
       this.unmountRootfs(rec).catch((err: unknown) => this.log.warn('unmount after exit failed', { id, err })),
       this.releaseVolumes(rec),
-      this.o.logs?.finish(id).catch((err: unknown) => this.log.warn('shipping the last logs failed', { id, err })),
       network,
     ]).then(() => {})
     live.sandbox = undefined
+    // Not part of the teardown: a driver waiting on a dead receiver must not hold up a start or a removal.
+    this.o.logs?.finish(id).catch((err: unknown) => this.log.warn('shipping the last logs failed', { id, err }))
     this.exec.containerExited(id)
     // A process that ends at once can exit before its start has been announced.
     await live.started

@@ -55,7 +55,8 @@ function logInfo(rec: ContainerRecord): LogInfo {
     containerLabels: rec.effective.labels,
     logPath: rec.paths.driverLog ?? rec.paths.log,
     daemonName: 'docker',
-    hostname: rec.spec.hostname || os.hostname(),
+    // moby's Info.Hostname(): the daemon's host, not the container's.
+    hostname: os.hostname(),
   })
 }
 

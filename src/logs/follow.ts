@@ -29,9 +29,24 @@ function timestamp(ns: bigint): LogMessage['timestamp'] {
   return { ms: Number(ns / 1_000_000n), nanos: Number(ns % 1_000_000n) }
 }
 
+/** moby's copier reads 16 KiB at a time: a longer line goes to the driver in pieces of that size. */
+const MAX_PIECE = 16 * 1024
+
+/** A line being put together from conmon's `P` records. */
+interface Pending {
+  pieces: Buffer[]
+  size: number
+  timestamp: LogMessage['timestamp']
+  /** Offset of its first record: what a restart must read again. */
+  start: number
+  id: string
+  /** Pieces already sent. */
+  sent: number
+}
+
 export class K8sFileFollower {
-  private partial: { id: string; ordinal: number } | undefined
   private ino: number | undefined
+  private readonly pending = new Map<'stdout' | 'stderr', Pending>()
 
   constructor(
     private readonly file: string,
@@ -39,22 +54,34 @@ export class K8sFileFollower {
     public offset = 0,
   ) {}
 
-  /** Up to about maxBytes of whole records from the offset on; an empty batch when nothing new is there. */
-  async read(maxBytes = 1 << 20): Promise<Batch> {
+  /** Where a restart must start reading: before any line still being put together. */
+  get safeOffset(): number {
+    let o = this.offset
+    for (const p of this.pending.values()) o = Math.min(o, p.start)
+    return o
+  }
+
+  /**
+   * Up to about maxBytes of records from the offset on, as the driver gets
+   * them: conmon's pieces of a line joined (moby's copier: a line longer than
+   * 16 KiB goes in 16 KiB pieces sharing one partial id). `final` (the
+   * container is gone) sends what is left of an unfinished line as it stands.
+   */
+  async read(maxBytes = 1 << 20, final = false): Promise<Batch> {
     let st
     try {
       st = await fsp.stat(this.file)
     } catch {
-      return { records: [], size: this.offset, restarted: false }
+      return { records: final ? this.drainPending() : [], size: this.offset, restarted: false }
     }
     let restarted = false
     if (st.size < this.offset || (this.ino !== undefined && st.ino !== this.ino)) {
       this.offset = 0
-      this.partial = undefined
+      this.pending.clear()
       restarted = true
     }
     this.ino = st.ino
-    if (st.size === this.offset) return { records: [], size: st.size, restarted }
+    if (st.size === this.offset) return { records: final ? this.drainPending() : [], size: st.size, restarted }
     const fh = await fsp.open(this.file, 'r')
     let buf: Buffer
     try {
@@ -68,41 +95,64 @@ export class K8sFileFollower {
     const records: FollowedRecord[] = []
     let start = 0
     for (let nl = buf.indexOf(0x0a); nl >= 0; nl = buf.indexOf(0x0a, start)) {
+      const recStart = this.offset + start
       const rec = buf.subarray(start, nl)
       start = nl + 1
-      const m = this.parse(rec)
-      if (m) records.push({ message: m, end: this.offset + start })
+      this.take(rec, recStart, this.offset + start, records)
     }
     // A record longer than maxBytes: take it whole next time, with room for it.
-    if (start === 0 && buf.length === maxBytes) return this.read(maxBytes * 2)
-    if (records.length === 0 && start > 0) {
-      // Only unparseable records: step over them.
-      this.offset += start
-      return { records, size: st.size, restarted }
-    }
-    if (records.length > 0) this.offset = (records.at(-1) as FollowedRecord).end
+    if (start === 0 && buf.length === maxBytes && maxBytes < 1 << 26) return this.read(maxBytes * 2, final)
+    this.offset += start
+    if (final && this.offset === st.size) records.push(...this.drainPending())
     return { records, size: st.size, restarted }
   }
 
-  private parse(rec: Buffer): LogMessage | undefined {
+  private take(rec: Buffer, recStart: number, end: number, out: FollowedRecord[]): void {
     const a = rec.indexOf(0x20)
     const b = a < 0 ? -1 : rec.indexOf(0x20, a + 1)
-    if (a < 0 || b < 0) return undefined
+    if (a < 0 || b < 0) return
     const c = rec.indexOf(0x20, b + 1)
     const timeNano = parseTimeNano(rec.subarray(0, a).toString('latin1'))
-    const stream = rec.subarray(a + 1, b).toString('latin1')
+    const source = rec.subarray(a + 1, b).toString('latin1')
     const tag = rec.subarray(b + 1, c < 0 ? rec.length : c).toString('latin1')
-    if (timeNano === undefined || (stream !== 'stdout' && stream !== 'stderr')) return undefined
-    const line = c < 0 ? new Uint8Array(0) : rec.subarray(c + 1)
-    const message: LogMessage = { line, source: stream, timestamp: timestamp(timeNano) }
+    if (timeNano === undefined || (source !== 'stdout' && source !== 'stderr')) return
+    const line = c < 0 ? Buffer.alloc(0) : Buffer.from(rec.subarray(c + 1))
+    let p = this.pending.get(source)
     if (tag.startsWith('P')) {
-      this.partial ??= { id: randomBytes(32).toString('hex'), ordinal: 0 }
-      this.partial.ordinal++
-      message.partial = { id: this.partial.id, ordinal: this.partial.ordinal, last: false }
-    } else if (this.partial) {
-      message.partial = { id: this.partial.id, ordinal: this.partial.ordinal + 1, last: true }
-      this.partial = undefined
+      if (!p) {
+        p = { pieces: [], size: 0, timestamp: timestamp(timeNano), start: recStart, id: '', sent: 0 }
+        this.pending.set(source, p)
+      }
+      p.pieces.push(line)
+      p.size += line.length
+      while (p.size >= MAX_PIECE) {
+        const all = Buffer.concat(p.pieces)
+        p.id ||= randomBytes(32).toString('hex')
+        p.sent++
+        out.push({ message: { line: all.subarray(0, MAX_PIECE), source, timestamp: p.timestamp, partial: { id: p.id, ordinal: p.sent, last: false } }, end })
+        p.pieces = [all.subarray(MAX_PIECE)]
+        p.size = all.length - MAX_PIECE
+      }
+      return
     }
-    return message
+    if (!p) {
+      out.push({ message: { line, source, timestamp: timestamp(timeNano) }, end })
+      return
+    }
+    this.pending.delete(source)
+    const message: LogMessage = { line: Buffer.concat([...p.pieces, line]), source, timestamp: p.timestamp }
+    if (p.sent > 0) message.partial = { id: p.id, ordinal: p.sent + 1, last: true }
+    out.push({ message, end })
+  }
+
+  /** Unfinished lines as they stand (no newline follows them). */
+  private drainPending(): FollowedRecord[] {
+    const out: FollowedRecord[] = []
+    for (const [source, p] of this.pending) {
+      const id = p.id || randomBytes(32).toString('hex')
+      out.push({ message: { line: Buffer.concat(p.pieces), source, timestamp: p.timestamp, partial: { id, ordinal: p.sent + 1, last: false } }, end: this.offset })
+    }
+    this.pending.clear()
+    return out
   }
 }

@@ -1,4 +1,5 @@
 /** The remote drivers berth has a sink for, by docker's driver name. */
 import type { SinkFactory } from './sink.js'
+import { fluentdSink, gelfSink, splunkSink, syslogSink } from './sinks/index.js'
 
-export const logSinks: Readonly<Record<string, SinkFactory>> = {}
+export const logSinks: Readonly<Record<string, SinkFactory>> = { syslog: syslogSink, gelf: gelfSink, fluentd: fluentdSink, splunk: splunkSink }

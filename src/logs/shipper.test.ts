@@ -23,19 +23,36 @@ afterEach(() => {
 const rec = (s: number, stream: string, tag: string, text: string) => `2026-11-28T10:00:${String(s).padStart(2, '0')}.000000001Z ${stream} ${tag} ${text}\n`
 
 describe('K8sFileFollower', () => {
-  test('whole records with their end offsets; pieces of a long line share one partial id', async () => {
+  test('conmon\'s pieces of a line are joined, per stream; an unfinished record waits for its newline', async () => {
     const file = path.join(dir, 'c.log')
-    writeFileSync(file, rec(1, 'stdout', 'F', 'one') + rec(2, 'stderr', 'P', 'lo') + rec(3, 'stderr', 'F', 'ng') + '2026-11-28T10:00:04Z stdout F unfini')
+    writeFileSync(file, rec(1, 'stdout', 'F', 'one') + rec(2, 'stderr', 'P', 'lo') + rec(3, 'stdout', 'F', 'two') + rec(4, 'stderr', 'F', 'ng') + '2026-11-28T10:00:05Z stdout F unfini')
     const f = new K8sFileFollower(file)
     const b = await f.read()
-    expect(b.records.map((r) => [r.message.source, Buffer.from(r.message.line).toString()])).toEqual([['stdout', 'one'], ['stderr', 'lo'], ['stderr', 'ng']])
-    const [, p1, p2] = b.records
-    expect(p1?.message.partial).toMatchObject({ ordinal: 1, last: false })
-    expect(p2?.message.partial).toMatchObject({ id: p1?.message.partial?.id, ordinal: 2, last: true })
-    // The unfinished record waits for its newline.
+    expect(b.records.map((r) => [r.message.source, Buffer.from(r.message.line).toString(), r.message.partial])).toEqual([['stdout', 'one', undefined], ['stdout', 'two', undefined], ['stderr', 'long', undefined]])
     expect(f.offset).toBe(readFileSync(file).lastIndexOf(0x0a) + 1)
     appendFileSync(file, 'shed\n')
     expect((await f.read()).records.map((r) => Buffer.from(r.message.line).toString())).toEqual(['unfinished'])
+  })
+
+  test('a line past 16 KiB goes in 16 KiB pieces sharing one partial id, as moby\'s copier sends it', async () => {
+    const file = path.join(dir, 'c.log')
+    const chunk = 'x'.repeat(8000)
+    writeFileSync(file, rec(1, 'stdout', 'P', chunk) + rec(1, 'stdout', 'P', chunk) + rec(1, 'stdout', 'P', chunk) + rec(2, 'stdout', 'F', 'end'))
+    const f = new K8sFileFollower(file)
+    const got = (await f.read()).records.map((r) => r.message)
+    expect(got.map((m) => m.line.length)).toEqual([16384, 24000 - 16384 + 3])
+    expect(got[0]?.partial).toMatchObject({ ordinal: 1, last: false })
+    expect(got[1]?.partial).toMatchObject({ id: got[0]?.partial?.id, ordinal: 2, last: true })
+  })
+
+  test('what a restart must read again starts before a line still being put together; final sends it as it stands', async () => {
+    const file = path.join(dir, 'c.log')
+    writeFileSync(file, rec(1, 'stdout', 'F', 'done') + rec(2, 'stdout', 'P', 'prompt> '))
+    const f = new K8sFileFollower(file)
+    expect((await f.read()).records).toHaveLength(1)
+    expect(f.safeOffset).toBe(rec(1, 'stdout', 'F', 'done').length)
+    const last = (await f.read(undefined, true)).records
+    expect(last.map((r) => [Buffer.from(r.message.line).toString(), r.message.partial?.last])).toEqual([['prompt> ', false]])
   })
 
   test('a file cut short (conmon --log-size-max) is read again from the start', async () => {

@@ -40,6 +40,7 @@ interface Loop {
   /** Waiters for the loop to have shipped everything up to a size of the file. */
   syncs: Array<{ size: number; resolve: () => void }>
   follower: K8sFileFollower
+  sink: LogSink
 }
 
 export class LogShipper {
@@ -57,10 +58,16 @@ export class LogShipper {
 
   /** Ship t's output from where the last run stopped (a new container: from the start). */
   start(t: ShipTarget): void {
-    if (this.loops.has(t.id)) return
+    const running = this.loops.get(t.id)
+    if (running) {
+      // Started again while the last run's output is still being shipped: go on with the same loop and driver.
+      running.finishing = false
+      void t.sink.close().catch(() => {})
+      return
+    }
     const saved = this.getOffset.get(t.id)?.offset ?? 0
     let wake = () => {}
-    const loop: Loop = { finishing: false, stopped: false, wake: () => wake(), done: Promise.resolve(), syncs: [], follower: new K8sFileFollower(t.k8sFile, saved) }
+    const loop: Loop = { finishing: false, stopped: false, wake: () => wake(), done: Promise.resolve(), syncs: [], follower: new K8sFileFollower(t.k8sFile, saved), sink: t.sink }
     loop.done = this.run(t, loop, (w) => (wake = w)).catch((err: unknown) => this.o.logger.warn('log shipping stopped', { id: t.id, err }))
     this.loops.set(t.id, loop)
   }
@@ -90,6 +97,8 @@ export class LogShipper {
     if (loop) {
       loop.stopped = true
       loop.wake()
+      // A driver waiting on a dead receiver gives up once closed.
+      void loop.sink.close().catch(() => {})
       await loop.done
     }
     this.delOffset.run(id)
@@ -100,6 +109,7 @@ export class LogShipper {
     for (const loop of this.loops.values()) {
       loop.stopped = true
       loop.wake()
+      void loop.sink.close().catch(() => {})
     }
     await Promise.all([...this.loops.values()].map((l) => l.done))
   }
@@ -115,7 +125,7 @@ export class LogShipper {
         watcher = undefined
       }
       while (!loop.stopped) {
-        const batch = await loop.follower.read()
+        const batch = await loop.follower.read(undefined, loop.finishing)
         if (batch.restarted) this.o.logger.debug('log file restarted from the beginning', { id: t.id })
         if (batch.records.length > 0) {
           for (const r of batch.records) {
@@ -124,7 +134,9 @@ export class LogShipper {
             if (pending) await pending
           }
           await t.sink.flush()
-          this.setOffset.run(t.id, loop.follower.offset)
+          // Stopped meanwhile: the driver may have been closed with messages unsent; the next run ships them again.
+          if (loop.stopped) break
+          this.setOffset.run(t.id, loop.follower.safeOffset)
         }
         for (const s of loop.syncs.splice(0)) {
           if (loop.follower.offset >= s.size || batch.records.length === 0) s.resolve()

@@ -1,0 +1,8 @@
+/**
+ * The remote drivers' senders, one SinkFactory each, for the daemon to map
+ * driver names to.
+ */
+export { syslogSink } from './syslog.js'
+export { gelfSink } from './gelf.js'
+export { fluentdSink, checkFluentdConnection } from './fluentd.js'
+export { splunkSink, verifySplunkConnection } from './splunk.js'
