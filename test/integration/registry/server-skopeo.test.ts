@@ -12,7 +12,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { berthBin, repo } from '../../helpers.js'
+import { berthBin, repo, waitFor } from '../../helpers.js'
 
 const run = promisify(execFile)
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
@@ -114,7 +114,8 @@ describe.skipIf(skip !== undefined)('registry server: skopeo copies in and out',
 
   it('pushes from an OCI layout and pulls into a dir', async () => {
     await ok('skopeo', ['--insecure-policy', 'copy', '--dest-tls-verify=false', `oci:${layout()}:1`, `docker://${addr}/tools/busybox:1`])
-    expect(log).toMatch(/"PUT \/v2\/tools\/busybox\/manifests\/1 HTTP\/1.1" 201/)
+    // The access line is written after the answer: it may reach the pipe just after skopeo exits.
+    await waitFor(() => (/"PUT \/v2\/tools\/busybox\/manifests\/1 HTTP\/1.1" 201/.test(log) ? true : undefined), 5000, 'the manifest PUT in the server log')
 
     const tags = JSON.parse(await ok('skopeo', ['list-tags', '--tls-verify=false', `docker://${addr}/tools/busybox`])) as { Tags: string[] }
     expect(tags.Tags).toEqual(['1'])
