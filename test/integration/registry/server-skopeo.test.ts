@@ -139,7 +139,7 @@ describe.skipIf(skip !== undefined)('registry server: skopeo copies in and out',
       `docker://${addr}/tools/busybox:1`, `docker://${addr}/tools/copy:1`,
     ])
     // skopeo mounts the layer it knows came from tools/busybox instead of uploading it again.
-    expect(log).toMatch(/"POST \/v2\/tools\/copy\/blobs\/uploads\/\?[^"]*mount=sha256%3A[0-9a-f]{64}[^"]* HTTP\/1.1" 201/)
+    await waitFor(() => (/"POST \/v2\/tools\/copy\/blobs\/uploads\/\?[^"]*mount=sha256%3A[0-9a-f]{64}[^"]* HTTP\/1.1" 201/.test(log) ? true : undefined), 5000, 'the mount POST in the server log')
     const cat = await fetch(`http://${addr}/v2/_catalog`)
     expect(((await cat.json()) as { repositories: string[] }).repositories).toEqual(['tools/busybox', 'tools/copy'])
   })
