@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { isIPv4, isIPv6 } from 'node:net'
 import type { EndpointSettings, FilterMap, IPAM, IPAMConfig, PortMap, PortSet, RestartPolicy } from '../api/types/index.js'
+import { ramInBytes as goRamInBytes } from '../lib/index.js'
 
 /** A usage error: printed with the command's help hint, exit 125. */
 export class UsageError extends Error {}
@@ -655,12 +656,13 @@ export function parseAttach(values: string[]): Set<'stdin' | 'stdout' | 'stderr'
   return out
 }
 
-/** docker's RAMInBytes: 64m, 1g, 512k, 100 (bytes); binary units. */
+/** docker's RAMInBytes: 64m, 1g, 512k, 100 (bytes); binary units; a usage error when it is not a size. */
 export function ramInBytes(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)b?$/i.exec(v.trim())
-  if (!m) throw new UsageError(`invalid size: '${v}'`)
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }[(m[2] ?? '').toLowerCase()] ?? 1
-  return Math.floor(Number(m[1]) * mult)
+  try {
+    return goRamInBytes(v)
+  } catch (err) {
+    throw new UsageError((err as Error).message)
+  }
 }
 
 /** One --mount value (CSV of key=value), as docker's opts.MountOpt reads it. */

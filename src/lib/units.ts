@@ -86,3 +86,47 @@ function zoneAbbrev(d: Date): string | undefined {
   const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName')
   return part?.value
 }
+
+const DECIMAL_UNITS: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 }
+const BINARY_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }
+
+/** go-units parseSize, with Go's error texts: a number, optional space, then b, k, kb, kib… (case-insensitive). */
+function parseGoSize(sizeStr: string, units: Record<string, number>): number {
+  let sep = -1
+  for (let i = sizeStr.length - 1; i >= 0; i--) {
+    if ('0123456789. '.includes(sizeStr[i] ?? '')) {
+      sep = i
+      break
+    }
+  }
+  if (sep === -1) throw new Error(`invalid size: '${sizeStr}'`)
+  const num = sizeStr[sep] !== ' ' ? sizeStr.slice(0, sep + 1) : sizeStr.slice(0, sep)
+  let sfx = sizeStr.slice(sep + 1)
+  if (!/^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/.test(num)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`)
+  let size = Number(num)
+  if (!Number.isFinite(size)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: value out of range`)
+  if (size < 0) throw new Error(`invalid size: '${sizeStr}'`)
+  if (sfx.length === 0) return Math.trunc(size)
+  const bad = () => new Error(`invalid suffix: '${sfx}'`)
+  if (sfx.length > 3) throw bad()
+  sfx = sfx.toLowerCase()
+  if (sfx[0] === 'b') {
+    if (sfx.length > 1) throw bad()
+    return Math.trunc(size)
+  }
+  const mul = units[sfx[0] ?? '']
+  if (mul === undefined) throw bad()
+  size *= mul
+  if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) throw bad()
+  return Math.trunc(size)
+}
+
+/** go-units FromHumanSize: decimal units ("10m" is 10,000,000 bytes). */
+export function fromHumanSize(s: string): number {
+  return parseGoSize(s, DECIMAL_UNITS)
+}
+
+/** go-units RAMInBytes (docker's memory and size flags): binary units ("1m" is 1,048,576 bytes). */
+export function ramInBytes(s: string): number {
+  return parseGoSize(s, BINARY_UNITS)
+}

@@ -4,12 +4,12 @@
  * (gzipped with compress), and read back for `logs` (rotated files first,
  * a rotation met while following included).
  */
-import { createReadStream, promises as fsp, watch } from 'node:fs'
+import { createReadStream, promises as fsp } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
 import { createWriteStream } from 'node:fs'
 import { encodeJSONFileLine, logFiles, parseJSONFileLine, planRotation, shouldRotate, unixNano, type FileOptions, type LogMessage } from './drivers/index.js'
-import type { LogEntry, ReadLogsOptions } from './k8s-file.js'
+import { followChanges, type LogEntry, type ReadLogsOptions } from './k8s-file.js'
 import type { LogSink } from './sink.js'
 
 
@@ -149,54 +149,28 @@ export async function* readJSONFileLogs(file: string, fileOpts: FileOptions, opt
   yield* entries
   if (!opts.follow) return
 
-  let finished = false
-  void opts.done?.then(() => {
-    finished = true
-  })
-  let wake: (() => void) | undefined
-  const poke = () => wake?.()
   const dir = file.slice(0, file.lastIndexOf('/')) || '/'
-  let watcher: ReturnType<typeof watch> | undefined
-  try {
-    watcher = watch(dir, poke)
-    watcher.on('error', () => {})
-  } catch {
-    watcher = undefined
-  }
-  opts.done?.then(poke, poke)
-  opts.signal?.addEventListener('abort', poke)
-  try {
-    while (!opts.signal?.aborted) {
-      const wasFinished = finished
-      if (wasFinished) await opts.sync?.()
-      const st = await fsp.stat(file).catch(() => undefined)
-      if (st && liveIno !== undefined && st.ino !== liveIno) {
-        // Rotated: the old live file is now `.1` (or gone with max-file 1); finish it, then start the new one.
-        const old = await readLines(`${file}.1`, liveEnd).catch(() => undefined)
-        for (const l of old?.lines ?? []) {
-          const e = entryOf(l)
-          if (e && keep(e)) yield e
-        }
-        liveEnd = 0
+  // The directory is watched: a rotation replaces the file.
+  yield* followChanges(dir, opts, async function* (final) {
+    if (final) await opts.sync?.()
+    const st = await fsp.stat(file).catch(() => undefined)
+    if (st && liveIno !== undefined && st.ino !== liveIno) {
+      // Rotated: the old live file is now `.1` (or gone with max-file 1); finish it, then start the new one.
+      const old = await readLines(`${file}.1`, liveEnd).catch(() => undefined)
+      for (const l of old?.lines ?? []) {
+        const e = entryOf(l)
+        if (e && keep(e)) yield e
       }
-      liveIno = st?.ino
-      const r = st ? await readLines(file, liveEnd) : undefined
-      if (r) {
-        liveEnd = r.end
-        for (const l of r.lines) {
-          const e = entryOf(l)
-          if (e && keep(e)) yield e
-        }
-      }
-      if (wasFinished) return
-      await new Promise<void>((resolve) => {
-        wake = resolve
-        setTimeout(resolve, 1000).unref()
-      })
-      wake = undefined
+      liveEnd = 0
     }
-  } finally {
-    watcher?.close()
-    opts.signal?.removeEventListener('abort', poke)
-  }
+    liveIno = st?.ino
+    const r = st ? await readLines(file, liveEnd) : undefined
+    if (r) {
+      liveEnd = r.end
+      for (const l of r.lines) {
+        const e = entryOf(l)
+        if (e && keep(e)) yield e
+      }
+    }
+  })
 }

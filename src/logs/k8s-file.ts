@@ -115,6 +115,18 @@ export async function* readLogs(file: string, opts: ReadLogsOptions = {}): Async
   for (const e of first) yield e
   if (!opts.follow) return
 
+  yield* followChanges(file, opts, async function* () {
+    yield* await readMore()
+  })
+}
+
+/**
+ * The follow part of `logs -f`: runs `step` (yielding what is new) whenever
+ * `watched` changes (inotify, and a slow poll for filesystems where it
+ * misses appends), once more after `done` resolves, then ends; or at once
+ * when `signal` aborts. `final` tells the step it is the last one.
+ */
+export async function* followChanges<T>(watched: string, opts: { done?: Promise<void>; signal?: AbortSignal }, step: (final: boolean) => AsyncIterable<T>): AsyncGenerator<T> {
   let finished = false
   void opts.done?.then(() => {
     finished = true
@@ -123,7 +135,7 @@ export async function* readLogs(file: string, opts: ReadLogsOptions = {}): Async
   const poke = () => wake?.()
   let watcher: ReturnType<typeof watch> | undefined
   try {
-    watcher = watch(file, poke)
+    watcher = watch(watched, poke)
     watcher.on('error', () => {})
   } catch {
     watcher = undefined
@@ -133,11 +145,10 @@ export async function* readLogs(file: string, opts: ReadLogsOptions = {}): Async
   try {
     while (!opts.signal?.aborted) {
       const wasFinished = finished
-      for (const e of await readMore()) yield e
+      yield* step(wasFinished)
       if (wasFinished) return
       await new Promise<void>((resolve) => {
         wake = resolve
-        // A slow poll covers filesystems where inotify misses appends.
         setTimeout(resolve, 1000).unref()
       })
       wake = undefined

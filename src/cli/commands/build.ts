@@ -11,7 +11,7 @@ import { isIP } from 'node:net'
 import { Readable, Transform } from 'node:stream'
 import type { AuthConfig, BuildResult, ImageBuildOptions, JSONMessage, Ulimit } from '../../api/types/index.js'
 import { readJSONStream } from '../../client/index.js'
-import { humanSize } from '../../lib/index.js'
+import { humanSize, ramInBytes } from '../../lib/index.js'
 import type { Handler, Opts } from '../app.js'
 import { bool, err, getClient, out, str, strs } from '../context.js'
 import { CredentialStore, type DockerConfig } from '../credentials.js'
@@ -30,31 +30,7 @@ class FlagError extends Error {
 
 const BUILDKIT_ONLY: [string, string][] = [['progress', 'progress'], ['secret', 'secret'], ['ssh', 'ssh'], ['output', 'output']]
 
-const SIZE_UNITS: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }
-
-/** go-units RAMInBytes (opts.MemBytes): "512m", "1.5g", "100"; binary multiples. */
-export function ramInBytes(s: string): number {
-  const sep = Math.max(...[...'0123456789. '].map((c) => s.lastIndexOf(c)))
-  if (sep === -1) throw new Error(`invalid size: '${s}'`)
-  const num = s[sep] === ' ' ? s.slice(0, sep) : s.slice(0, sep + 1)
-  let sfx = s.slice(sep + 1)
-  if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(num)) throw new Error(`strconv.ParseFloat: parsing ${JSON.stringify(num)}: invalid syntax`)
-  let size = Number(num)
-  if (size < 0) throw new Error(`invalid size: '${s}'`)
-  if (sfx === '') return Math.trunc(size)
-  const bad = () => new Error(`invalid suffix: '${sfx}'`)
-  if (sfx.length > 3) throw bad()
-  sfx = sfx.toLowerCase()
-  if (sfx[0] === 'b') {
-    if (sfx.length > 1) throw bad()
-    return Math.trunc(size)
-  }
-  const mul = SIZE_UNITS[sfx[0] ?? '']
-  if (mul === undefined) throw bad()
-  size *= mul
-  if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) throw bad()
-  return Math.trunc(size)
-}
+export { ramInBytes }
 
 const ULIMIT_NAMES = new Set(['core', 'cpu', 'data', 'fsize', 'locks', 'memlock', 'msgqueue', 'nice', 'nofile', 'nproc', 'rss', 'rtprio', 'rttime', 'sigpending', 'stack'])
 

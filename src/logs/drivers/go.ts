@@ -198,46 +198,7 @@ export function parseFloat64(s: string): number {
   return v
 }
 
-const decimalUnits: Record<string, number> = { k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 }
-const binaryUnits: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4, p: 1024 ** 5 }
-
-function parseSize(sizeStr: string, units: Record<string, number>): number {
-  let sep = -1
-  for (let i = sizeStr.length - 1; i >= 0; i--) {
-    if ('0123456789. '.includes(sizeStr[i] ?? '')) {
-      sep = i
-      break
-    }
-  }
-  if (sep === -1) throw new Error(`invalid size: '${sizeStr}'`)
-  const num = sizeStr[sep] !== ' ' ? sizeStr.slice(0, sep + 1) : sizeStr.slice(0, sep)
-  let sfx = sizeStr.slice(sep + 1)
-  let size = parseFloat64(num)
-  if (size < 0) throw new Error(`invalid size: '${sizeStr}'`)
-  if (sfx.length === 0) return Math.trunc(size)
-  const bad = () => new Error(`invalid suffix: '${sfx}'`)
-  if (sfx.length > 3) throw bad()
-  sfx = sfx.toLowerCase()
-  if (sfx[0] === 'b') {
-    if (sfx.length > 1) throw bad()
-    return Math.trunc(size)
-  }
-  const mul = units[sfx[0] ?? '']
-  if (mul === undefined) throw bad()
-  size *= mul
-  if ((sfx.length === 2 && sfx[1] !== 'b') || (sfx.length === 3 && sfx.slice(1) !== 'ib')) throw bad()
-  return Math.trunc(size)
-}
-
-/** go-units FromHumanSize: decimal units ("10m" is 10,000,000 bytes). */
-export function fromHumanSize(s: string): number {
-  return parseSize(s, decimalUnits)
-}
-
-/** go-units RAMInBytes: binary units ("1m" is 1,048,576 bytes). */
-export function ramInBytes(s: string): number {
-  return parseSize(s, binaryUnits)
-}
+export { fromHumanSize, ramInBytes } from '../../lib/index.js'
 
 const NS = 1
 const US = 1e3
