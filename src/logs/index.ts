@@ -1,4 +1,4 @@
-export { readLogs, parseRecords, parseTimeNano, formatTimeNano, type LogEntry, type ReadLogsOptions } from './k8s-file.js'
+export { readLogs, parseRecords, parseTimeNano, formatTimeNano, formatTimeNanoFixed, type LogEntry, type ReadLogsOptions } from './k8s-file.js'
 export { K8sFileFollower, type Batch, type FollowedRecord } from './follow.js'
 export { JSONFileWriter, readJSONFileLogs } from './jsonfile-log.js'
 export type { LogSink, SinkContext, SinkFactory } from './sink.js'

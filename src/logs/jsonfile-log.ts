@@ -90,7 +90,7 @@ export class JSONFileWriter implements LogSink {
 function entryOf(text: string): LogEntry | undefined {
   try {
     const e = parseJSONFileLine(text)
-    return { stream: e.source === 'stderr' ? 'stderr' : 'stdout', timeNano: unixNano(e.timestamp), line: e.line }
+    return { stream: e.source === 'stderr' ? 'stderr' : 'stdout', timeNano: unixNano(e.timestamp), line: e.line, ...(Object.keys(e.attrs).length ? { attrs: e.attrs } : {}) }
   } catch {
     return undefined
   }

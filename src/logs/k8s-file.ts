@@ -11,6 +11,8 @@ export interface LogEntry {
   timeNano: bigint
   /** The text including its trailing newline (docker's json-file keeps it too). */
   line: Buffer
+  /** What the driver stored beside the line (json-file's attrs: labels, env, tag), for `logs --details`. */
+  attrs?: Record<string, string>
 }
 
 export interface ReadLogsOptions {
@@ -33,12 +35,18 @@ export function parseTimeNano(s: string): bigint | undefined {
   return BigInt(ms) * 1_000_000n + BigInt(frac)
 }
 
-/** RFC3339Nano in UTC, as docker prints `logs -t` times (trailing zeros trimmed). */
+/** RFC3339Nano in UTC, trailing zeros trimmed (Go's RFC3339Nano). */
 export function formatTimeNano(ns: bigint): string {
   const ms = Number(ns / 1_000_000n)
   const base = new Date(ms).toISOString().slice(0, 19)
   const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '')
   return `${base}${frac ? '.' + frac : ''}Z`
+}
+
+/** docker's `logs -t` times: jsonmessage.RFC3339NanoFixed, always nine digits. */
+export function formatTimeNanoFixed(ns: bigint): string {
+  const base = new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19)
+  return `${base}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`
 }
 
 /** Parse complete records out of a chunk of text; returns entries and the unparsed rest. */

@@ -74,6 +74,9 @@ describe.skipIf(skip)('json-file logging driver', () => {
     await exited(c)
     const line = JSON.parse(readFileSync(await inspect(c, '{{.LogPath}}'), 'utf8').trim()) as { attrs: Record<string, string> }
     expect(line.attrs).toEqual({ STAGE: 'test', tag: `${c}/busybox`, team: 'ops' })
+    // --details puts them before the line, sorted and query-escaped, as docker.
+    expect(ok(await berth(['logs', '--details', c])).stdout).toBe(`STAGE=test,tag=${c}%2Fbusybox,team=ops hi\n`)
+    expect(ok(await berth(['logs', '-t', c])).stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z hi\n$/)
   })
 
   test('logs -f follows a running container until it stops', async () => {

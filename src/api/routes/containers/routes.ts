@@ -1,6 +1,6 @@
 import type { ContainerRecord, WaitCondition } from '../../../containers/index.js'
 import { invalidArgument, messageOf } from '../../../errors/index.js'
-import { formatTimeNano } from '../../../logs/index.js'
+import { formatTimeNanoFixed } from '../../../logs/index.js'
 import type { Ctx, Router } from '../../server/index.js'
 import { muxWriter } from '../../server/index.js'
 import type { ContainerCreateRequest, ContainerWaitResponse, ExecConfig, ExecInspect, ExecStartConfig } from '../../types/index.js'
@@ -225,10 +225,13 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     res.on('close', () => abort.abort())
     const write = muxWriter(res, !rec.spec.tty)
     const ts = ctx.bool('timestamps')
+    const details = ctx.bool('details')
     for await (const e of entries) {
       if (res.destroyed) break
       if (e.stream === 'stdout' ? !stdout : !stderr) continue
-      const line = ts ? Buffer.concat([Buffer.from(formatTimeNano(e.timeNano) + ' '), e.line]) : e.line
+      // moby's WriteLogStream: the attrs (sorted, query-escaped) and a space, after the time.
+      const prefix = `${ts ? `${formatTimeNanoFixed(e.timeNano)} ` : ''}${details ? `${attrsText(e.attrs)} ` : ''}`
+      const line = prefix ? Buffer.concat([Buffer.from(prefix), e.line]) : e.line
       if (!write(e.stream, line)) await new Promise((resolve) => res.once('drain', resolve))
     }
     res.end()
@@ -317,4 +320,14 @@ function portMatches(filter: string, ports: string[]): boolean {
     const [port = '', pr = 'tcp'] = p.split('/')
     return pr === proto && Number(port) >= lo && Number(port) <= hi
   })
+}
+
+/** Go's url.QueryEscape. */
+function queryEscape(s: string): string {
+  return encodeURIComponent(s).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
+
+/** `logs --details`: k=v pairs sorted by key, joined by commas. */
+export function attrsText(attrs: Record<string, string> | undefined): string {
+  return Object.keys(attrs ?? {}).sort().map((k) => `${queryEscape(k)}=${queryEscape(attrs?.[k] ?? '')}`).join(',')
 }
