@@ -32,8 +32,9 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code
-    // Leftover handles (stdin, signal listeners, abandoned waits) must not keep the CLI alive.
-    setImmediate(() => process.exit(code))
+    // Leftover handles (stdin, signal listeners, abandoned waits) must not keep the CLI alive; output
+    // still buffered for a pipe is written first (exit would cut it short).
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)))
   },
   (err: unknown) => {
     process.stderr.write(`${String(err)}\n`)

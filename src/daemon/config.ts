@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs'
 import { invalidArgument } from '../errors/index.js'
 import type { LogLevel } from '../lib/index.js'
+import { validateLogConfig } from '../logs/index.js'
 import { validateMirror } from '../registry/index.js'
 
 /**
@@ -202,6 +203,15 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
     if (!lo || typeof lo !== 'object') throw invalidArgument('log-opts must be an object of strings')
     cfg.logOpts = Object.fromEntries(Object.entries(lo).map(([k, v]) => [k, String(v)]))
   }
+  // moby checks the default driver's options at start (ValidateLogOpts): a bad one stops the daemon, not each run.
+  if (Object.keys(cfg.logOpts).length > 0) {
+    try {
+      validateLogConfig(cfg.logDriver, cfg.logOpts)
+    } catch (err) {
+      throw invalidArgument(`failed to set log opts: ${(err as Error).message}`, err)
+    }
+  }
+
   if (merged.labels !== undefined) {
     if (!Array.isArray(merged.labels)) throw invalidArgument('labels must be a list')
     cfg.labels = merged.labels.map(String)

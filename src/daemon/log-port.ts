@@ -70,9 +70,10 @@ export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver'
     if (type === 'json-file') return rec.paths.driverLog ? new JSONFileWriter(rec.paths.driverLog, fileOpts(config), jsonFileAttrs(logInfo(rec))) : undefined
     const make = sinks[type]
     if (!make) return undefined
-    const sink = make({ info: logInfo(rec), opts: config, logger: logger.child({ container: rec.id.slice(0, 12), driver: type }) })
+    const log = logger.child({ container: rec.id.slice(0, 12), driver: type })
+    const sink = make({ info: logInfo(rec), opts: config, logger: log })
     const mode = parseLogMode(config)
-    return mode.mode === 'non-blocking' ? new NonBlockingSink(sink, mode.maxBufferSize, logger) : sink
+    return mode.mode === 'non-blocking' ? new NonBlockingSink(sink, mode.maxBufferSize, log) : sink
   }
 
   return {
@@ -89,10 +90,10 @@ export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver'
           throw initError(err)
         }
       } else if (type === 'journald' && !existsSync(JOURNAL_SOCKET)) {
-        // moby's journald.New, checked at create rather than start.
+        // moby's journald.New (journal.Enabled), checked at create rather than start; where a journal exists the sink sends to it.
         throw initError(new Error('journald is not enabled on this host'))
       } else if (type !== 'none' && !sinks[type]) {
-        throw invalidArgument(`the ${type} logging driver is not supported by berth yet: use json-file (the default), syslog, gelf, fluentd, splunk or none`)
+        throw invalidArgument(`the ${type} logging driver is not supported by berth yet: use json-file (the default), syslog, journald, gelf, fluentd, splunk or none`)
       }
       return { type, config }
     },

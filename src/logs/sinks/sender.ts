@@ -93,10 +93,14 @@ export class QueuedSender {
       this.deadline = Date.now() + this.o.closeTimeoutMs
       this.wake?.()
     }
+    // A receiver that accepts but never reads leaves writes pending forever: at the deadline the connection goes, which fails them.
+    const timer = setTimeout(() => this.conn?.close(), Math.max(0, this.deadline - Date.now()))
     try {
       await this.flush()
     } catch {
       // counted and reported below
+    } finally {
+      clearTimeout(timer)
     }
     this.conn?.close()
     this.conn = undefined
@@ -115,6 +119,7 @@ export class QueuedSender {
       let err: unknown
       try {
         if (!this.conn || this.conn.broken) {
+          if (this.closing && this.deadline <= Date.now()) throw new Error('log driver closed')
           this.conn?.close()
           this.conn = undefined
           this.conn = await this.o.transport.connect()

@@ -41,6 +41,9 @@ export class PrivateDaemon {
   readonly bridge = `bs${process.pid}`
   private child: ChildProcess | undefined
 
+  /** `config`: daemon.json entries beside the bridge (log-driver, log-opts…). */
+  constructor(private readonly config: Record<string, unknown> = {}) {}
+
   berth = (args: string[], o: CmdOptions = {}): Promise<CmdResult> => berth(args, { timeoutMs: 60_000, ...o, env: { BERTH_HOST: `unix://${this.sock}`, ...o.env } })
   docker = (args: string[], o: CmdOptions = {}): Promise<CmdResult> => docker(args, { timeoutMs: 60_000, ...o, env: { DOCKER_HOST: `unix://${this.sock}`, ...o.env } })
 
@@ -80,7 +83,7 @@ export class PrivateDaemon {
   private async spawn(): Promise<void> {
     mkdirSync(this.execRoot, { recursive: true })
     const cfg = path.join(this.base, 'daemon.json')
-    writeFileSync(cfg, JSON.stringify({ bridge: this.bridge }))
+    writeFileSync(cfg, JSON.stringify({ ...this.config, bridge: this.bridge }))
     const out = openSync(path.join(this.base, 'berthd.log'), 'a')
     const runtime = process.env.BERTH_TEST_RUNTIME
     this.child = spawn(path.join(repo, 'bin/berthd'), [
