@@ -195,6 +195,7 @@ export class ContainerService {
         resolvConf: path.join(dir, 'resolv.conf'),
         log: path.join(dir, 'container.log'),
         ...(spec.host.logConfig.type === 'json-file' ? { driverLog: path.join(dir, `${id}-json.log`) } : {}),
+        ...(spec.host.logConfig.type === 'local' ? { driverLog: path.join(dir, 'local-logs', 'container.log') } : {}),
       },
     }
     if (!rec.effective.env.some((e) => e.startsWith('PATH='))) rec.effective.env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')

@@ -143,7 +143,7 @@ export interface ContainerRecord {
   /** The image's config merged into the spec: env, workdir, user, labels. */
   effective: { cmd: string[] | null; entrypoint: string[] | null; env: string[]; workingDir: string; user: string; labels: Record<string, string>; exposedPorts: string[]; volumes: string[]; stopSignal: string }
   /** Files the daemon made for the container. */
-  /** driverLog: the file a logging driver with files of its own writes (json-file); `log` is conmon's. */
+  /** driverLog: the file a logging driver with files of its own writes (json-file, local); `log` is conmon's. */
   paths: { dir: string; hostname: string; hosts: string; resolvConf: string; log: string; driverLog?: string }
 }
 

@@ -16,6 +16,10 @@ import type { Logger } from '../lib/index.js'
 import {
   JOURNAL_SOCKET,
   JSONFileWriter,
+  localFormat,
+  parseLocalOptions,
+  readLogFiles,
+  RotatingLogWriter,
   jsonFileAttrs,
   LogInfo,
   LogShipper,
@@ -68,6 +72,7 @@ export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver'
   const sinkOf = (rec: ContainerRecord): LogSink | undefined => {
     const { type, config } = rec.spec.host.logConfig
     if (type === 'json-file') return rec.paths.driverLog ? new JSONFileWriter(rec.paths.driverLog, fileOpts(config), jsonFileAttrs(logInfo(rec))) : undefined
+    if (type === 'local') return rec.paths.driverLog ? new RotatingLogWriter(rec.paths.driverLog, parseLocalOptions(config), localFormat) : undefined
     const make = sinks[type]
     if (!make) return undefined
     const log = logger.child({ container: rec.id.slice(0, 12), driver: type })
@@ -83,16 +88,17 @@ export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver'
       if (type === cfg.logDriver) for (const [k, v] of Object.entries(cfg.logOpts)) if (!(k in config)) config[k] = v
       if (type === K8S_FILE) return { type, config }
       validateLogConfig(type, config)
-      if (type === 'json-file') {
+      if (type === 'json-file' || type === 'local') {
         try {
-          fileOpts(config)
+          if (type === 'json-file') fileOpts(config)
+          else parseLocalOptions(config)
         } catch (err) {
           throw initError(err)
         }
       } else if (type === 'journald' && !existsSync(JOURNAL_SOCKET)) {
         // moby's journald.New (journal.Enabled), checked at create rather than start; where a journal exists the sink sends to it.
         throw initError(new Error('journald is not enabled on this host'))
-      } else if (type !== 'none' && !sinks[type]) {
+      } else if (type !== 'none' && type !== 'local' && !sinks[type]) {
         throw invalidArgument(`the ${type} logging driver is not supported by berth yet: use json-file (the default), syslog, journald, gelf, fluentd, splunk or none`)
       }
       return { type, config }
@@ -110,12 +116,14 @@ export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver'
     forget: (id) => shipper.forget(id),
     read: (rec, opts) => {
       const { type, config } = rec.spec.host.logConfig
-      if (type === 'none' || (type !== 'json-file' && type !== K8S_FILE && truthy(config['cache-disabled']))) {
+      if (type === 'none' || (type !== 'json-file' && type !== 'local' && type !== K8S_FILE && truthy(config['cache-disabled']))) {
         throw invalidArgument('configured logging driver does not support reading')
       }
       const file = rec.paths.driverLog
-      if (type !== 'json-file' || !file) return undefined
-      return readJSONFileLogs(file, fileOpts(config), { ...opts, sync: () => shipper.sync(rec.id, Infinity) })
+      const sync = () => shipper.sync(rec.id, Infinity)
+      if (type === 'json-file' && file) return readJSONFileLogs(file, fileOpts(config), { ...opts, sync })
+      if (type === 'local' && file) return readLogFiles(file, parseLocalOptions(config), localFormat, { ...opts, sync })
+      return undefined
     },
   }
 }

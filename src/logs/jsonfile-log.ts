@@ -1,19 +1,52 @@
 /**
- * The json-file driver's files: `<container dir>/<id>-json.log`, one line
- * per message in dockerd's bytes, rotated by max-size into `.1` … `.N`
- * (gzipped with compress), and read back for `logs` (rotated files first,
- * a rotation met while following included).
+ * The files of the drivers that keep their own: json-file
+ * (`<container dir>/<id>-json.log`, one line per message in dockerd's
+ * bytes) and local (`<container dir>/local-logs/container.log`, framed
+ * protobuf records), rotated by max-size into `.1` … `.N` (gzipped with
+ * compress), and read back for `logs` (rotated files first, a rotation met
+ * while following included).
  */
 import { createReadStream, promises as fsp } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
 import { createWriteStream } from 'node:fs'
-import { encodeJSONFileLine, logFiles, parseJSONFileLine, planRotation, shouldRotate, unixNano, type FileOptions, type LogMessage } from './drivers/index.js'
+import path from 'node:path'
+import { decodeLocalEntries, encodeJSONFileLine, encodeLocalEntry, logFiles, parseJSONFileLine, planRotation, shouldRotate, unixNano, type FileOptions, type LogMessage } from './drivers/index.js'
 import { followChanges, type LogEntry, type ReadLogsOptions } from './k8s-file.js'
 import type { LogSink } from './sink.js'
 
+/** How a driver's file holds messages. */
+export interface FileFormat {
+  encode(m: LogMessage): Buffer
+  /** The whole records at the start of buf, and how many bytes they take. */
+  decode(buf: Buffer): { entries: LogEntry[]; used: number }
+}
 
-export class JSONFileWriter implements LogSink {
+export function jsonFileFormat(attrs?: string): FileFormat {
+  return {
+    encode: (m) => encodeJSONFileLine(m, attrs),
+    decode: (buf) => {
+      const used = buf.lastIndexOf(0x0a) + 1
+      const lines = buf.subarray(0, used).toString('utf8').split('\n')
+      lines.pop()
+      return { entries: lines.map(entryOf).filter((e): e is LogEntry => e !== undefined), used }
+    },
+  }
+}
+
+/** dockerd's local driver keeps lines without their newline, and puts it back when read, partial pieces aside. */
+export const localFormat: FileFormat = {
+  encode: (m) => encodeLocalEntry(m),
+  decode: (buf) => {
+    const { entries, used } = decodeLocalEntries(buf)
+    return {
+      used,
+      entries: entries.map((e) => ({ stream: e.source === 'stderr' ? 'stderr' : 'stdout', timeNano: e.timeNano, line: e.partial ? e.line : Buffer.concat([e.line, Buffer.from('\n')]) })),
+    }
+  },
+}
+
+export class RotatingLogWriter implements LogSink {
   private pending: Buffer[] = []
   private fh: fsp.FileHandle | undefined
   private size = 0
@@ -21,11 +54,11 @@ export class JSONFileWriter implements LogSink {
   constructor(
     private readonly file: string,
     private readonly opts: FileOptions,
-    private readonly attrs?: string,
+    private readonly format: FileFormat,
   ) {}
 
   log(m: LogMessage): void {
-    this.pending.push(encodeJSONFileLine(m, this.attrs))
+    this.pending.push(this.format.encode(m))
   }
 
   async flush(): Promise<void> {
@@ -56,6 +89,7 @@ export class JSONFileWriter implements LogSink {
 
   private async open(): Promise<fsp.FileHandle> {
     if (!this.fh) {
+      await fsp.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 })
       this.fh = await fsp.open(this.file, 'a', 0o640)
       this.size = (await this.fh.stat()).size
     }
@@ -96,8 +130,8 @@ function entryOf(text: string): LogEntry | undefined {
   }
 }
 
-/** The lines of a (possibly gzipped) file, whole lines only, with the byte offset past the last one read. */
-async function readLines(file: string, start = 0): Promise<{ lines: string[]; end: number } | undefined> {
+/** The whole records of a (possibly gzipped) file from start, with the byte offset past the last one read. */
+async function readRecords(file: string, format: FileFormat, start = 0): Promise<{ entries: LogEntry[]; end: number } | undefined> {
   const gz = file.endsWith('.gz')
   const chunks: Buffer[] = []
   try {
@@ -114,20 +148,18 @@ async function readLines(file: string, start = 0): Promise<{ lines: string[]; en
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
   }
-  const buf = Buffer.concat(chunks)
-  const last = buf.lastIndexOf(0x0a) + 1
-  const lines = buf.subarray(0, last).toString('utf8').split('\n')
-  lines.pop()
-  return { lines, end: start + last }
+  const { entries, used } = format.decode(Buffer.concat(chunks))
+  return { entries, end: start + used }
 }
 
 /**
- * `logs` of a json-file container: rotated files oldest first, then the
- * live file; with `follow`, the live file as it grows (and, when it is
- * rotated meanwhile, the rest of the old one first) until `done`.
- * `sync` is awaited before each read so what the container wrote is there.
+ * `logs` of a container whose driver keeps files: rotated files oldest
+ * first, then the live file; with `follow`, the live file as it grows (and,
+ * when it is rotated meanwhile, the rest of the old one first) until `done`.
+ * `sync` is awaited first, and before the last read, so what the container
+ * wrote is there.
  */
-export async function* readJSONFileLogs(file: string, fileOpts: FileOptions, opts: ReadLogsOptions & { sync?: () => Promise<void> }): AsyncGenerator<LogEntry> {
+export async function* readLogFiles(file: string, fileOpts: FileOptions, format: FileFormat, opts: ReadLogsOptions & { sync?: () => Promise<void> }): AsyncGenerator<LogEntry> {
   const keep = (e: LogEntry) => (opts.sinceNano === undefined || e.timeNano >= opts.sinceNano) && (opts.untilNano === undefined || e.timeNano <= opts.untilNano)
   await opts.sync?.()
   let entries: LogEntry[] = []
@@ -137,40 +169,42 @@ export async function* readJSONFileLogs(file: string, fileOpts: FileOptions, opt
   let liveIno: number | undefined
   for (const f of names) {
     if (f === file) liveIno = (await fsp.stat(file).catch(() => undefined))?.ino
-    const r = await readLines(f)
+    const r = await readRecords(f, format)
     if (!r) continue
     if (f === file) liveEnd = r.end
-    for (const l of r.lines) {
-      const e = entryOf(l)
-      if (e && keep(e)) entries.push(e)
-    }
+    entries.push(...r.entries.filter(keep))
   }
   if (opts.tail !== undefined && opts.tail >= 0) entries = opts.tail === 0 ? [] : entries.slice(-opts.tail)
   yield* entries
   if (!opts.follow) return
 
-  const dir = file.slice(0, file.lastIndexOf('/')) || '/'
   // The directory is watched: a rotation replaces the file.
-  yield* followChanges(dir, opts, async function* (final) {
+  yield* followChanges(path.dirname(file), opts, async function* (final) {
     if (final) await opts.sync?.()
     const st = await fsp.stat(file).catch(() => undefined)
     if (st && liveIno !== undefined && st.ino !== liveIno) {
       // Rotated: the old live file is now `.1` (or gone with max-file 1); finish it, then start the new one.
-      const old = await readLines(`${file}.1`, liveEnd).catch(() => undefined)
-      for (const l of old?.lines ?? []) {
-        const e = entryOf(l)
-        if (e && keep(e)) yield e
-      }
+      const old = await readRecords(`${file}.1`, format, liveEnd).catch(() => undefined)
+      yield* (old?.entries ?? []).filter(keep)
       liveEnd = 0
     }
     liveIno = st?.ino
-    const r = st ? await readLines(file, liveEnd) : undefined
+    const r = st ? await readRecords(file, format, liveEnd) : undefined
     if (r) {
       liveEnd = r.end
-      for (const l of r.lines) {
-        const e = entryOf(l)
-        if (e && keep(e)) yield e
-      }
+      yield* r.entries.filter(keep)
     }
   })
+}
+
+/** json-file's writer. */
+export class JSONFileWriter extends RotatingLogWriter {
+  constructor(file: string, opts: FileOptions, attrs?: string) {
+    super(file, opts, jsonFileFormat(attrs))
+  }
+}
+
+/** `logs` of a json-file container. */
+export function readJSONFileLogs(file: string, fileOpts: FileOptions, opts: ReadLogsOptions & { sync?: () => Promise<void> }): AsyncGenerator<LogEntry> {
+  return readLogFiles(file, fileOpts, jsonFileFormat(), opts)
 }

@@ -78,3 +78,4 @@ export {
 } from './journald.js'
 export { MessageRing } from './ring.js'
 export { logFiles, planRotation, rotatedFileExtra, rotatedName, shouldRotate, type RotationPlan } from './rotate.js'
+export { decodeLocalEntries, encodeLocalEntry, type LocalEntry } from './local.js'

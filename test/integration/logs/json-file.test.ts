@@ -79,6 +79,23 @@ describe.skipIf(skip)('json-file logging driver', () => {
     expect(ok(await berth(['logs', '-t', c])).stdout).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z hi\n$/)
   })
 
+  test('the local driver keeps docker\'s framed records under local-logs/, rotated and compressed by default; logs reads them', async () => {
+    const c = cname('log-local')
+    ok(await berth(['run', '-d', '--name', c, '--log-driver', 'local', '--log-opt', 'max-size=1k', 'busybox', 'sh', '-c', 'i=0; while [ $i -lt 100 ]; do echo "local $i"; i=$((i+1)); done']))
+    await exited(c)
+    const file = await inspect(c, '{{.LogPath}}')
+    expect(file).toMatch(/\/local-logs\/container\.log$/)
+    const head = readFileSync(file)
+    // A big-endian length, the record, the same length again.
+    const n = head.readUInt32BE(0)
+    expect(head.readUInt32BE(4 + n)).toBe(n)
+    await waitFor(async () => existsSync(`${file}.1.gz`), 10_000, 'a compressed rotated file')
+    const lines = ok(await berth(['logs', c])).stdout.trim().split('\n')
+    expect(lines.at(-1)).toBe('local 99')
+    expect(lines.length).toBeGreaterThan(10)
+    expect(ok(await berth(['logs', '--tail', '1', c])).stdout).toBe('local 99\n')
+  })
+
   test('logs -f follows a running container until it stops', async () => {
     const c = cname('log-follow')
     ok(await berth(['run', '-d', '--name', c, 'busybox', 'sh', '-c', 'echo first; sleep 2; echo second']))
