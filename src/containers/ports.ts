@@ -75,6 +75,8 @@ export interface RuntimeCreateOptions {
   openStdin: boolean
   stdinOnce: boolean
   logPath: string
+  /** conmon truncates its log file past this many bytes (none: it grows). */
+  logMaxSize?: number
   consoleSize?: { height: number; width: number }
 }
 
@@ -156,6 +158,8 @@ export interface LogPort {
   finish(id: string): Promise<void>
   /** The container is gone. */
   forget(id: string): Promise<void>
+  /** How big conmon's file of the container may grow: a driver's files or the dual-logging cache bound it; undefined for berth's k8s-file. */
+  conmonLogMax(rec: ContainerRecord): number | undefined
   /** `logs` from the driver's own files; undefined when conmon's k8s-file is what `logs` reads. */
   read(rec: ContainerRecord, opts: { sinceNano?: bigint; untilNano?: bigint; tail?: number; follow?: boolean; done?: Promise<void>; signal?: AbortSignal }): AsyncGenerator<LogEntryLike> | undefined
 }

@@ -500,6 +500,7 @@ export class ContainerService {
         openStdin: rec.spec.openStdin,
         stdinOnce: rec.spec.stdinOnce,
         logPath: rec.paths.log,
+        ...(this.o.logs?.conmonLogMax(rec) ? { logMaxSize: this.o.logs.conmonLogMax(rec) } : {}),
         ...(h && w ? { consoleSize: { height: h, width: w } } : {}),
       })
       // Attach clients that came before start get every byte: connect them now, before the process runs.

@@ -17,6 +17,7 @@ import {
   JOURNAL_SOCKET,
   JSONFileWriter,
   localFormat,
+  parseCacheOptions,
   parseLocalOptions,
   readLogFiles,
   RotatingLogWriter,
@@ -33,6 +34,13 @@ import {
   type SinkFactory,
 } from '../logs/index.js'
 import type { DaemonConfig } from './config.js'
+
+/**
+ * conmon's file when a driver has files of its own: only the way to them.
+ * conmon starts it again past this size, so only a shipper this far behind
+ * (berthd down while a container writes that much) loses lines.
+ */
+const TRANSIT_LOG_MAX = 64 * 1024 * 1024
 
 /** conmon's own file, read as it is: berth's driver before json-file was the default. */
 const K8S_FILE = 'k8s-file'
@@ -111,6 +119,14 @@ export function logPort(shipper: LogShipper, cfg: Pick<DaemonConfig, 'logDriver'
         throw initError(err)
       }
       if (sink) shipper.start({ id: rec.id, k8sFile: rec.paths.log, sink })
+    },
+    conmonLogMax: (rec) => {
+      const { type, config } = rec.spec.host.logConfig
+      if (type === K8S_FILE) return undefined
+      // For the drivers with files of their own it is only the way to them; for the others it is the cache `logs` reads.
+      if (type === 'json-file' || type === 'local' || type === 'none') return TRANSIT_LOG_MAX
+      const cache = parseCacheOptions(type, config)
+      return cache.maxSize > 0 ? cache.maxSize * Math.max(1, cache.maxFile) : TRANSIT_LOG_MAX
     },
     finish: (id) => shipper.finish(id),
     forget: (id) => shipper.forget(id),

@@ -25,6 +25,7 @@ export function runtimePort(rt: ConmonRuntime, pids: (id: string) => Promise<num
         openStdin: o.openStdin,
         stdinOnce: o.stdinOnce,
         logPath: o.logPath,
+        ...(o.logMaxSize ? { logMaxSize: o.logMaxSize } : {}),
         ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
       }),
     start: (id) => rt.start(id),
