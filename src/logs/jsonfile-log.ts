@@ -172,7 +172,8 @@ export async function* readLogFiles(file: string, fileOpts: FileOptions, format:
     const r = await readRecords(f, format)
     if (!r) continue
     if (f === file) liveEnd = r.end
-    entries.push(...r.entries.filter(keep))
+    // Not push(...): a file holds more entries than a call has room for arguments.
+    for (const e of r.entries) if (keep(e)) entries.push(e)
   }
   if (opts.tail !== undefined && opts.tail >= 0) entries = opts.tail === 0 ? [] : entries.slice(-opts.tail)
   yield* entries

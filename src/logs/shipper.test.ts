@@ -115,4 +115,13 @@ describe('LogShipper with the json-file writer', () => {
     for await (const e of readJSONFileLogs(json, opts, { tail: 2 })) tail.push(e.line.toString().trim())
     expect(tail).toEqual(['line 10', 'line 11'])
   })
+
+  test('logs reads a file of 200 000 lines (more than a call takes as arguments)', async () => {
+    const json = path.join(dir, 'big-json.log')
+    const line = '{"log":"x\\n","stream":"stdout","time":"2026-11-28T10:00:00Z"}\n'
+    writeFileSync(json, line.repeat(200_000))
+    let n = 0
+    for await (const _ of readJSONFileLogs(json, { maxSize: -1, maxFile: 1, compress: false }, {})) n++
+    expect(n).toBe(200_000)
+  })
 })

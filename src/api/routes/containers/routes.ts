@@ -2,7 +2,7 @@ import type { ContainerRecord, WaitCondition } from '../../../containers/index.j
 import { invalidArgument, messageOf } from '../../../errors/index.js'
 import { formatTimeNanoFixed } from '../../../logs/index.js'
 import type { Ctx, Router } from '../../server/index.js'
-import { muxWriter } from '../../server/index.js'
+import { muxWriter, writeFrame } from '../../server/index.js'
 import type { ContainerCreateRequest, ContainerWaitResponse, ExecConfig, ExecInspect, ExecStartConfig } from '../../types/index.js'
 import type { ContainersBackend } from './backend.js'
 import { inspectOf, specFromCreate, summaryOf } from './convert.js'
@@ -226,13 +226,22 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     const write = muxWriter(res, !rec.spec.tty)
     const ts = ctx.bool('timestamps')
     const details = ctx.bool('details')
-    for await (const e of entries) {
-      if (res.destroyed) break
-      if (e.stream === 'stdout' ? !stdout : !stderr) continue
-      // moby's WriteLogStream: the attrs (sorted, query-escaped) and a space, after the time.
-      const prefix = `${ts ? `${formatTimeNanoFixed(e.timeNano)} ` : ''}${details ? `${attrsText(e.attrs)} ` : ''}`
-      const line = prefix ? Buffer.concat([Buffer.from(prefix), e.line]) : e.line
-      if (!write(e.stream, line)) await new Promise((resolve) => res.once('drain', resolve))
+    try {
+      for await (const e of entries) {
+        if (res.destroyed) break
+        if (e.stream === 'stdout' ? !stdout : !stderr) continue
+        // moby's WriteLogStream: the attrs (sorted, query-escaped) and a space, after the time.
+        const prefix = `${ts ? `${formatTimeNanoFixed(e.timeNano)} ` : ''}${details ? `${attrsText(e.attrs)} ` : ''}`
+        const line = prefix ? Buffer.concat([Buffer.from(prefix), e.line]) : e.line
+        if (!write(e.stream, line)) await new Promise((resolve) => res.once('drain', resolve))
+      }
+    } catch (err) {
+      // The stream has begun: as moby, the error goes on the system-error stream (a TTY's stream takes it as text).
+      const text = Buffer.from(`Error grabbing logs: ${messageOf(err)}\n`)
+      if (!res.destroyed) {
+        if (rec.spec.tty) res.write(text)
+        else writeFrame(res, 3, text)
+      }
     }
     res.end()
   })
