@@ -490,6 +490,7 @@ export class ContainerService {
       // Create the log file ourselves so it belongs to the container dir even before the first line.
       await (await fsp.open(rec.paths.log, 'a')).close()
       live.exited = new Promise<void>((r) => (live.markExited = r))
+      const logMaxSize = this.o.logs?.conmonLogMax(rec)
       const [h, w] = rec.spec.host.consoleSize
       const { pid } = await this.o.runtime.create({
         id: rec.id,
@@ -500,7 +501,7 @@ export class ContainerService {
         openStdin: rec.spec.openStdin,
         stdinOnce: rec.spec.stdinOnce,
         logPath: rec.paths.log,
-        ...(this.o.logs?.conmonLogMax(rec) ? { logMaxSize: this.o.logs.conmonLogMax(rec) } : {}),
+        ...(logMaxSize ? { logMaxSize } : {}),
         ...(h && w ? { consoleSize: { height: h, width: w } } : {}),
       })
       // Attach clients that came before start get every byte: connect them now, before the process runs.
