@@ -105,8 +105,8 @@ export class Builder implements BuildBackend {
   }
 
   /** docker builder prune: forget the cache and remove the images only it kept (untagged, unused), children first. */
-  async prune(_opts: { all: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }> {
-    let pending = this.cache.images()
+  async prune(opts: { all: boolean; usedBeforeMs?: number }): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+    let pending = this.cache.images(opts.usedBeforeMs)
     const deleted: string[] = []
     let spaceReclaimed = 0
     for (let progress = true; progress && pending.length > 0;) {

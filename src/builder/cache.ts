@@ -23,6 +23,14 @@ const migrations: Migration[] = [{
     );
     CREATE INDEX build_cache_image ON build_cache(image_id);
   `,
+}, {
+  owner: 'builder',
+  version: 2,
+  // When a build last took the step from the cache: builder prune's `until` goes by it, as BuildKit's LastUsedAt.
+  up: `
+    ALTER TABLE build_cache ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE build_cache SET used_at = created_at;
+  `,
 }]
 
 /** JSON with object keys sorted, so equal configs give equal keys whatever order built them. */
@@ -55,19 +63,26 @@ export class BuildCache {
     const key = cacheKey(parent, probe)
     const row = this.db.prepare('SELECT image_id FROM build_cache WHERE key = ?').get(key) as { image_id: string } | undefined
     if (!row) return undefined
-    if (this.exists(row.image_id)) return row.image_id
+    if (this.exists(row.image_id)) {
+      this.db.prepare('UPDATE build_cache SET used_at = ? WHERE key = ?').run(Date.now(), key)
+      return row.image_id
+    }
     this.db.prepare('DELETE FROM build_cache WHERE key = ?').run(key)
     return undefined
   }
 
   put(parent: string | null, probe: RunConfig, imageId: string): void {
-    this.db.prepare('INSERT OR REPLACE INTO build_cache (key, parent, image_id, created_at) VALUES (?, ?, ?, ?)')
-      .run(cacheKey(parent, probe), parent ?? '', imageId, Date.now())
+    const now = Date.now()
+    this.db.prepare('INSERT OR REPLACE INTO build_cache (key, parent, image_id, created_at, used_at) VALUES (?, ?, ?, ?, ?)')
+      .run(cacheKey(parent, probe), parent ?? '', imageId, now, now)
   }
 
-  /** Images the cache points at (builder prune candidates). */
-  images(): string[] {
-    return (this.db.prepare('SELECT DISTINCT image_id FROM build_cache').all() as Array<{ image_id: string }>).map((r) => r.image_id)
+  /** Images the cache points at (builder prune candidates); with `usedBeforeMs`, those no step has used since. */
+  images(usedBeforeMs?: number): string[] {
+    const rows = usedBeforeMs === undefined
+      ? this.db.prepare('SELECT DISTINCT image_id FROM build_cache').all()
+      : this.db.prepare('SELECT image_id FROM build_cache GROUP BY image_id HAVING MAX(used_at) < ?').all(usedBeforeMs)
+    return (rows as Array<{ image_id: string }>).map((r) => r.image_id)
   }
 
   /** One row per image the cache points at: when it was first recorded (ms) and under how many step keys. */

@@ -57,7 +57,8 @@ export interface BuildResult {
 export interface BuildBackend {
   build(req: BuildRequest, context: Readable, emit: (msg: BuildMessage) => void, signal?: AbortSignal): Promise<BuildResult>
   /** docker builder prune: drop the build cache (intermediate images no tag or container uses); returns bytes freed. */
-  prune(opts: { all: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }>
+  /** `usedBeforeMs`: only entries no build has used since then (the `until` filter). */
+  prune(opts: { all: boolean; usedBeforeMs?: number }): Promise<{ deleted: string[]; spaceReclaimed: number }>
 }
 
 /** A local image as the builder sees it. */

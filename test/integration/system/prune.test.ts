@@ -107,6 +107,17 @@ describe.skipIf(skip)('system prune (a berthd of its own)', () => {
       expect(await exists('container', s.running)).toBe(true)
     })
 
+    it(`${name} system prune -f --filter label=…: only what carries the label, build cache included`, async () => {
+      const tag = uniq(`l-${name}`)
+      ok(await d.berth(['run', '--name', `lab-${tag}`, '--label', `sel=${tag}`, 'busybox', 'true']))
+      ok(await d.berth(['run', '--name', `nolab-${tag}`, 'busybox', 'true']))
+      const r = ok(await get()(['system', 'prune', '-f', '--filter', `label=sel=${tag}`]))
+      expect(r.stdout).toMatch(/Total reclaimed space: \S+\n$/)
+      expect(await exists('container', `lab-${tag}`)).toBe(false)
+      expect(await exists('container', `nolab-${tag}`)).toBe(true)
+      ok(await d.berth(['rm', `nolab-${tag}`]))
+    })
+
     it(`${name} system prune asks first and keeps everything on no`, async () => {
       const s = await scene(uniq(`n-${name}`))
       const r = ok(await get()(['system', 'prune', '--volumes'], { input: 'n\n' }))

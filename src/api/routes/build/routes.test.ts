@@ -79,7 +79,7 @@ class FakeBuilder implements BuildBackend {
     return { id: ID, tags: req.tags }
   }
   last?: { req: BuildRequest; files: Record<string, string>; signal?: AbortSignal }
-  pruned?: { all: boolean }
+  pruned?: { all: boolean; usedBeforeMs?: number }
 
   async build(req: BuildRequest, context: Readable, emit: (m: BuildMessage) => void, signal?: AbortSignal): Promise<BuildResult> {
     const files = await readContext(context)
@@ -87,7 +87,7 @@ class FakeBuilder implements BuildBackend {
     return this.script(req, files, emit, signal)
   }
 
-  async prune(opts: { all: boolean }): Promise<{ deleted: string[]; spaceReclaimed: number }> {
+  async prune(opts: { all: boolean; usedBeforeMs?: number }): Promise<{ deleted: string[]; spaceReclaimed: number }> {
     this.pruned = opts
     return opts.all ? { deleted: ['sha256:1', 'sha256:2'], spaceReclaimed: 3072 } : { deleted: [], spaceReclaimed: 0 }
   }
@@ -296,9 +296,19 @@ describe('build routes', () => {
     expect(await client.buildPrune({ all: true })).toEqual({ CachesDeleted: ['sha256:1', 'sha256:2'], SpaceReclaimed: 3072 })
     expect(builder.pruned).toEqual({ all: true })
     expect(await client.buildPrune()).toEqual({ CachesDeleted: null, SpaceReclaimed: 0 })
-    const filtered = await raw(sock, 'POST', `/build/prune?filters=${encodeURIComponent('{"until":{"24h":true}}')}`)
-    expect(filtered.status).toBe(400)
-    expect(JSON.parse(filtered.body).message).toBe('build cache prune filters are not supported by berth: until')
+    const before = Date.now()
+    const filtered = await raw(sock, 'POST', `/build/prune?filters=${encodeURIComponent('{"until":{"24h":true},"label":{"a=b":true}}')}`)
+    expect(filtered.status).toBe(200)
+    const cutoff = builder.pruned?.usedBeforeMs ?? 0
+    expect(cutoff).toBeGreaterThanOrEqual(before - 24 * 3600_000 - 1000)
+    expect(cutoff).toBeLessThanOrEqual(Date.now() - 24 * 3600_000 + 1000)
+    const record = await raw(sock, 'POST', `/build/prune?filters=${encodeURIComponent('{"inuse":{"true":true}}')}`)
+    expect(JSON.parse(record.body).message).toBe('build cache prune filters are not supported by berth: inuse')
+    const unknown = await raw(sock, 'POST', `/build/prune?filters=${encodeURIComponent('{"dangling":{"true":true}}')}`)
+    expect(unknown.status).toBe(400)
+    expect(JSON.parse(unknown.body).message).toBe("invalid filter 'dangling'")
+    const both = await raw(sock, 'POST', `/build/prune?filters=${encodeURIComponent('{"until":{"1h":true},"unused-for":{"1h":true}}')}`)
+    expect(JSON.parse(both.body).message).toBe('conflicting filters: "until" and "unused-for"')
     const keep = await raw(sock, 'POST', '/build/prune?keep-storage=x')
     expect(JSON.parse(keep.body).message).toBe('keep-storage is in bytes and expects an integer, got x: strconv.Atoi: parsing "x": invalid syntax')
   })

@@ -9,6 +9,7 @@ import { humanSize } from '../../../lib/index.js'
 import type { BuildBackend, BuildMessage } from '../../../builder/index.js'
 import type { Ctx, Router } from '../../server/index.js'
 import type { BuildCachePruneReport, JSONMessage } from '../../types/index.js'
+import { timeParamNano } from '../containers/index.js'
 import { goBoolValue, parseBuildQuery, remoteKind } from './query.js'
 import { fetchRemoteContext } from './remote.js'
 
@@ -131,10 +132,41 @@ function bytesParam(q: URLSearchParams, name: string): number {
   return Number(v)
 }
 
+/** Filters dockerd's build prune accepts; `label`/`label!` it accepts and ignores, and so does berth. */
+const pruneFilters = new Set(['until', 'unused-for', 'label', 'label!', 'id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'])
+/** BuildKit record fields: valid for dockerd, meaningless for a classic-builder cache. */
+const recordFilters = new Set(['id', 'parent', 'type', 'description', 'inuse', 'shared', 'private'])
+
+/**
+ * The `until` (or its older name `unused-for`) filter as a cut-off in ms:
+ * cache entries last used before it go. Validated as moby's
+ * toBuildkitPruneInfo does.
+ */
+export function pruneCutoff(filters: Map<string, string[]>, now = Date.now()): number | undefined {
+  for (const k of filters.keys()) if (!pruneFilters.has(k)) throw invalidArgument(`invalid filter '${k}'`)
+  const unsupported = [...filters.keys()].filter((k) => recordFilters.has(k)).sort()
+  if (unsupported.length > 0) throw invalidArgument(`build cache prune filters are not supported by berth: ${unsupported.join(', ')}`)
+  const until = filters.get('until') ?? []
+  const unusedFor = filters.get('unused-for') ?? []
+  if (until.length > 0 && unusedFor.length > 0) throw invalidArgument('conflicting filters: "until" and "unused-for"')
+  const key = unusedFor.length > 0 ? 'unused-for' : 'until'
+  const values = [...until, ...unusedFor]
+  if (values.length === 0) return undefined
+  if (values.length > 1) throw invalidArgument('filters expect only one value')
+  let nano: bigint | undefined
+  try {
+    nano = timeParamNano(values[0] ?? '', now)
+  } catch (e) {
+    throw invalidArgument(`"${key}" filter expects a duration (e.g., '24h') or a timestamp: ${(e as Error).message}`)
+  }
+  if (nano === undefined) throw invalidArgument(`"${key}" filter expects a duration (e.g., '24h') or a timestamp`)
+  return Number(nano / 1_000_000n)
+}
+
 /**
  * docker builder prune (moby postPrune). berth's build cache is the
- * intermediate images of classic builds; `all` is the only knob the backend
- * has, so filters and space targets are refused rather than ignored.
+ * intermediate images of classic builds: `all` and `until` are the knobs it
+ * has, so BuildKit record filters and space targets are refused rather than ignored.
  */
 async function postPrune(ctx: Ctx, b: BuildBackend): Promise<void> {
   const q = ctx.query
@@ -149,10 +181,10 @@ async function postPrune(ctx: Ctx, b: BuildBackend): Promise<void> {
   } else {
     limits['keep-storage'] = bytesParam(q, 'keep-storage')
   }
-  if (filters.size > 0) throw invalidArgument(`build cache prune filters are not supported by berth: ${[...filters.keys()].sort().join(', ')}`)
+  const usedBeforeMs = pruneCutoff(filters)
   const set = Object.entries(limits).filter(([, v]) => v !== 0).map(([k]) => k)
   if (set.length > 0) throw invalidArgument(`build cache prune space limits are not supported by berth: ${set.join(', ')}`)
-  const r = await b.prune({ all })
+  const r = await b.prune({ all, ...(usedBeforeMs !== undefined ? { usedBeforeMs } : {}) })
   const report: BuildCachePruneReport = { CachesDeleted: r.deleted.length > 0 ? r.deleted : null, SpaceReclaimed: r.spaceReclaimed }
   ctx.send(200, report)
 }
