@@ -100,7 +100,7 @@ export class Builder implements BuildBackend {
   }
 
   /** The images the build cache points at (`system df` reports the untagged ones as build cache). */
-  cacheEntries(): Array<{ imageId: string; createdAt: number; keys: number }> {
+  cacheEntries(): Array<{ imageId: string; createdAt: number; usedAt: number; keys: number }> {
     return this.cache.entries()
   }
 

@@ -85,10 +85,10 @@ export class BuildCache {
     return (rows as Array<{ image_id: string }>).map((r) => r.image_id)
   }
 
-  /** One row per image the cache points at: when it was first recorded (ms) and under how many step keys. */
-  entries(): Array<{ imageId: string; createdAt: number; keys: number }> {
-    return this.db.prepare('SELECT image_id AS imageId, MIN(created_at) AS createdAt, COUNT(*) AS keys FROM build_cache GROUP BY image_id ORDER BY imageId')
-      .all() as Array<{ imageId: string; createdAt: number; keys: number }>
+  /** One row per image the cache points at: when it was first recorded and last used (ms), and under how many step keys. */
+  entries(): Array<{ imageId: string; createdAt: number; usedAt: number; keys: number }> {
+    return this.db.prepare('SELECT image_id AS imageId, MIN(created_at) AS createdAt, MAX(used_at) AS usedAt, COUNT(*) AS keys FROM build_cache GROUP BY image_id ORDER BY imageId')
+      .all() as Array<{ imageId: string; createdAt: number; usedAt: number; keys: number }>
   }
 
   forget(imageIds: readonly string[]): void {

@@ -38,6 +38,8 @@ export interface LayerGraph {
 export interface CacheEntry {
   imageId: string
   createdAt: number
+  /** When a build last took it from the cache (ms); createdAt if never. */
+  usedAt?: number
   keys: number
 }
 
@@ -148,8 +150,8 @@ export function buildCacheUsage(graph: LayerGraph, entries: CacheEntry[], contai
       shared: !removable.has(r.id) && !used,
       size: sizeOf(r),
       createdAt: e.createdAt,
-      // berth does not count cache hits: a record was used once, when its step ran.
-      lastUsedAt: e.createdAt,
+      lastUsedAt: e.usedAt ?? e.createdAt,
+      // berth does not count cache hits, only when the last one was.
       usageCount: 1,
     }
   })
