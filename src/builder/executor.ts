@@ -26,6 +26,8 @@ import { goHealthcheck, goList, goQuoteList } from './gofmt.js'
 import type { BuildContainers, BuildImage, BuildImages, BuildMessage, BuildRequest } from './ports.js'
 
 const DEFAULT_SHELL = ['/bin/sh', '-c']
+/** oci.DefaultPathEnv for Linux: what moby puts in a stage's config when the base has no PATH. */
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 const SIGNALS = new Set(['ABRT', 'ALRM', 'BUS', 'CHLD', 'CLD', 'CONT', 'FPE', 'HUP', 'ILL', 'INT', 'IO', 'IOT', 'KILL', 'PIPE', 'POLL', 'PROF', 'PWR', 'QUIT', 'SEGV', 'STKFLT', 'STOP', 'SYS', 'TERM', 'TRAP', 'TSTP', 'TTIN', 'TTOU', 'URG', 'USR1', 'USR2', 'VTALRM', 'WINCH', 'XCPU', 'XFSZ'])
 
 export interface ExecutorDeps {
@@ -184,6 +186,8 @@ export class Executor {
       cmdSet: false,
       args: new Map(),
     }
+    // moby setDefaultPath: a stage's config always carries a PATH, so the image it makes does too.
+    if (!(state.config.Env ?? []).some((e) => envKey(e) === 'PATH')) state.config.Env = [...(state.config.Env ?? []), `PATH=${DEFAULT_PATH}`]
     this.say(` ---> ${base ? shortId(base.id) : ''}\n`)
     const triggers = state.config.OnBuild ?? []
     if (triggers.length > 0) {
