@@ -344,8 +344,9 @@ export class ImageService {
     if (prune && parentOf && this.store.image(parentOf)) await this.deleteHelper(parentOf, records, false, true, true)
   }
 
+  /** moby imageIsDangling: no reference and no child (a build step image under a kept image is not dangling). */
   private isDangling(id: string): boolean {
-    return this.store.refsOf(id).length === 0
+    return this.store.refsOf(id).length === 0 && this.store.children(id).length === 0
   }
 
   /** Remove layers no image and no container holds any more; returns their chainIDs, top first. */

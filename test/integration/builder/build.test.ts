@@ -60,6 +60,20 @@ describe.skipIf(skip)('berth build (classic builder)', () => {
     if (images.length) await berth(['rmi', '-f', ...images])
   })
 
+  it('gives a scratch stage the default PATH; image prune reports the image a rebuild left dangling', async () => {
+    const t = tag('path')
+    const label = uniq('prune')
+    ok(await berth(['build', '-q', '-t', t, ctx({ Dockerfile: 'FROM scratch\nENV E=given\n' })]))
+    expect((await inspect(t)).Config.Env).toEqual(['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'E=given'])
+    const p = tag('pruned')
+    const first = ok(await berth(['build', '-q', '-t', p, ctx({ Dockerfile: `FROM busybox\nLABEL sel=${label}\nLABEL n=1\n` })])).stdout.trim()
+    ok(await berth(['build', '-q', '-t', p, ctx({ Dockerfile: `FROM busybox\nLABEL sel=${label}\nLABEL n=2\n` })]))
+    const r = ok(await berth(['image', 'prune', '-f', '--filter', `label=sel=${label}`]))
+    expect(r.stdout).toBe(`Deleted Images:\ndeleted: ${first}\n\nTotal reclaimed space: 0B\n`)
+    expect((await berth(['image', 'inspect', first])).code).toBe(1)
+    expect((await inspect(p)).Config.Labels).toEqual({ sel: label, n: '2' })
+  })
+
   it('builds every metadata instruction into the config, with docker\'s step lines and history', async () => {
     const t = tag('meta')
     const dir = ctx({
