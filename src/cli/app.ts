@@ -6,6 +6,7 @@
 import { Command, CommanderError, Help, InvalidArgumentError, Option } from 'commander'
 import { flagUsages, type FlagRow } from './output/wrap.js'
 import { parseNetworkOpt, validateDnsSearch, validateExtraHost, validateIpAddress, validateLabel, validateLink } from './opts.js'
+import { resourceValueCheck } from './resource-opts.js'
 
 export type Opts = Record<string, unknown>
 /** Every handler: positional args, parsed options, and the command path for messages. */
@@ -42,6 +43,72 @@ const FORMAT_TABLE = `Format output using a custom template:
 'json':             Print in JSON format
 'TEMPLATE':         Print output using the given Go template.
 ${FORMAT_HINT}`
+
+/** run/create's resource, security, health and namespace flags (docker's opts.go addFlags). */
+const resourceRunOpts: OptSpec[] = [
+  ['--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)'],
+  ['--blkio-weight-device <list>', 'Block IO weight (relative device weight) (default [])', 'list'],
+  ['--cgroup-parent <string>', 'Optional parent cgroup for the container'],
+  ['--cgroupns <string>', `Cgroup namespace to use (host|private)
+'host':    Run the container in the Docker host's cgroup namespace
+'private': Run the container in its own private cgroup namespace
+'':        Use the cgroup namespace as configured by the
+           default-cgroupns-mode option on the daemon (default)`],
+  ['--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period'],
+  ['--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota'],
+  ['--cpu-rt-period <int>', 'Limit CPU real-time period in microseconds'],
+  ['--cpu-rt-runtime <int>', 'Limit CPU real-time runtime in microseconds'],
+  ['-c, --cpu-shares <int>', 'CPU shares (relative weight)'],
+  ['--cpus <decimal>', 'Number of CPUs'],
+  ['--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)'],
+  ['--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)'],
+  ['--device <list>', 'Add a host device to the container', 'list'],
+  ['--device-cgroup-rule <list>', 'Add a rule to the cgroup allowed devices list', 'list'],
+  ['--device-read-bps <list>', 'Limit read rate (bytes per second) from a device (default [])', 'list'],
+  ['--device-read-iops <list>', 'Limit read rate (IO per second) from a device (default [])', 'list'],
+  ['--device-write-bps <list>', 'Limit write rate (bytes per second) to a device (default [])', 'list'],
+  ['--device-write-iops <list>', 'Limit write rate (IO per second) to a device (default [])', 'list'],
+  ['--group-add <list>', 'Add additional groups to join', 'list'],
+  ['--health-cmd <string>', 'Command to run to check health'],
+  ['--health-interval <duration>', 'Time between running the check (ms|s|m|h) (default 0s)'],
+  ['--health-retries <int>', 'Consecutive failures needed to report unhealthy'],
+  ['--health-start-interval <duration>', 'Time between running the check during the start period (ms|s|m|h) (default 0s)'],
+  ['--health-start-period <duration>', 'Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)'],
+  ['--health-timeout <duration>', 'Maximum time to allow one check to run (ms|s|m|h) (default 0s)'],
+  ['--kernel-memory <bytes>', 'Kernel memory limit'],
+  ['-m, --memory <bytes>', 'Memory limit'],
+  ['--memory-reservation <bytes>', 'Memory soft limit'],
+  ['--memory-swap <bytes>', "Swap limit equal to memory plus swap: '-1' to enable unlimited swap"],
+  ['--memory-swappiness <int>', 'Tune container memory swappiness (0 to 100)', undefined, '-1'],
+  ['--no-healthcheck', 'Disable any container-specified HEALTHCHECK'],
+  ['--oom-kill-disable', 'Disable OOM Killer'],
+  ['--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)"],
+  ['--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)'],
+  ['--security-opt <list>', 'Security Options', 'list'],
+  ['--shm-size <bytes>', 'Size of /dev/shm'],
+  ['--sysctl <map>', 'Sysctl options (default map[])', 'list'],
+  ['--ulimit <ulimit>', 'Ulimit options (default [])', 'list'],
+  ['--userns <string>', 'User namespace to use'],
+]
+
+/** docker update's flags (cli/command/container/update.go); --kernel-memory is hidden there. */
+const updateOpts: OptSpec[] = [
+  ['--blkio-weight <uint16>', 'Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)'],
+  ['--cpu-period <int>', 'Limit CPU CFS (Completely Fair Scheduler) period'],
+  ['--cpu-quota <int>', 'Limit CPU CFS (Completely Fair Scheduler) quota'],
+  ['--cpu-rt-period <int>', 'Limit the CPU real-time period in microseconds'],
+  ['--cpu-rt-runtime <int>', 'Limit the CPU real-time runtime in microseconds'],
+  ['-c, --cpu-shares <int>', 'CPU shares (relative weight)'],
+  ['--cpus <decimal>', 'Number of CPUs'],
+  ['--cpuset-cpus <string>', 'CPUs in which to allow execution (0-3, 0,1)'],
+  ['--cpuset-mems <string>', 'MEMs in which to allow execution (0-3, 0,1)'],
+  ['--kernel-memory <bytes>', 'Kernel memory limit (deprecated)', 'hidden'],
+  ['-m, --memory <bytes>', 'Memory limit'],
+  ['--memory-reservation <bytes>', 'Memory soft limit'],
+  ['--memory-swap <bytes>', 'Swap limit equal to memory plus swap: -1 to enable unlimited swap'],
+  ['--pids-limit <int>', 'Tune container pids limit (set -1 for unlimited)'],
+  ['--restart <string>', 'Restart policy to apply when a container exits'],
+]
 
 const runOpts: OptSpec[] = [
   ['--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', 'list'],
@@ -95,6 +162,7 @@ const runOpts: OptSpec[] = [
   ['--volumes-from <list>', 'Mount volumes from the specified container(s)', 'list'],
   ['--tmpfs <list>', 'Mount a tmpfs directory', 'list'],
   ['-w, --workdir <string>', 'Working directory inside the container'],
+  ...resourceRunOpts,
 ]
 
 const runOnlyOpts: OptSpec[] = [
@@ -134,6 +202,7 @@ const buildCmd = (): Promise<Record<string, unknown>> => import('./commands/buil
 const network = (): Promise<Record<string, unknown>> => import('./commands/network.js')
 const volume = (): Promise<Record<string, unknown>> => import('./commands/volume.js')
 const cp = (): Promise<Record<string, unknown>> => import('./commands/cp.js')
+const updateCmd = (): Promise<Record<string, unknown>> => import('./commands/update.js')
 
 /** docker's legacy-builder `build` flags (BuildKit-only ones hidden: the command refuses them). */
 const buildOpts: OptSpec[] = [
@@ -232,6 +301,7 @@ const specs: Record<string, CmdSpec> = {
   restart: { use: 'restart [OPTIONS] CONTAINER [CONTAINER...]', short: 'Restart one or more containers', args: [1, -1], opts: [['-s, --signal <string>', 'Signal to send to the container'], ['-t, --timeout <int>', 'Seconds to wait before killing the container'], ['--time <int>', 'Seconds to wait before killing the container (deprecated: use --timeout)', 'hidden']], load: container, fn: 'restartCommand' },
   pause: { use: 'pause CONTAINER [CONTAINER...]', short: 'Pause all processes within one or more containers', args: [1, -1], load: container, fn: 'pauseCommand' },
   unpause: { use: 'unpause CONTAINER [CONTAINER...]', short: 'Unpause all processes within one or more containers', args: [1, -1], load: container, fn: 'unpauseCommand' },
+  update: { use: 'update [OPTIONS] CONTAINER [CONTAINER...]', short: 'Update configuration of one or more containers', args: [1, -1], opts: updateOpts, load: updateCmd, fn: 'updateCommand' },
   rm: { use: 'rm [OPTIONS] CONTAINER [CONTAINER...]', short: 'Remove one or more containers', args: [1, -1], opts: [['-f, --force', 'Force the removal of a running container (uses SIGKILL)'], ['-l, --link', 'Remove the specified link'], ['-v, --volumes', 'Remove anonymous volumes associated with the container']], load: container, fn: 'rmCommand' },
   ps: { use: 'ps [OPTIONS]', short: 'List containers', args: [0, 0], opts: psOpts, load: container, fn: 'psCommand' },
   wait: { use: 'wait CONTAINER [CONTAINER...]', short: 'Block until one or more containers stop, then print their exit codes', args: [1, -1], load: container, fn: 'waitCommand' },
@@ -239,6 +309,7 @@ const specs: Record<string, CmdSpec> = {
   exec: { use: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]', short: 'Execute a command in a running container', args: [2, -1], interspersed: false, opts: [['-d, --detach', 'Detached mode: run command in the background'], ['--detach-keys <string>', 'Override the key sequence for detaching a container'], ['-e, --env <list>', 'Set environment variables', 'list'], ['--env-file <list>', 'Read in a file of environment variables', 'list'], ['-i, --interactive', 'Keep STDIN open even if not attached'], ['--privileged', 'Give extended privileges to the command'], ['-t, --tty', 'Allocate a pseudo-TTY'], ['-u, --user <string>', 'Username or UID (format: "<name|uid>[:<group|gid>]")'], ['-w, --workdir <string>', 'Working directory inside the container']], load: io, fn: 'execCommand' },
   logs: { use: 'logs [OPTIONS] CONTAINER', short: 'Fetch the logs of a container', args: [1, 1], opts: [['--details', 'Show extra details provided to logs'], ['-f, --follow', 'Follow log output'], ['--since <string>', 'Show logs since timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)'], ['-n, --tail <string>', 'Number of lines to show from the end of the logs', undefined, 'all'], ['-t, --timestamps', 'Show timestamps'], ['--until <string>', 'Show logs before a timestamp (e.g. "2013-01-02T13:23:37Z") or relative (e.g. "42m" for 42 minutes)']], load: io, fn: 'logsCommand' },
   top: { use: 'top CONTAINER [ps OPTIONS]', short: 'Display the running processes of a container', args: [1, -1], interspersed: false, load: container, fn: 'topCommand' },
+  stats: { use: 'stats [OPTIONS] [CONTAINER...]', short: 'Display a live stream of container(s) resource usage statistics', args: [0, -1], opts: [['-a, --all', 'Show all containers (default shows just running)'], ['--format <string>', FORMAT_TABLE], ['--no-stream', 'Disable streaming stats and only pull the first result'], ['--no-trunc', 'Do not truncate output']], load: () => import('./commands/stats.js'), fn: 'statsCommand' },
   rename: { use: 'rename CONTAINER NEW_NAME', short: 'Rename a container', args: [2, 2], load: container, fn: 'renameCommand' },
   port: { use: 'port CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', args: [1, 2], load: network, fn: 'portCommand' },
   inspect: { use: 'inspect [OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on berth objects', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON], ['-s, --size', 'Display total file sizes if the type is container'], ['--type <string>', 'Only inspect objects of the given type']], load: container, fn: 'inspectCommand' },
@@ -283,12 +354,12 @@ const specs: Record<string, CmdSpec> = {
   search: { use: 'search [OPTIONS] TERM', short: 'Search Docker Hub for images', args: [1, 1], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', 'Pretty-print search using a Go template'], ['--limit <int>', 'Max number of search results'], ['--no-trunc', "Don't truncate output"]], load: () => import('./commands/search.js'), fn: 'searchCommand' },
 }
 
-const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'push', 'version', 'info', 'login', 'logout', 'search', 'commit', 'diff', 'build', 'cp', 'export']
+const shortcuts = ['run', 'create', 'start', 'stop', 'kill', 'restart', 'pause', 'unpause', 'rm', 'ps', 'wait', 'attach', 'exec', 'logs', 'inspect', 'top', 'rename', 'port', 'stats', 'update', 'events', 'images', 'rmi', 'tag', 'history', 'import', 'save', 'load', 'pull', 'push', 'version', 'info', 'login', 'logout', 'search', 'commit', 'diff', 'build', 'cp', 'export']
 
 const groups: Record<string, { short: string; cmds: Record<string, string> }> = {
   container: {
     short: 'Manage containers',
-    cmds: { attach: 'attach', commit: 'commit', cp: 'cp', create: 'create', diff: 'diff', exec: 'exec', export: 'export', inspect: 'containerInspect', kill: 'kill', logs: 'logs', ls: 'ps', pause: 'pause', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stop: 'stop', top: 'top', unpause: 'unpause', wait: 'wait' },
+    cmds: { attach: 'attach', commit: 'commit', cp: 'cp', create: 'create', diff: 'diff', exec: 'exec', export: 'export', inspect: 'containerInspect', kill: 'kill', logs: 'logs', ls: 'ps', pause: 'pause', port: 'port', prune: 'containerPrune', rename: 'rename', restart: 'restart', rm: 'rm', run: 'run', start: 'start', stats: 'stats', stop: 'stop', top: 'top', unpause: 'unpause', update: 'update', wait: 'wait' },
   },
   image: {
     short: 'Manage images',
@@ -424,6 +495,8 @@ function problemOf(validate: (v: string) => unknown): (v: string) => string | un
 
 /** What is wrong with a flag's value, checked while parsing as docker's flag types do; undefined if nothing. */
 function valueCheck(long: string, flags: string): ((v: string) => string | undefined) | undefined {
+  const resourceCheck = resourceValueCheck(long)
+  if (resourceCheck) return resourceCheck
   if (flags.includes('<int>')) {
     return (v) => (/^[+-]?(\d+|0[xX][\da-fA-F]+)$/.test(v) ? undefined : `strconv.ParseInt: parsing "${v}": invalid syntax`)
   }

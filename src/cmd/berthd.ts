@@ -25,12 +25,18 @@ async function main(argv: string[]): Promise<void> {
     .option('--iptables <bool>', 'let berthd manage iptables rules (default true)', bool)
     .option('--ip-forward <bool>', 'turn on IPv4 forwarding (default true)', bool)
     .option('--default-address-pool <pool...>', 'address pool for new networks, base=CIDR,size=N (repeatable)')
+    .option('--cgroup-parent <path>', 'parent cgroup of containers (default /berth)')
+    .option('--exec-opt <opt>', 'runtime execution option, e.g. native.cgroupdriver=cgroupfs (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .option('--userns-remap <user/group>', 'user namespaces: default (the berthremap user), user[:group] or uid[:gid]')
+    .option('--seccomp-profile <path>', 'default seccomp profile: builtin, unconfined or a JSON file (default builtin)')
+    .option('--no-new-privileges', 'set no-new-privileges for every new container')
     .addHelpText('after', '\nEvery flag has a daemon.json key of the same name; a key may not be given both ways.')
     .showHelpAfterError()
   program.parse(argv)
   const o = program.opts<{
     dataRoot?: string; execRoot?: string; host?: string[]; configFile?: string; defaultRuntime?: string; pidfile?: string; logLevel?: string; debug?: boolean
     bridge?: string; bip?: string; fixedCidr?: string; mtu?: number; icc?: boolean; ipMasq?: boolean; iptables?: boolean; ipForward?: boolean; defaultAddressPool?: string[]
+    cgroupParent?: string; execOpt?: string[]; usernsRemap?: string; seccompProfile?: string; newPrivileges?: boolean
   }>()
   const network: Record<string, unknown> = {
     bridge: o.bridge, bip: o.bip, 'fixed-cidr': o.fixedCidr, mtu: o.mtu, icc: o.icc, 'ip-masq': o.ipMasq, iptables: o.iptables, 'ip-forward': o.ipForward,
@@ -44,6 +50,12 @@ async function main(argv: string[]): Promise<void> {
     pidfile: o.pidfile,
     logLevel: o.logLevel,
     debug: o.debug,
+    cgroupParent: o.cgroupParent,
+    execOpts: o.execOpt,
+    usernsRemap: o.usernsRemap,
+    seccompProfile: o.seccompProfile,
+    // commander names a --no-x flag's value x: false when given, true by default.
+    noNewPrivileges: o.newPrivileges === false ? true : undefined,
     network: Object.fromEntries(Object.entries(network).filter(([, v]) => v !== undefined)),
     ...(o.configFile ? { configFile: o.configFile } : {}),
   }

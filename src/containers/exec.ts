@@ -57,7 +57,7 @@ export class ExecManager {
     if (cfg.detachKeys) parseDetachKeys(cfg.detachKeys)
     const id = newId()
     this.execs.set(id, { id, containerId: rec.id, config: cfg, running: false, exitCode: null, canRemove: false })
-    this.d.events.publish('container', `exec_create: ${cfg.cmd.join(' ')}`, rec.id, { name: rec.name, image: rec.spec.image, execID: id })
+    this.d.events.publish('container', `exec_create: ${cfg.cmd.join(' ')}`, rec.id, { ...rec.effective.labels, name: rec.name, image: rec.spec.image, execID: id })
     return id
   }
 
@@ -86,15 +86,26 @@ export class ExecManager {
     const rec = this.d.service.get(e.containerId)
     if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`)
     const tty = opts.tty ?? e.config.tty
-    const process = await this.d.specs.execProcess({
-      containerSpec: this.d.service.specInput(rec, this.d.service.rootfsPath(rec)),
-      args: e.config.cmd,
-      env: [...rec.effective.env, ...e.config.env],
-      cwd: e.config.workingDir || rec.effective.workingDir,
-      user: e.config.user || rec.effective.user,
-      tty,
-      privileged: e.config.privileged || rec.spec.host.privileged,
-    })
+    let process: unknown
+    try {
+      process = await this.d.specs.execProcess({
+        containerSpec: this.d.service.specInput(rec, this.d.service.rootfsPath(rec)),
+        args: e.config.cmd,
+        env: e.config.env,
+        cwd: e.config.workingDir || rec.effective.workingDir,
+        user: e.config.user || rec.effective.user,
+        tty,
+        privileged: e.config.privileged || rec.spec.host.privileged,
+      })
+    } catch (err) {
+      // moby's ContainerExecStart: an exec that fails before the runtime (-u nosuchuser) gets 126
+      // and, attached, its error on the stream as below.
+      e.exitCode = 126
+      if (!client) throw err
+      client.write('stdout', Buffer.from(`${messageOf(err)}\r\n`))
+      client.socket.end()
+      return
+    }
     const size = opts.consoleSize ?? e.config.consoleSize
     e.running = true
     let handle: ExecHandle
@@ -111,15 +122,15 @@ export class ExecManager {
       const msg = messageOf(err)
       e.exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 126
       if (client) {
-        // docker reports a failed exec on the stream, then the CLI reads ExitCode.
-        client.write('stderr', Buffer.from(`${withPrefix(msg)}\n`))
+        // docker reports a failed exec on the stream (stdout, CRLF: moby postContainerExecStart), then the CLI reads ExitCode.
+        client.write('stdout', Buffer.from(`${withPrefix(msg)}\r\n`))
         client.socket.end()
         return
       }
       throw new EngineError('internal', withPrefix(msg), { cause: err })
     }
     e.handle = handle
-    this.d.events.publish('container', `exec_start: ${e.config.cmd.join(' ')}`, rec.id, { name: rec.name, image: rec.spec.image, execID: id })
+    this.d.events.publish('container', `exec_start: ${e.config.cmd.join(' ')}`, rec.id, { ...rec.effective.labels, name: rec.name, image: rec.spec.image, execID: id })
     const recorded = handle.exit.then(
       (code) => this.finished(e, code),
       (err: unknown) => {
@@ -155,7 +166,63 @@ export class ExecManager {
         return undefined
       }
     })()
-    if (rec) this.d.events.publish('container', 'exec_die', rec.id, { name: rec.name, image: rec.spec.image, execID: e.id, exitCode: String(code) })
+    if (rec) this.d.events.publish('container', 'exec_die', rec.id, { ...rec.effective.labels, name: rec.name, image: rec.spec.image, execID: e.id, exitCode: String(code) })
+  }
+
+  /**
+   * A health probe (moby's cmdProbe): an exec as the container's user in its
+   * working directory, no TTY, output kept by `sink`, SIGKILLed at the timeout
+   * or when `signal` aborts. It has docker's exec events; its record goes when
+   * it ends, so probes don't pile up in ExecIDs.
+   */
+  async probe(containerId: string, cmd: string[], o: { timeoutMs: number; signal: AbortSignal; sink: (chunk: Buffer) => void }): Promise<{ exitCode: number; timedOut: boolean }> {
+    const rec = this.d.service.get(containerId)
+    if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`)
+    const id = newId()
+    const cfg: ExecConfigInput = { cmd, env: [], user: '', workingDir: '', tty: false, privileged: false, attachStdin: false, attachStdout: true, attachStderr: true, detachKeys: '' }
+    const e: ExecRecord = { id, containerId: rec.id, config: cfg, running: false, exitCode: null, canRemove: false }
+    this.execs.set(id, e)
+    try {
+      this.d.events.publish('container', `exec_create: ${cmd.join(' ')}`, rec.id, { ...rec.effective.labels, name: rec.name, image: rec.spec.image, execID: id })
+      const proc = await this.d.specs.execProcess({
+        containerSpec: this.d.service.specInput(rec, this.d.service.rootfsPath(rec)),
+        args: cmd,
+        env: [],
+        cwd: rec.effective.workingDir,
+        user: rec.effective.user,
+        tty: false,
+        privileged: false,
+      })
+      e.running = true
+      const handle = await this.d.runtime.exec(rec.id, { execId: id, process: proc, tty: false, stdin: false }).catch((err: unknown) => {
+        e.running = false
+        throw new EngineError('internal', withPrefix(messageOf(err)), { cause: err })
+      })
+      e.handle = handle
+      this.d.events.publish('container', `exec_start: ${cmd.join(' ')}`, rec.id, { ...rec.effective.labels, name: rec.name, image: rec.spec.image, execID: id })
+      handle.attach.onData((_s, chunk) => o.sink(chunk))
+      handle.attach.onEnd(() => handle.attach.close())
+      let timedOut = false
+      const kill = () => {
+        try {
+          if (handle.pid > 0) killProcess(handle.pid)
+        } catch {
+          // Already gone.
+        }
+      }
+      const timer = setTimeout(() => {
+        timedOut = true
+        kill()
+      }, o.timeoutMs)
+      o.signal.addEventListener('abort', kill, { once: true })
+      const code = await handle.exit.catch(() => 126)
+      clearTimeout(timer)
+      o.signal.removeEventListener('abort', kill)
+      this.finished(e, code)
+      return { exitCode: code, timedOut }
+    } finally {
+      this.execs.delete(id)
+    }
   }
 
   async resize(id: string, size: { height: number; width: number }): Promise<void> {
@@ -177,5 +244,7 @@ export class ExecManager {
     for (const [id, e] of this.execs) if (e.containerId === containerId) this.execs.delete(id)
   }
 }
+
+const killProcess = (pid: number) => process.kill(pid, 'SIGKILL')
 
 const withPrefix = (msg: string) => (msg.startsWith('OCI runtime exec failed') ? msg : `OCI runtime exec failed: ${msg}`)

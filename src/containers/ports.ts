@@ -1,5 +1,5 @@
 import type { EndpointConfig } from '../network/index.js'
-import type { ContainerRecord } from './types.js'
+import type { ContainerRecord, HostSpec } from './types.js'
 /**
  * What the container service needs from the layers below it. The daemon hands
  * in the real runtime and image service; unit tests hand in fakes.
@@ -41,6 +41,8 @@ export interface ImageInfo {
     ExposedPorts?: Record<string, unknown> | null
     Volumes?: Record<string, unknown> | null
     StopSignal?: string
+    /** The image's HEALTHCHECK, docker's JSON (durations in ns). */
+    Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null
   }
 }
 
@@ -98,11 +100,15 @@ export interface RuntimePort {
   resize(id: string, size: { height: number; width: number }): Promise<void>
   exec(id: string, o: RuntimeExecOptions): Promise<ExecHandle>
   onExit(cb: (id: string, info: ExitInfo) => void): void
+  /** An OOM kill in a running container's cgroup (the container may live on). */
+  onOom?(cb: (id: string) => void): void
   /** Containers the monitor still runs, and those that exited while the daemon was away. */
   restore(): Promise<Array<{ id: string; pid: number; status: string; exit?: ExitInfo }>>
   pids(id: string): Promise<number[]>
   pause?(id: string): Promise<void>
   resume?(id: string): Promise<void>
+  /** Apply new limits (docker's HostConfig resource names) to a running container's cgroup. */
+  update?(id: string, resources: Record<string, unknown>): Promise<void>
 }
 
 export type NsSpec = 'private' | 'host' | { path: string }
@@ -129,12 +135,23 @@ export interface SpecInput {
   shmSize: number
   oomScoreAdj: number
   sysctls: Record<string, string>
+  /** --security-opt as given; masked/read-only paths when the container overrides docker's. */
+  securityOpt?: string[]
+  maskedPaths?: string[]
+  readonlyPaths?: string[]
+  /** The container has a network namespace of its own (not host, not another container's). */
+  ownNetns?: boolean
   resources: Record<string, unknown>
+  /** HostConfig.CgroupParent ('' for the daemon's). */
+  cgroupParent?: string
+  /** HostConfig.UsernsMode ('' or 'host'). */
+  usernsMode?: string
 }
 
 export interface ExecSpecInput {
   containerSpec: SpecInput
   args: string[]
+  /** The exec's own -e, applied over the container's environment (containerSpec.env). */
   env: string[]
   cwd: string
   user: string
@@ -146,6 +163,8 @@ export interface SpecBuilder {
   container(input: SpecInput): Promise<unknown>
   /** The OCI `process` object for an exec in a running container. */
   execProcess(input: ExecSpecInput): Promise<unknown>
+  /** Create-time checks of the security settings with docker's errors; fills in docker's defaults (masked paths). */
+  checkCreate?(host: HostSpec): void
 }
 
 /** Where a container's output goes besides conmon's k8s-file (logging drivers, src/logs). */
@@ -185,10 +204,16 @@ export interface NetworkSandbox {
 
 /** What the container service needs from the network service. */
 export interface NetworkPort {
-  /** The canonical names of the networks a container asks for; throws docker's errors (unknown network, bad --ip, ...). */
-  validate(networks: Array<{ name: string; config: EndpointConfig }>): string[]
-  /** Before the process starts: its namespace with every endpoint and published port. */
-  attach(rec: ContainerRecord): Promise<NetworkSandbox>
+  /**
+   * The canonical names of the networks a container asks for; throws docker's errors (unknown network, bad --ip, ...).
+   * With missingOk (create), a network that does not exist keeps its name and fails only at start, as docker's.
+   */
+  validate(networks: Array<{ name: string; config: EndpointConfig }>, opts?: { missingOk?: boolean }): string[]
+  /**
+   * Before the process starts: its namespace with every endpoint and published port.
+   * `netns`: the namespace the runtime made (`/proc/<pid>/ns/net`), to use instead of a new one.
+   */
+  attach(rec: ContainerRecord, o?: { netns?: string }): Promise<NetworkSandbox>
   /** After it stops (or is removed): everything attach made goes. Idempotent. */
   detach(containerId: string): Promise<void>
   /** Live changes to a running container. */

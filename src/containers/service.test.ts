@@ -117,13 +117,18 @@ describe('ContainerService', () => {
     const rec = svc.get('c1')
     expect(rec.id).toBe(id)
     expect(rec.path).toBe('sh')
-    expect(rec.effective.env).toEqual(['PATH=/bin', 'A=mine', 'B=2'])
+    // moby merge: the user's entries, then the image's that the user did not set.
+    expect(rec.effective.env).toEqual(['A=mine', 'B=2', 'PATH=/bin'])
     expect(rec.effective.workingDir).toBe('/w')
     expect(rec.effective.labels).toEqual({ from: 'image', l: '1' })
     expect(rec.spec.hostname).toBe(id.slice(0, 12))
     // An entrypoint given at create drops the image's CMD, as docker does.
     await svc.create(spec({ entrypoint: ['echo'] }), 'c2')
     expect([svc.get('c2').path, ...svc.get('c2').args]).toEqual(['echo'])
+    // `--entrypoint ""` clears the image's entrypoint and runs the command by itself.
+    await svc.create(spec({ entrypoint: [''], cmd: ['echo', 'x'] }), 'c3')
+    expect([svc.get('c3').path, ...svc.get('c3').args]).toEqual(['echo', 'x'])
+    expect(svc.get('c3').effective.entrypoint).toBeNull()
   })
 
   it('refuses duplicate names, bad names and unknown runtimes', async () => {

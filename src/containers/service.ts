@@ -8,12 +8,17 @@ import type { Logger } from '../lib/index.js'
 import { exclusive, newId } from '../lib/index.js'
 import { readLogs, type LogEntry } from '../logs/index.js'
 import { attachClient, type AttachOptions } from './attach.js'
+import { mergeCommand, mergeEnv } from './config-merge.js'
 import { ExecManager } from './exec.js'
+import { healthcheckError, HealthMonitor, LimitedOutput, mergeHealthcheck } from './health.js'
+import { nextBackoff, policyRestarts } from './restart.js'
 import { randomName, VALID_NAME } from './names.js'
-import type { ExitInfo, ImagesPort, LogPort, MountPort, NetworkPort, NetworkSandbox, NsSpec, RuntimePort, SpecBuilder, SpecInput, VolumePort } from './ports.js'
+import type { ExitInfo, ImageInfo, ImagesPort, LogPort, MountPort, NetworkPort, NetworkSandbox, NsSpec, RuntimePort, SpecBuilder, SpecInput, VolumePort } from './ports.js'
 import type { ContainerStore } from './store.js'
-import { initialState, NULL_TIME, type ContainerRecord, type ContainerSpec, type MountSpec, type NamespaceMode } from './types.js'
+import { initialState, NULL_TIME, type ContainerRecord, type ContainerSpec, type HealthConfig, type HostSpec, type MountSpec, type NamespaceMode } from './types.js'
 import { signalNumber } from './signals.js'
+import { adaptResources, FULL_SYSINFO, mergeUpdate, verifyResources, type SysInfo } from './resources.js'
+import type { RestartPolicy } from './types.js'
 
 export interface ContainerServiceOptions {
   store: ContainerStore
@@ -30,6 +35,16 @@ export interface ContainerServiceOptions {
   dataRoot: string
   defaultRuntime: string
   runtimes: readonly string[]
+  /** What the host's cgroups can limit; everything when absent. */
+  sysInfo?: SysInfo
+  /** The daemon's own checks of a new container's host settings (user namespaces, cgroup parent); throws docker's errors. */
+  checkHost?: (host: HostSpec) => void
+  /**
+   * Containers whose network namespace the runtime makes (with their user
+   * namespace, under --userns-remap): networking is attached to it between
+   * the runtime's create and start rather than before create.
+   */
+  netnsByRuntime?: (rec: ContainerRecord) => boolean
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed'
@@ -56,6 +71,10 @@ interface Live {
   started?: Promise<void>
   /** Volume, bind and tmpfs mounts of the current run, as the runtime gets them. */
   mounts?: SpecInput['mounts']
+  /** The restart manager's last delay (ms), doubled per restart; in memory as docker's. */
+  backoffMs?: number
+  /** A stop or kill cancelled the restart manager until the next manual start (docker's Cancel). */
+  restartCanceled?: boolean
 }
 
 /** A mount of a container as a reader of its files (cp) sees it. */
@@ -81,6 +100,7 @@ export interface FsHold {
  */
 export class ContainerService {
   readonly exec: ExecManager
+  private readonly health: HealthMonitor
   private readonly live = new Map<string, Live>()
   /** Readers holding a container's rootfs mount (cp, export), and who waits for them to finish. */
   private readonly fsReaders = new Map<string, { count: number; idle: Promise<void>; done: () => void }>()
@@ -91,9 +111,21 @@ export class ContainerService {
     this.o = o
     this.log = o.logger.child({ module: 'containers' })
     this.exec = new ExecManager({ service: this, runtime: o.runtime, specs: o.specs, events: o.events, logger: this.log })
+    this.health = new HealthMonitor({
+      get: (id) => this.o.store.get(id),
+      probe: async (rec, argv, po) => {
+        const out = new LimitedOutput()
+        const r = await this.exec.probe(rec.id, argv, { ...po, sink: (c) => out.write(c) })
+        return { ...r, output: out.toString() }
+      },
+      save: (rec) => this.o.store.save(rec),
+      event: (rec, action) => this.o.events.publish('container', action, rec.id, this.attrs(rec)),
+      logger: this.log,
+    })
     o.runtime.onExit((id, info) => {
       void this.handleExit(id, info).catch((err: unknown) => this.log.error('exit handling failed', { id, err }))
     })
+    o.runtime.onOom?.((id) => this.handleOom(id))
   }
 
   private liveOf(id: string): Live {
@@ -118,6 +150,45 @@ export class ContainerService {
     return this.o.store.all().filter((c) => c.imageId === imageId).map((c) => c.id)
   }
 
+  /**
+   * docker update: new resource limits (non-zero fields) and restart policy,
+   * checked as at create, kept with the container and, while it runs, applied
+   * through the runtime; a runtime refusal leaves the old settings.
+   */
+  async update(ref: string, u: { resources: Record<string, unknown>; restartPolicy?: RestartPolicy }): Promise<{ warnings: string[] }> {
+    const rec = this.o.store.resolve(ref)
+    const asked = { ...u.resources }
+    const warnings = verifyResources(asked, this.o.sysInfo ?? FULL_SYSINFO, true)
+    const cannot = (kind: 'conflict' | 'internal', msg: string, cause?: unknown) => new EngineError(kind, `Cannot update container ${rec.id}: ${msg}`, { cause })
+    if (rec.state.status === 'removing' || rec.state.status === 'dead') throw cannot('conflict', 'container is marked for removal and cannot be "update"')
+    let resources: Record<string, unknown>
+    try {
+      resources = mergeUpdate(rec.spec.host.resources, asked)
+    } catch (err) {
+      throw cannot('conflict', messageOf(err), err)
+    }
+    const before = rec.spec.host
+    let restartPolicy = before.restartPolicy
+    if (u.restartPolicy && u.restartPolicy.name !== '') {
+      if (before.autoRemove && u.restartPolicy.name !== 'no') throw cannot('conflict', 'Restart policy cannot be updated because AutoRemove is enabled for the container')
+      restartPolicy = u.restartPolicy
+    }
+    rec.spec.host = { ...before, resources, restartPolicy }
+    this.o.store.save(rec)
+    const st = rec.state.status
+    if ((st === 'running' || st === 'paused') && this.o.runtime.update) {
+      try {
+        await this.o.runtime.update(rec.id, resources)
+      } catch (err) {
+        rec.spec.host = before
+        this.o.store.save(rec)
+        throw cannot('internal', messageOf(err), err)
+      }
+    }
+    this.o.events.publish('container', 'update', rec.id, this.attrs(rec))
+    return { warnings }
+  }
+
   async create(spec: ContainerSpec, requestedName?: string): Promise<{ id: string; warnings: string[] }> {
     let name = requestedName ?? ''
     if (name !== '') {
@@ -140,7 +211,7 @@ export class ContainerService {
     if (spec.host.network.kind === 'container') spec.host.network.ref = this.o.store.resolve(spec.host.network.ref).id
     if (spec.host.network.kind === 'network') {
       const entries = Object.entries(spec.networks)
-      const names = this.o.network.validate(entries.map(([name, config]) => ({ name, config })))
+      const names = this.o.network.validate(entries.map(([name, config]) => ({ name, config })), { missingOk: true })
       spec.networks = Object.fromEntries(entries.map(([, config], i) => [names[i] ?? '', config]))
     } else spec.networks = {}
     if (spec.host.links.length && spec.host.network.kind === 'host') throw invalidArgument("conflicting options: host type networking can't be used with links. This would result in undefined behavior")
@@ -157,14 +228,21 @@ export class ContainerService {
       throw invalidArgument(`can't create 'AutoRemove' container with restart policy`)
     }
     if (this.o.logs) spec.host.logConfig = this.o.logs.resolve(spec.host.logConfig)
+    this.o.specs.checkCreate?.(spec.host)
+    this.o.checkHost?.(spec.host)
 
+    const healthError = healthcheckError(spec.healthcheck)
+    if (healthError) throw invalidArgument(healthError)
     const image = await this.o.images.resolveForContainer(spec.image)
     const ic = image.config
-    const entrypoint = spec.entrypoint ?? ic.Entrypoint ?? []
-    const cmd = spec.cmd ?? (spec.entrypoint ? [] : (ic.Cmd ?? []))
+    const healthcheck = mergeHealthcheck(spec.healthcheck, healthOfImage(ic.Healthcheck))
+    const { entrypoint, cmd } = mergeCommand(spec, ic)
     const argv = [...entrypoint, ...cmd]
     if (argv.length === 0 || argv[0] === '') throw invalidArgument('no command specified')
 
+    const resourceWarnings = verifyResources(spec.host.resources, this.o.sysInfo ?? FULL_SYSINFO, false)
+    if (spec.host.oomScoreAdj < -1000 || spec.host.oomScoreAdj > 1000) throw invalidArgument(`Invalid value ${spec.host.oomScoreAdj}, range for oom score adj is [-1000, 1000]`)
+    adaptResources(spec.host.resources)
     const id = newId()
     const dir = path.join(this.o.dataRoot, 'containers', id)
     const hostname = spec.hostname || (spec.host.uts.kind === 'host' || spec.host.network.kind === 'host' ? (await fsp.readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : id.slice(0, 12))
@@ -187,6 +265,7 @@ export class ContainerService {
         exposedPorts: [...new Set([...Object.keys(ic.ExposedPorts ?? {}), ...spec.exposedPorts])],
         volumes: [...new Set([...Object.keys(ic.Volumes ?? {}), ...spec.volumes])],
         stopSignal: spec.stopSignal || ic.StopSignal || 'SIGTERM',
+        ...(healthcheck ? { healthcheck } : {}),
       },
       paths: {
         dir,
@@ -198,7 +277,6 @@ export class ContainerService {
         ...(spec.host.logConfig.type === 'local' ? { driverLog: path.join(dir, 'local-logs', 'container.log') } : {}),
       },
     }
-    if (!rec.effective.env.some((e) => e.startsWith('PATH='))) rec.effective.env.unshift('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin')
     await fsp.mkdir(dir, { recursive: true, mode: 0o710 })
     const anonymous: string[] = []
     try {
@@ -213,7 +291,7 @@ export class ContainerService {
       throw err
     }
     this.o.events.publish('container', 'create', id, this.attrs(rec))
-    const warnings: string[] = []
+    const warnings: string[] = [...resourceWarnings]
     if (spec.host.network.kind === 'host' && Object.keys(spec.host.portBindings).length > 0) warnings.push('Published ports are discarded when using host network mode')
     return { id, warnings }
   }
@@ -273,6 +351,8 @@ export class ContainerService {
       let source = m.source
       if (m.type === 'volume') {
         source = await this.o.volumes.acquire(m.source)
+        // docker's setupMounts announces each volume of each start.
+        this.o.events.publish('volume', 'mount', m.source, { container: rec.id, destination: m.target, driver: m.volumeOptions?.driver || 'local', propagation: '', 'read/write': String(!m.readonly) })
         if (!m.noCopy) {
           // The image's files at the mount point, resolved without leaving the container's root.
           const real = await fsp.realpath(path.join(rootfs, m.target)).catch(() => undefined)
@@ -333,7 +413,16 @@ export class ContainerService {
     if (s === 'paused') throw conflict('cannot start a paused container, try unpause instead')
     if (s === 'running' || s === 'restarting') throw notModified('container already started')
     if (s === 'removing' || s === 'dead') throw conflict(`container is marked for removal and cannot be started`)
+    this.resetRestartManager(rec)
     await this.startRecord(rec)
+  }
+
+  /** A start by the user (or at daemon start) begins a fresh restart manager: count, back-off and cancellation cleared. */
+  private resetRestartManager(rec: ContainerRecord): void {
+    const live = this.liveOf(rec.id)
+    live.backoffMs = 0
+    live.restartCanceled = false
+    rec.state = { ...rec.state, restartCount: 0, stoppedByUser: false }
   }
 
   private nsSpec(mode: NamespaceMode): NsSpec {
@@ -387,7 +476,13 @@ export class ContainerService {
       shmSize: h.shmSize,
       oomScoreAdj: h.oomScoreAdj,
       sysctls: h.sysctls,
+      securityOpt: h.securityOpt,
+      ...(h.maskedPaths ? { maskedPaths: h.maskedPaths } : {}),
+      ...(h.readonlyPaths ? { readonlyPaths: h.readonlyPaths } : {}),
+      ownNetns: h.network.kind !== 'host' && h.network.kind !== 'container',
       resources: h.resources,
+      ...(h.cgroupParent ? { cgroupParent: h.cgroupParent } : {}),
+      ...(h.usernsMode ? { usernsMode: h.usernsMode } : {}),
     }
   }
 
@@ -475,18 +570,25 @@ export class ContainerService {
     const rootfs = this.rootfsPath(rec)
     let mounted = false
     let networking = false
+    let specifying = false
     try {
       const mounts = await this.o.images.rootfsFor(rec.id, rec.imageId)
       await this.o.mounts.mount(mounts, rootfs)
       mounted = true
       live.mounts = await this.runtimeMounts(rec, rootfs)
-      if (rec.spec.host.network.kind === 'network') {
+      // A namespace berth made would belong to the host's user namespace, which the container's root cannot
+      // use (runc's exec joins the user namespace first, sysfs and net sysctls are refused): the runtime makes it.
+      const late = rec.spec.host.network.kind === 'network' && (this.o.netnsByRuntime?.(rec) ?? false)
+      if (late) live.sandbox = undefined
+      if (rec.spec.host.network.kind === 'network' && !late) {
         networking = true
         live.sandbox = await this.o.network.attach(rec)
         networking = false
         await this.writeEtcFiles(rec, live.sandbox)
       }
+      specifying = true
       const spec = await this.o.specs.container(this.specInput(rec, rootfs))
+      specifying = false
       // Create the log file ourselves so it belongs to the container dir even before the first line.
       await (await fsp.open(rec.paths.log, 'a')).close()
       live.exited = new Promise<void>((r) => (live.markExited = r))
@@ -504,6 +606,13 @@ export class ContainerService {
         ...(logMaxSize ? { logMaxSize } : {}),
         ...(h && w ? { consoleSize: { height: h, width: w } } : {}),
       })
+      if (late) {
+        networking = true
+        live.sandbox = await this.o.network.attach(rec, { netns: `/proc/${pid}/ns/net` })
+        networking = false
+        // The /etc files are bound by inode: rewritten in place, the created container sees the new addresses.
+        await this.writeEtcFiles(rec, live.sandbox)
+      }
       // Attach clients that came before start get every byte: connect them now, before the process runs.
       const pending = live.pendingAttach.splice(0)
       await Promise.all(pending.map((p) => p.connect().catch((err: unknown) => this.log.warn('attach failed', { id: rec.id, err }))))
@@ -523,15 +632,17 @@ export class ContainerService {
       rec.state = { ...rec.state, status: rec.state.startedAt === NULL_TIME ? 'created' : 'exited', pid: 0, exitCode: code, error: msg, finishedAt: new Date().toISOString() }
       this.o.store.save(rec)
       live.markExited?.()
-      // Network errors reach the user as docker words them, without the task prefix.
-      const kind = networking && err instanceof EngineError ? err.kind : code === 127 || code === 126 ? 'invalid-argument' : 'internal'
-      const message = networking ? msg : `failed to create task for container: ${msg}`
+      // Network errors reach the user as docker words them, without the task prefix; so do
+      // errors building the spec (-u nosuchuser), which moby's start answers as a system error.
+      const kind = networking && err instanceof EngineError ? err.kind : specifying ? 'internal' : code === 127 || code === 126 ? 'invalid-argument' : 'internal'
+      const message = networking || specifying ? msg : `failed to create task for container: ${msg}`
       // Clients attached before start would wait forever: end their streams.
       for (const p of live.pendingAttach.splice(0)) p.fail(message)
       if (rec.spec.host.autoRemove) await this.removeRecord(rec).catch((e: unknown) => this.log.warn('auto-remove after failed start', { id: rec.id, err: e }))
       throw new EngineError(kind, message, { cause: err })
     }
     this.o.events.publish('container', 'start', rec.id, this.attrs(rec))
+    this.health.init(rec)
   }
 
   private async handleExit(id: string, info: ExitInfo): Promise<void> {
@@ -539,7 +650,27 @@ export class ContainerService {
     if (!rec) return
     if (rec.state.status !== 'running' && rec.state.status !== 'paused' && rec.state.status !== 'restarting') return
     const live = this.liveOf(id)
-    rec.state = { ...rec.state, status: 'exited', pid: 0, exitCode: info.exitCode, oomKilled: info.oomKilled ?? false, finishedAt: info.exitedAt.toISOString() }
+    this.health.stop(rec)
+    // An OOM the container lived through was announced then (handleOom); it still counts at the exit, as docker's.
+    const announced = rec.state.oomKilled
+    const oomKilled = announced || (info.oomKilled ?? false)
+    // moby's restart manager decides at the exit, before `die`: the count goes up and the state is restarting.
+    const ranMs = info.exitedAt.getTime() - Date.parse(rec.state.startedAt)
+    live.backoffMs = nextBackoff(live.backoffMs ?? 0, ranMs)
+    const restart =
+      !live.stopping &&
+      !live.restartCanceled &&
+      !rec.spec.host.autoRemove &&
+      policyRestarts(rec.spec.host.restartPolicy, { exitCode: info.exitCode, restartCount: rec.state.restartCount, manuallyStopped: rec.state.stoppedByUser })
+    rec.state = {
+      ...rec.state,
+      status: restart ? 'restarting' : 'exited',
+      pid: 0,
+      exitCode: info.exitCode,
+      oomKilled,
+      finishedAt: info.exitedAt.toISOString(),
+      restartCount: rec.state.restartCount + (restart ? 1 : 0),
+    }
     this.o.store.save(rec)
     // The runtime's record and the mount go in the background; the network goes
     // before waiters hear of the exit, as docker's: when `stop` returns, the
@@ -557,7 +688,10 @@ export class ContainerService {
     this.exec.containerExited(id)
     // A process that ends at once can exit before its start has been announced.
     await live.started
-    this.o.events.publish('container', 'die', id, this.attrs(rec, { exitCode: String(info.exitCode) }))
+    // moby publishes `oom` from the runtime's OOM event, which comes before the exit.
+    if (oomKilled && !announced) this.o.events.publish('container', 'oom', id, this.attrs(rec))
+    const execDuration = String(Math.max(0, Math.floor(ranMs / 1000)))
+    this.o.events.publish('container', 'die', id, this.attrs(rec, { execDuration, exitCode: String(info.exitCode) }))
     await network
     live.markExited?.()
     this.settleWaiters(id, ['not-running', 'next-exit'], { statusCode: info.exitCode })
@@ -566,37 +700,26 @@ export class ContainerService {
       await this.removeRecord(rec, { background: true }).catch((err: unknown) => this.log.error('auto-remove failed', { id, err }))
       return
     }
-    if (this.shouldRestart(rec) && !live.stopping) this.scheduleRestart(rec)
+    if (restart) this.scheduleRestart(rec, live.backoffMs)
   }
 
-  private shouldRestart(rec: ContainerRecord): boolean {
-    const p = rec.spec.host.restartPolicy
-    if (rec.state.stoppedByUser) return false
-    switch (p.name) {
-      case 'always':
-      case 'unless-stopped':
-        return true
-      case 'on-failure':
-        return rec.state.exitCode !== 0 && (p.maximumRetryCount === 0 || rec.state.restartCount < p.maximumRetryCount)
-      default:
-        return false
-    }
-  }
-
-  private scheduleRestart(rec: ContainerRecord): void {
-    const live = this.liveOf(rec.id)
-    // docker's back-off: 100 ms doubling, capped at a minute.
-    const delay = Math.min(100 * 2 ** Math.min(rec.state.restartCount, 10), 60_000)
-    rec.state = { ...rec.state, status: 'restarting' }
+  /** moby's EventOOM: the flag and the `oom` event come when the kernel kills, whether or not the container lives on. */
+  private handleOom(id: string): void {
+    const rec = this.o.store.get(id)
+    if (!rec || (rec.state.status !== 'running' && rec.state.status !== 'paused') || rec.state.oomKilled) return
+    rec.state = { ...rec.state, oomKilled: true }
     this.o.store.save(rec)
+    this.o.events.publish('container', 'oom', id, this.attrs(rec))
+  }
+
+  /** The restart manager's timer; the start it makes announces itself with `start` only, as docker's. */
+  private scheduleRestart(rec: ContainerRecord, delay: number): void {
+    const live = this.liveOf(rec.id)
     live.restartTimer = setTimeout(() => {
       live.restartTimer = undefined
       const cur = this.o.store.get(rec.id)
       if (!cur || cur.state.status !== 'restarting') return
-      cur.state = { ...cur.state, status: 'exited', restartCount: cur.state.restartCount + 1 }
-      void this.startRecord(cur)
-        .then(() => this.o.events.publish('container', 'restart', cur.id, this.attrs(cur)))
-        .catch((err: unknown) => this.log.warn('restart failed', { id: cur.id, err }))
+      void this.startRecord(cur).catch((err: unknown) => this.log.warn('restart failed', { id: cur.id, err }))
     }, delay)
     live.restartTimer.unref()
   }
@@ -633,6 +756,7 @@ export class ContainerService {
   async stop(ref: string, opts: { signal?: string; timeout?: number } = {}): Promise<void> {
     const rec = this.o.store.resolve(ref)
     const live = this.liveOf(rec.id)
+    live.restartCanceled = true
     if (live.restartTimer) {
       clearTimeout(live.restartTimer)
       live.restartTimer = undefined
@@ -649,11 +773,10 @@ export class ContainerService {
     live.stopping = true
     try {
       const exited = live.exited ?? Promise.resolve()
-      if (timeout !== 0) {
-        this.o.events.publish('container', 'kill', rec.id, this.attrs(rec, { signal: String(signalNumber(signal)) }))
-        await this.o.runtime.kill(rec.id, signal).catch((err: unknown) => this.log.debug('stop signal', { err }))
-        if (rec.state.status === 'paused') await this.o.runtime.resume?.(rec.id).catch(() => {})
-      }
+      // moby 28's containerStop sends the stop signal even with a zero timeout; a paused container gets it once thawed.
+      this.o.events.publish('container', 'kill', rec.id, this.attrs(rec, { signal: String(signalNumber(signal)) }))
+      await this.o.runtime.kill(rec.id, signal).catch((err: unknown) => this.log.debug('stop signal', { err }))
+      if (rec.state.status === 'paused') await this.o.runtime.resume?.(rec.id).catch(() => {})
       const inTime = timeout < 0 ? await exited.then(() => true) : await raceTimeout(exited, timeout * 1000)
       if (!inTime) {
         this.o.events.publish('container', 'kill', rec.id, this.attrs(rec, { signal: '9' }))
@@ -669,11 +792,23 @@ export class ContainerService {
   async kill(ref: string, signal = 'SIGKILL'): Promise<void> {
     const rec = this.o.store.resolve(ref)
     const num = signalNumber(signal)
-    if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict(`cannot kill container: ${ref}: container ${rec.id} is not running`)
-    if (num === 9 || num === 15 || num === 2) {
-      rec.state = { ...rec.state, stoppedByUser: true }
+    const live = this.liveOf(rec.id)
+    if (rec.state.status === 'restarting') {
+      // docker: a restarting container has no process; the kill just ends the restarts.
+      if (live.restartTimer) clearTimeout(live.restartTimer)
+      live.restartTimer = undefined
+      live.restartCanceled = true
+      rec.state = { ...rec.state, status: 'exited', stoppedByUser: true }
       this.o.store.save(rec)
+      return
     }
+    if (rec.state.status !== 'running' && rec.state.status !== 'paused') throw conflict(`cannot kill container: ${ref}: container ${rec.id} is not running`)
+    // moby's killWithSignal: every kill counts as a manual stop; SIGKILL or the stop signal
+    // (any signal when none was configured) also cancels the restart manager.
+    const configured = rec.spec.stopSignal || (rec.effective.stopSignal === 'SIGTERM' ? '' : rec.effective.stopSignal)
+    if (num === 9 || !configured || num === signalNumber(configured)) live.restartCanceled = true
+    rec.state = { ...rec.state, stoppedByUser: true }
+    this.o.store.save(rec)
     this.o.events.publish('container', 'kill', rec.id, this.attrs(rec, { signal: String(num) }))
     await this.o.runtime.kill(rec.id, signal)
   }
@@ -683,6 +818,7 @@ export class ContainerService {
     if (rec.state.status === 'running' || rec.state.status === 'paused') await this.stop(rec.id, opts)
     else if (rec.state.status === 'restarting') await this.stop(rec.id, opts)
     const cur = this.o.store.resolve(rec.id)
+    this.resetRestartManager(cur)
     await this.startRecord(cur)
     this.o.events.publish('container', 'restart', cur.id, this.attrs(cur))
   }
@@ -693,6 +829,7 @@ export class ContainerService {
     if (!this.o.runtime.pause) throw new EngineError('not-implemented', 'pause is not supported by this runtime')
     await this.o.runtime.pause(rec.id)
     rec.state = { ...rec.state, status: 'paused' }
+    this.health.stop(rec)
     this.o.store.save(rec)
     this.o.events.publish('container', 'pause', rec.id, this.attrs(rec))
   }
@@ -703,6 +840,7 @@ export class ContainerService {
     await this.o.runtime.resume?.(rec.id)
     rec.state = { ...rec.state, status: 'running' }
     this.o.store.save(rec)
+    this.health.resume(rec)
     this.o.events.publish('container', 'unpause', rec.id, this.attrs(rec))
   }
 
@@ -808,6 +946,10 @@ export class ContainerService {
   }
 
   private async releaseVolumes(rec: ContainerRecord): Promise<void> {
+    // Published before the first await: like docker's Cleanup, before the container's `die`.
+    for (const m of rec.spec.host.mounts) {
+      if (m.type === 'volume') this.o.events.publish('volume', 'unmount', m.source, { container: rec.id, driver: m.volumeOptions?.driver || 'local' })
+    }
     for (const m of rec.spec.host.mounts) {
       if (m.type === 'volume') await this.o.volumes.release(m.source).catch((err: unknown) => this.log.warn('releasing a volume', { id: rec.id, volume: m.source, err }))
     }
@@ -914,13 +1056,18 @@ export class ContainerService {
         rec.state = { ...rec.state, status: r.status === 'paused' ? 'paused' : 'running', pid: r.pid }
         this.o.store.save(rec)
         this.o.logs?.start(rec)
+        if (rec.state.status === 'running') this.health.init(rec)
         continue
       }
       // What a container wrote while berthd was down, up to its exit, is shipped now (handleExit finishes it).
       this.o.logs?.start(rec)
-      if (wasRunning) {
+      if (rec.state.status === 'restarting') {
+        // Its exit was handled before berthd went away; the policy is applied below, as at any daemon start.
+        rec.state = { ...rec.state, status: 'exited' }
+        this.o.store.save(rec)
+        if (r) await this.o.runtime.delete(rec.id, { force: true }).catch(() => {})
+      } else if (wasRunning) {
         const exit = r?.exit ?? { exitCode: 255, exitedAt: new Date() }
-        if (rec.state.status === 'restarting') rec.state = { ...rec.state, status: 'running' }
         await this.handleExit(rec.id, exit)
         continue
       }
@@ -929,11 +1076,14 @@ export class ContainerService {
       this.o.logs?.finish(rec.id).catch((err: unknown) => this.log.warn('shipping the last logs failed', { id: rec.id, err }))
     }
     await this.collectOrphans([...alive.keys()])
+    // moby's restore: a container started before whose policy wants it (always even after a stop,
+    // unless-stopped unless stopped by the user, on-failure after a failure within its count) starts afresh.
     for (const rec of this.o.store.all()) {
-      const p = rec.spec.host.restartPolicy.name
-      if (rec.state.status === 'exited' && (p === 'always' || (p === 'unless-stopped' && !rec.state.stoppedByUser)) && !rec.state.stoppedByUser) {
-        await this.startRecord(rec).catch((err: unknown) => this.log.warn('restart on boot failed', { id: rec.id, err }))
-      }
+      if (rec.state.status !== 'exited' || rec.state.startedAt === NULL_TIME) continue
+      const wants = policyRestarts(rec.spec.host.restartPolicy, { exitCode: rec.state.exitCode, restartCount: rec.state.restartCount, manuallyStopped: rec.state.stoppedByUser })
+      if (!wants) continue
+      this.resetRestartManager(rec)
+      await this.startRecord(rec).catch((err: unknown) => this.log.warn('restart on boot failed', { id: rec.id, err }))
     }
   }
 
@@ -982,19 +1132,14 @@ export class ContainerService {
 
   /** Stop timers; containers keep running under their monitors (live restore). */
   shutdown(): void {
+    this.health.shutdown()
     for (const l of this.live.values()) if (l.restartTimer) clearTimeout(l.restartTimer)
   }
 }
 
-function mergeEnv(base: string[], over: string[]): string[] {
-  const keyOf = (e: string) => {
-    const i = e.indexOf('=')
-    return i < 0 ? e : e.slice(0, i)
-  }
-  const out = new Map<string, string>()
-  for (const e of base) out.set(keyOf(e), e)
-  for (const e of over) out.set(keyOf(e), e)
-  return [...out.values()]
+function healthOfImage(h: ImageInfo['config']['Healthcheck']): HealthConfig | undefined {
+  if (!h) return undefined
+  return { test: h.Test ?? [], interval: h.Interval ?? 0, timeout: h.Timeout ?? 0, startPeriod: h.StartPeriod ?? 0, startInterval: h.StartInterval ?? 0, retries: h.Retries ?? 0 }
 }
 
 function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {

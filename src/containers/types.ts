@@ -44,6 +44,34 @@ export interface MountSpec {
   createSource?: boolean
 }
 
+/** docker's HealthConfig; durations in nanoseconds, where 0 means "inherit" (create) or "default" (monitor). */
+export interface HealthConfig {
+  /** `['NONE']`, `['CMD', ...argv]`, `['CMD-SHELL', command]`; empty inherits the image's. */
+  test: string[]
+  interval: number
+  timeout: number
+  startPeriod: number
+  startInterval: number
+  retries: number
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy'
+
+/** One probe run; times are RFC 3339 with nanoseconds, as inspect shows them. */
+export interface HealthResult {
+  start: string
+  end: string
+  exitCode: number
+  output: string
+}
+
+export interface HealthState {
+  status: HealthStatus
+  failingStreak: number
+  /** The last five results, oldest first. */
+  log: HealthResult[]
+}
+
 export interface PortBinding {
   hostIp: string
   hostPort: string
@@ -74,6 +102,8 @@ export interface ContainerSpec {
   host: HostSpec
   /** Networks to join (mode `network`), by the name the user gave, in join order; changed by connect/disconnect. */
   networks: Record<string, EndpointConfig>
+  /** Config.Healthcheck as given at create (absent: the image's applies). */
+  healthcheck?: HealthConfig | null
 }
 
 export interface HostSpec {
@@ -110,10 +140,17 @@ export interface HostSpec {
   links: string[]
   oomScoreAdj: number
   securityOpt: string[]
+  /** HostConfig.MaskedPaths / ReadonlyPaths: docker's defaults filled in at create (none for --privileged), [] for systempaths=unconfined. */
+  maskedPaths?: string[]
+  readonlyPaths?: string[]
   tmpfs: Record<string, string>
   sysctls: Record<string, string>
   /** Resource limits, kept as given (docker's names) until the cgroups issue wires them. */
   resources: Record<string, unknown>
+  /** HostConfig.CgroupParent: the container's cgroup is `<parent>/<id>` (cgroupfs); '' takes the daemon's. */
+  cgroupParent?: string
+  /** HostConfig.UsernsMode: '' (the daemon's remapping, if any) or 'host'. */
+  usernsMode?: string
 }
 
 export interface ContainerState {
@@ -127,6 +164,8 @@ export interface ContainerState {
   restartCount: number
   /** Stopped by the user (stop/kill), so `unless-stopped` and `always` hold off. */
   stoppedByUser: boolean
+  /** Present once a container with a health check has started (docker's State.Health). */
+  health?: HealthState
 }
 
 export interface ContainerRecord {
@@ -141,7 +180,7 @@ export interface ContainerRecord {
   path: string
   args: string[]
   /** The image's config merged into the spec: env, workdir, user, labels. */
-  effective: { cmd: string[] | null; entrypoint: string[] | null; env: string[]; workingDir: string; user: string; labels: Record<string, string>; exposedPorts: string[]; volumes: string[]; stopSignal: string }
+  effective: { cmd: string[] | null; entrypoint: string[] | null; env: string[]; workingDir: string; user: string; labels: Record<string, string>; exposedPorts: string[]; volumes: string[]; stopSignal: string; healthcheck?: HealthConfig }
   /** Files the daemon made for the container. */
   /** driverLog: the file a logging driver with files of its own writes (json-file, local); `log` is conmon's. */
   paths: { dir: string; hostname: string; hosts: string; resolvConf: string; log: string; driverLog?: string }

@@ -1,4 +1,4 @@
-import { promises as fsp } from 'node:fs'
+import { promises as fsp, statSync } from 'node:fs'
 import { invalidArgument } from '../errors/index.js'
 import type { LogLevel } from '../lib/index.js'
 import { validateLogConfig } from '../logs/index.js'
@@ -34,6 +34,18 @@ export interface DaemonConfig {
   /** registry-service: berth's own registry server, run by berthd as a child process. */
   registryService: RegistryServiceConfig | null
   network: NetworkConfig
+  /** cgroup-parent: where containers' cgroups go when HostConfig.CgroupParent is empty (cgroupfs: `<parent>/<id>`). */
+  cgroupParent: string
+  /** exec-opts as given (`native.cgroupdriver=cgroupfs`); validated here, read through cgroupDriver. */
+  execOpts: string[]
+  /** The cgroup driver exec-opts chose; only cgroupfs works without systemd. */
+  cgroupDriver: 'cgroupfs'
+  /** userns-remap as given: '' (off), `default`, `user[:group]` or `uid[:gid]`; resolved at start (daemon/userns.ts). */
+  usernsRemap: string
+  /** seccomp-profile: '' or `builtin` (docker's default), `unconfined`, or a profile file's path. */
+  seccompProfile?: string
+  /** no-new-privileges: containers get it unless they say `no-new-privileges=false`. */
+  noNewPrivileges?: boolean
 }
 
 /** The default bridge and the firewall: docker's daemon.json keys. */
@@ -83,6 +95,10 @@ export function defaults(): DaemonConfig {
     registryMirrors: [],
     registryService: null,
     network: { bridge: 'berth0', bip: '', fixedCidr: '', mtu: 1500, icc: true, ipMasq: true, iptables: true, ipForward: true, defaultAddressPools: [] },
+    cgroupParent: '',
+    execOpts: [],
+    cgroupDriver: 'cgroupfs',
+    usernsRemap: '',
   }
 }
 
@@ -117,6 +133,11 @@ const FILE_KEYS: Record<string, keyof DaemonConfig | null> = {
   'userland-proxy': null,
   'max-concurrent-downloads': null,
   'max-concurrent-uploads': null,
+  'cgroup-parent': 'cgroupParent',
+  'exec-opts': 'execOpts',
+  'userns-remap': 'usernsRemap',
+  'seccomp-profile': 'seccompProfile',
+  'no-new-privileges': 'noNewPrivileges',
 }
 
 export type FlagValues = Partial<Record<Exclude<keyof DaemonConfig, 'network'>, unknown>> & {
@@ -229,8 +250,69 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
   const twice = Object.keys(netFlags).filter((k) => json && k in json)
   if (twice.length) throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${twice.join(', ')}`)
   cfg.network = networkConfig({ ...(json ?? {}), ...netFlags })
+  if (merged.cgroupParent !== undefined) {
+    if (typeof merged.cgroupParent !== 'string') throw invalidArgument('cgroup-parent must be a string')
+    cfg.cgroupParent = merged.cgroupParent
+  }
+  if (merged.execOpts !== undefined) {
+    if (!Array.isArray(merged.execOpts) || merged.execOpts.some((o) => typeof o !== 'string')) throw invalidArgument('exec-opts must be a list of strings like ["native.cgroupdriver=cgroupfs"]')
+    cfg.execOpts = merged.execOpts as string[]
+  }
+  cfg.cgroupDriver = cgroupDriverOf(cfg.execOpts, systemdRunning())
+  if (merged.usernsRemap !== undefined) {
+    if (typeof merged.usernsRemap !== 'string') throw invalidArgument('userns-remap must be a string: default, user[:group] or uid[:gid]')
+    if (merged.usernsRemap.split(':').length > 2) throw invalidArgument(`Invalid user/group specification in --userns-remap: ${JSON.stringify(merged.usernsRemap)}`)
+    cfg.usernsRemap = merged.usernsRemap
+  }
+  if (merged.seccompProfile !== undefined) {
+    if (typeof merged.seccompProfile !== 'string') throw invalidArgument('seccomp-profile must be a string: builtin, unconfined or a file path')
+    cfg.seccompProfile = merged.seccompProfile
+  }
+  if (merged.noNewPrivileges !== undefined) {
+    if (typeof merged.noNewPrivileges !== 'boolean') throw invalidArgument('no-new-privileges must be true or false')
+    cfg.noNewPrivileges = merged.noNewPrivileges
+  }
   if (cfg.storageDriver !== 'overlay2') throw invalidArgument(`storage driver ${cfg.storageDriver} is not supported: berth uses overlay2`)
   return cfg
+}
+
+/** sd_booted(3), as dockerd asks it: /run/systemd/system is a directory. */
+function systemdRunning(): boolean {
+  try {
+    return statSync('/run/systemd/system').isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * exec-opts as dockerd reads them (daemon/config GetExecOpt, daemon_unix.go
+ * verifyCgroupDriver): `key=value` pairs; native.cgroupdriver is the only key.
+ * berth drives runc and crun through cgroupfs only, so `systemd` is refused:
+ * without systemd as here, with docker's reason; with it, as not supported yet.
+ */
+export function cgroupDriverOf(execOpts: readonly string[], systemd: boolean): 'cgroupfs' {
+  let driver = ''
+  for (const opt of execOpts) {
+    const eq = opt.indexOf('=')
+    const key = opt.slice(0, eq).trim().toLowerCase()
+    const value = opt.slice(eq + 1).trim()
+    if (eq < 0 || key === '' || value === '') throw invalidArgument(`invalid exec-opt (${opt}): must be formatted 'opt=value'`)
+    if (key !== 'native.cgroupdriver') throw invalidArgument(`invalid exec-opt (${opt}): berthd knows only native.cgroupdriver`)
+    driver = value
+  }
+  switch (driver) {
+    case '':
+    case 'cgroupfs':
+      return 'cgroupfs'
+    case 'systemd':
+      if (!systemd) throw invalidArgument('native.cgroupdriver=systemd: systemd is not running on this host (no /run/systemd/system); use native.cgroupdriver=cgroupfs')
+      throw invalidArgument('native.cgroupdriver=systemd is not supported by berthd yet; use native.cgroupdriver=cgroupfs')
+    case 'none':
+      throw invalidArgument(`native.cgroupdriver option ${driver} is internally used and cannot be specified manually`)
+    default:
+      throw invalidArgument(`native.cgroupdriver option ${driver} not supported`)
+  }
 }
 
 const SERVICE_KEYS: Record<string, Exclude<keyof RegistryServiceConfig, 'anonymousPull'>> = { addr: 'addr', root: 'root', htpasswd: 'htpasswd', 'tls-cert': 'tlsCert', 'tls-key': 'tlsKey', auth: 'auth' }

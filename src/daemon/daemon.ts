@@ -1,23 +1,23 @@
-import { promises as fsp } from 'node:fs'
+import { promises as fsp, readlinkSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { ApiServer, API_VERSION, MIN_API_VERSION, Router } from '../api/server/index.js'
 import { authRoutes } from '../api/routes/auth/index.js'
 import { buildRoutes } from '../api/routes/build/index.js'
-import { archiveRoutes, commitRoutes, containerRoutes } from '../api/routes/containers/index.js'
+import { archiveRoutes, commitRoutes, containerRoutes, statsRoutes, updateRoutes } from '../api/routes/containers/index.js'
 import { ContainerFs } from '../containerfs/index.js'
 import { imageRoutes, searchRoutes } from '../api/routes/images/index.js'
 import { systemRoutes } from '../api/routes/system/index.js'
 import type { SystemInfo, VersionResponse } from '../api/types/index.js'
 import { Builder } from '../builder/index.js'
-import { ContainerService, ContainerStore, type ContainerRecord } from '../containers/index.js'
+import { ContainerService, ContainerStore, type ContainerRecord, type SpecBuilder, type SpecInput } from '../containers/index.js'
 import { openDb, type Db } from '../db/index.js'
 import { unavailable } from '../errors/index.js'
 import { EventBus } from '../events/index.js'
 import { ImageService } from '../images/index.js'
 import { login as registryLogin, searchRegistry } from '../registry/index.js'
 import type { Logger } from '../lib/index.js'
-import { ConmonRuntime, type RuntimeConfig } from '../runtime/index.js'
+import { ConmonRuntime, loadDaemonSeccomp, securityInfo, type RuntimeConfig } from '../runtime/index.js'
 import { cgroupProcs, detectCgroups, mount as sysMount, psFor, unmount as sysUnmount, isMountpoint } from '../sys/index.js'
 import { buildContainersPort, buildImagesPort } from './build-port.js'
 import { containerCommitter } from './commit.js'
@@ -36,6 +36,11 @@ import { logPort } from './log-port.js'
 import { LogShipper, logSinks } from '../logs/index.js'
 import { diskUsageBackend, removeCacheImage } from './disk-usage.js'
 import { overlayDriverStatus } from './storage-info.js'
+import { probeSysInfo } from './sysinfo.js'
+import { cgroupFeatures, cgroupsPathFor, cgroupWarnings, validateCgroupParent } from './cgroups.js'
+import { checkUsernsConflicts, setupRemappedRoot, type RemapIdentity } from './userns.js'
+import { checkTraversable, remapContainerFs, remapImagesPort, remapVolumePort, RemappedSysfs, ShiftedLayers, unshiftingCommits } from './userns-storage.js'
+import { statsService } from './stats.js'
 
 export const BERTH_VERSION = '0.1.0'
 
@@ -87,6 +92,23 @@ export class Daemon {
       throw unavailable(`default runtime ${cfg.defaultRuntime} is not installed: install it (apt-get install -y ${cfg.defaultRuntime}) or pick another with --default-runtime`)
     }
 
+    const identity = await setupRemappedRoot(cfg.usernsRemap, log.child({ module: 'userns' }))
+    let shifted: ShiftedLayers | undefined
+    let sysfs: RemappedSysfs | undefined
+    if (identity) {
+      // As dockerd's setupDaemonRoot: the remapped root must get through to its rootfs and /etc files.
+      await fsp.chmod(cfg.dataRoot, 0o711)
+      await checkTraversable(cfg.dataRoot, identity)
+      await fsp.mkdir(path.join(cfg.dataRoot, 'containers'), { recursive: true, mode: 0o711 })
+      await fsp.chmod(path.join(cfg.dataRoot, 'containers'), 0o711)
+      shifted = new ShiftedLayers({ dataRoot: cfg.dataRoot, identity, logger: log.child({ module: 'userns' }) })
+      await shifted.collect()
+      sysfs = new RemappedSysfs(path.join(cfg.dataRoot, 'userns', 'sys'))
+    }
+    // docker's default seccomp profile (from the Debian file) and daemon.json seccomp-profile, read once.
+    const seccomp = loadDaemonSeccomp(cfg.seccompProfile)
+    if (seccomp.warning) log.warn(seccomp.warning)
+    const security = { seccomp, noNewPrivileges: cfg.noNewPrivileges === true }
     const db = openDb(path.join(cfg.dataRoot, 'berth.db'))
     const events = new EventBus()
     const runtime = new ConmonRuntime({ execRoot: cfg.execRoot, logger: log, runtimes })
@@ -118,11 +140,16 @@ export class Daemon {
     })
     const shipper = new LogShipper({ db, logger: log.child({ module: 'logs' }) })
     const store = new ContainerStore(db)
+    // Containers in the daemon's user namespace; a record not stored yet (mid-create) is settled at its start.
+    const remapped = (id: string) => identity !== undefined && store.get(id) !== undefined && store.get(id)?.spec.host.usernsMode !== 'host'
     const containers: ContainerService = new ContainerService({
       store,
-      images: imagesPort(images),
-      runtime: runtimePort(runtime, (id) => cgroupProcs(`/berth/${id}`)),
-      specs: new OciSpecBuilder(),
+      images: identity && shifted ? remapImagesPort(imagesPort(images), { dataRoot: cfg.dataRoot, identity, layers: shifted, remapped }) : imagesPort(images),
+      runtime: runtimePort(runtime, (id) => cgroupProcs(cgroupsPathFor(id, store.get(id)?.spec.host.cgroupParent, cfg.cgroupParent))),
+      specs: wrapSpecs(sysfs, new OciSpecBuilder({
+        cgroupsPath: (i) => cgroupsPathFor(i.id, i.cgroupParent, cfg.cgroupParent),
+        idMappings: (i) => (identity && i.usernsMode !== 'host' ? { uidMappings: identity.uidMaps, gidMappings: identity.gidMaps, ...sharedUserNs(i) } : undefined),
+      }, security)),
       mounts: {
         mount: async (mounts, target) => {
           if (await isMountpoint(target)) return
@@ -130,19 +157,31 @@ export class Daemon {
         },
         unmount: async (target) => {
           if (await isMountpoint(target)) await sysUnmount(target)
+          // The rootfs mount point is <data-root>/overlay2/<id>/merged.
+          await sysfs?.release(path.basename(path.dirname(target)))
         },
       },
       network: networkPort(network, () => containers),
-      volumes: volumePort(volumes),
+      volumes: identity ? remapVolumePort(volumePort(volumes), identity, path.join(cfg.dataRoot, 'volumes')) : volumePort(volumes),
       logs: logPort(shipper, cfg, logSinks, log.child({ module: 'logs' })),
       events,
       logger: log,
       dataRoot: cfg.dataRoot,
       defaultRuntime: cfg.defaultRuntime,
       runtimes: Object.keys(runtimes),
+      sysInfo: probeSysInfo(),
+      checkHost: (h) => {
+        checkUsernsConflicts({ remapped: identity !== undefined, usernsMode: h.usernsMode ?? '', privileged: h.privileged, networkHost: h.network.kind === 'host', pidHost: h.pid.kind === 'host' })
+        validateCgroupParent(h.cgroupParent ?? '')
+      },
+      netnsByRuntime: (rec) => identity !== undefined && rec.spec.host.usernsMode !== 'host',
     })
     late.containers = containers
     await containers.restore()
+    await sysfs?.collect((id) => {
+      const st = store.get(id)?.state.status
+      return st === 'running' || st === 'paused' || st === 'restarting'
+    })
     await volumes.unmountUnused()
     await network.adopt((id) => {
       const st = store.get(id)?.state.status
@@ -150,8 +189,10 @@ export class Daemon {
     })
 
     const cgroups = await detectCgroups().catch(() => undefined)
+    // Commits (docker commit and build steps) see a remapped container's files as the container does.
+    const commitImages = identity ? unshiftingCommits(images, { dataRoot: cfg.dataRoot, identity, remapped }) : images
     const builder = new Builder({
-      images: buildImagesPort(images),
+      images: buildImagesPort(commitImages),
       containers: buildContainersPort(containers),
       db,
       tmpDir: path.join(cfg.dataRoot, 'tmp', 'build'),
@@ -165,7 +206,7 @@ export class Daemon {
       events,
       version: async () => versionInfo(),
       diskUsage: diskUsageBackend({ images, containers: c, volumes, network, builder }),
-      info: async () => systemInfo({ cfg, containers: c.list(), images: images.list({ all: true }).length, runtimes, cgroupMode: cgroups?.mode ?? 'v1', driverStatus: await driverStatus }),
+      info: async () => systemInfo({ cfg, containers: c.list(), images: images.list({ all: true }).length, runtimes, cgroupMode: cgroups?.mode ?? 'v1', driverStatus: await driverStatus, identity, security: securityInfo({ ...security, userns: identity !== undefined }) }),
     })
     containerRoutes(router, {
       containers: c,
@@ -179,8 +220,11 @@ export class Daemon {
     })
     networkRoutes(router, networksBackend(network, c))
     volumeRoutes(router, volumesBackend(volumes, () => c.list()))
-    commitRoutes(router, containerCommitter({ containers: c, images, events, logger: log }))
-    archiveRoutes(router, new ContainerFs({ containers: c }))
+    commitRoutes(router, containerCommitter({ containers: c, images: commitImages, events, logger: log }))
+    const containerFs = new ContainerFs({ containers: c })
+    archiveRoutes(router, identity ? remapContainerFs(containerFs, { identity, remapped: (ref) => remapped(c.get(ref).id) }) : containerFs)
+    updateRoutes(router, { containers: c })
+    statsRoutes(router, statsService({ containers: c, cgroupVersion: async () => ((await runtime.cgroupInfo()).mode === 'v2' ? 2 : 1), machineMemory: os.totalmem() }))
     imageRoutes(router, images)
     buildRoutes(router, builder)
     searchRoutes(router, { search: (q, signal) => searchRegistry({ ...q, insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`, signal }) })
@@ -256,7 +300,9 @@ async function osName(): Promise<{ name: string; version: string }> {
   return { name: get('PRETTY_NAME') || 'Linux', version: get('VERSION_ID') }
 }
 
-async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[]; images: number; runtimes: Record<string, RuntimeConfig>; cgroupMode: string; driverStatus: Array<[string, string]> }): Promise<SystemInfo> {
+async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[]; images: number; runtimes: Record<string, RuntimeConfig>; cgroupMode: string; driverStatus: Array<[string, string]>; identity?: RemapIdentity | undefined; security?: { options: string[]; warnings: string[] } }): Promise<SystemInfo> {
+  const cgroupVersion = o.cgroupMode === 'v2' ? '2' : '1'
+  const features = cgroupFeatures(cgroupVersion)
   const count = (s: string[]) => o.containers.filter((c) => s.includes(c.state.status)).length
   const osr = await osName()
   return {
@@ -285,8 +331,8 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     NGoroutines: 0,
     SystemTime: new Date().toISOString(),
     LoggingDriver: o.cfg.logDriver,
-    CgroupDriver: 'cgroupfs',
-    CgroupVersion: o.cgroupMode === 'v2' ? '2' : '1',
+    CgroupDriver: o.cfg.cgroupDriver,
+    CgroupVersion: cgroupVersion,
     NEventsListener: 0,
     KernelVersion: os.release(),
     OperatingSystem: osr.name,
@@ -321,10 +367,44 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     ContainerdCommit: { ID: '' },
     RuncCommit: { ID: '' },
     InitCommit: { ID: '' },
-    SecurityOptions: [],
+    SecurityOptions: [...(o.security?.options ?? []), ...(o.identity ? ['name=userns'] : [])],
     // docker's info has no field for a hybrid host; say what berth found where users read.
-    Warnings: o.cgroupMode === 'hybrid' ? ['WARNING: cgroup v1 with a cgroup2 "unified" mount (hybrid): berth uses v1; crun runs with the unified mount hidden'] : null,
+    Warnings: [
+      ...cgroupWarnings(cgroupVersion, features),
+      ...(o.security?.warnings ?? []),
+      ...(o.cgroupMode === 'hybrid' ? ['WARNING: cgroup v1 with a cgroup2 "unified" mount (hybrid): berth uses v1; crun runs with the unified mount hidden'] : []),
+    ],
   }
+}
+
+/**
+ * As moby: a container sharing another's PID, IPC or network namespace must
+ * share its user namespace too (proc and mqueue are mounted for the owning
+ * user namespace; a remapped container's network namespace is made by the
+ * runtime in its user namespace, and exec joins the user namespace first).
+ * A `--userns=host` container's network namespace is joined without it.
+ */
+function sharedUserNs(i: SpecInput): { userNsPath?: string } {
+  for (const s of [i.namespaces.pid, i.namespaces.ipc, i.namespaces.net]) {
+    const m = typeof s === 'object' ? /^(\/proc\/\d+\/ns)\/([a-z]+)$/.exec(s.path) : null
+    if (!m) continue
+    const userNs = `${m[1]}/user`
+    if (m[2] === 'net' && readlinkOr(userNs) === readlinkOr('/proc/self/ns/user')) continue
+    return { userNsPath: userNs }
+  }
+  return {}
+}
+
+function readlinkOr(p: string): string {
+  try {
+    return readlinkSync(p)
+  } catch {
+    return ''
+  }
+}
+
+function wrapSpecs(sysfs: RemappedSysfs | undefined, specs: OciSpecBuilder): SpecBuilder {
+  return sysfs ? sysfs.wrap(specs) : specs
 }
 
 async function daemonId(dataRoot: string): Promise<string> {

@@ -68,8 +68,8 @@ function sandboxRequest(rec: ContainerRecord, containers: ContainerService): San
 
 export function networkPort(net: NetworkService, containers: () => ContainerService): NetworkPort {
   return {
-    validate: (networks) => net.validate(networks),
-    attach: (rec) => net.attach(sandboxRequest(rec, containers())),
+    validate: (networks, opts) => net.validate(networks, opts),
+    attach: (rec, o) => net.attach(sandboxRequest(rec, containers()), o),
     detach: (id) => net.detach(id),
     connect: (rec, network, config) => net.connect(sandboxRequest(rec, containers()), network, config),
     disconnect: (rec, network) => net.disconnect(rec.id, network),

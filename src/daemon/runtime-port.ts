@@ -1,5 +1,6 @@
 import type { AttachStream, ExecHandle, RuntimePort } from '../containers/index.js'
 import type { ConmonRuntime, OciProcess, OciSpec } from '../runtime/index.js'
+import { updateResources } from './specs.js'
 
 /** A stream that is already over: for a detached exec nobody reads. */
 const endedStream = (): AttachStream => ({
@@ -54,11 +55,15 @@ export function runtimePort(rt: ConmonRuntime, pids: (id: string) => Promise<num
     onExit: (cb) => {
       rt.onExit(cb)
     },
+    onOom: (cb) => {
+      rt.onOom(cb)
+    },
     restore: async () =>
       (await rt.restore()).map((r) => ({ id: r.id, pid: r.pid, status: r.status, ...(r.exit ? { exit: r.exit } : {}) })),
     pids,
     pause: (id) => rt.pause(id),
     resume: (id) => rt.unpause(id),
+    update: (id, resources) => rt.update(id, updateResources(resources)),
   }
 }
 

@@ -115,6 +115,27 @@ export class NetnsDir {
     return file
   }
 
+  /**
+   * The same for a namespace someone else made (the runtime, inside a
+   * container's user namespace): the file becomes a bind mount of `source`
+   * (`/proc/<pid>/ns/net`), so the namespace outlives that process's view of
+   * it exactly as one made by create does, and `setup` runs inside it.
+   */
+  async adopt(name: string, source: string, setup: readonly string[]): Promise<string> {
+    const file = this.pathOf(name)
+    if (await fsp.access(file).then(() => true, () => false)) await this.remove(name)
+    await (await fsp.open(file, 'w')).close()
+    try {
+      await mount({ type: 'bind', source, options: ['bind'] }, file)
+      const res = await run('nsenter', [`--net=${file}`, '--', 'ip', '-batch', '-'], { input: setup.join('\n') + '\n', check: false })
+      if (res.code !== 0) throw internal(`network namespace setup: ${res.stderr.trim().split('\n').slice(-3).join('; ') || `exit ${res.code}`}`)
+    } catch (err) {
+      await this.remove(name).catch(() => {})
+      throw err
+    }
+    return file
+  }
+
   async remove(name: string): Promise<void> {
     const file = this.pathOf(name)
     await unmount(file, { lazy: true }).catch(() => {})

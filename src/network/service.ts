@@ -149,6 +149,15 @@ export class NetworkService {
     throw notFound(`network ${ref} not found`)
   }
 
+  private tryFind(ref: string): NetworkRecord | undefined {
+    try {
+      return this.find(ref)
+    } catch (err) {
+      if (err instanceof EngineError && err.kind === 'not-found') return undefined
+      throw err
+    }
+  }
+
   endpointsOf(networkId: string): EndpointRecord[] {
     return this.o.store.endpointsOf(networkId)
   }
@@ -392,7 +401,8 @@ export class NetworkService {
     await this.serial(async () => {
       const eps = this.o.store.endpointsOf(n.id)
       if (eps.length) {
-        const names = eps.map((e) => this.o.store.sandbox(e.containerId)?.containerName ?? e.containerId.slice(0, 12))
+        // docker 28's wording (libnetwork ActiveEndpointsError); dockerd 20.10 said `network X id Y has active endpoints`.
+        const names = eps.map((e) => `name:"${this.o.store.sandbox(e.containerId)?.containerName ?? e.containerId.slice(0, 12)}" id:"${e.id.slice(0, 12)}"`)
         throw forbidden(`error while removing network: network ${n.name} has active endpoints (${names.join(', ')})`)
       }
       await this.stopDns(n.id)
@@ -497,10 +507,15 @@ export class NetworkService {
   // ---- sandboxes -----------------------------------------------------------
 
   /** Check a container's networks at create (and connect to a stopped one): returns canonical names. */
-  validate(networks: Array<{ name: string; config: EndpointConfig }>): string[] {
+  validate(networks: Array<{ name: string; config: EndpointConfig }>, opts: { missingOk?: boolean } = {}): string[] {
     const out: string[] = []
     for (const { name, config } of networks) {
-      const n = this.find(name === 'default' ? 'bridge' : name)
+      // docker's create keeps a network it cannot find (it may be made before start); start says `network X not found`.
+      const n = opts.missingOk ? this.tryFind(name === 'default' ? 'bridge' : name) : this.find(name === 'default' ? 'bridge' : name)
+      if (!n) {
+        out.push(name)
+        continue
+      }
       if (n.driver === 'host' || n.driver === 'null') {
         if (networks.length > 1) throw invalidArgument(n.driver === 'null' ? 'container cannot be connected to multiple networks with one of the networks in private (none) mode' : 'container cannot be connected to multiple networks with one of the networks in host mode')
       }
@@ -533,12 +548,18 @@ export class NetworkService {
     if (c.mac && !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(c.mac)) throw invalidArgument(`invalid MAC address ${c.mac}`)
   }
 
-  /** Give a starting container its namespace, addresses and published ports. */
-  async attach(req: SandboxRequest): Promise<SandboxInfo> {
-    return this.serial(() => this.attachLocked(req))
+  /**
+   * Give a starting container its namespace, addresses and published ports.
+   * `netns` is a namespace the runtime made with the container's user
+   * namespace (`/proc/<pid>/ns/net` of the created, not yet started
+   * container): it is kept as the sandbox's file instead of a new one, as
+   * libnetwork's SetKey does for dockerd under user namespaces.
+   */
+  async attach(req: SandboxRequest, o: { netns?: string } = {}): Promise<SandboxInfo> {
+    return this.serial(() => this.attachLocked(req, o.netns))
   }
 
-  private async attachLocked(req: SandboxRequest): Promise<SandboxInfo> {
+  private async attachLocked(req: SandboxRequest, source?: string): Promise<SandboxInfo> {
     await this.releaseSandboxLocked(req.containerId)
         const nets = req.networks.map((x) => ({ n: this.find(x.name === 'default' ? 'bridge' : x.name), config: x.config }))
     const name = req.containerId.slice(0, 12)
@@ -563,7 +584,8 @@ export class NetworkService {
           later.push(`link set ${tmp} name ${e.ifname}`, ...cmds)
         }
       }
-      await this.netns.create(name, inside)
+      if (source) await this.netns.adopt(name, source, inside)
+      else await this.netns.create(name, inside)
       await ipBatch(host)
       if (later.length) await ipBatch(later, { netns: netnsPath })
       sandbox.ports = await this.bindPorts(req, gw)

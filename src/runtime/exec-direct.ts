@@ -128,9 +128,10 @@ export function directExec(o: { runtimePath: string; runtimeArgs: string[]; id: 
       stream.finish()
       return code
     }
-    // Never started: what the runtime wrote is its reason, told the way docker tells it.
+    // Never started: what the runtime wrote is its reason, told the way docker tells it
+    // (moby's exec start route writes the error on the stdout stream, ending in CRLF).
     const msg = cleanRuntimeMessage(Buffer.concat(held).toString()) || `exit status ${code}`
-    stream.output('stderr', Buffer.from(`OCI runtime exec failed: ${msg}\n`))
+    stream.output('stdout', Buffer.from(`OCI runtime exec failed: ${msg}\r\n`))
     stream.finish()
     return startErrorCode(msg)
   })

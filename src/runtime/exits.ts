@@ -13,6 +13,8 @@ import type { Logger } from '../lib/index.js'
 export interface ExitInfo {
   exitCode: number
   exitedAt: Date
+  /** Learned by the runtime from the cgroup or conmon's `oom` file, not from the exit file. */
+  oomKilled?: boolean
 }
 
 export type ExitListener = (id: string, info: ExitInfo) => void

@@ -1,5 +1,7 @@
 export * from './oci-spec.js'
 export * from './spec.js'
+export * from './seccomp.js'
+export * from './security.js'
 export * from './user.js'
 export { ConmonRuntime, StartError, startErrorCode } from './runtime.js'
 export type {

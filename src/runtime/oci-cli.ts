@@ -3,6 +3,8 @@
  * the only interface they share. Every call names a private state root under
  * berth's exec root, so berth never sees or touches other engines' containers.
  */
+import { promises as fsp } from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { run, type Logger } from '../lib/index.js'
 import { conflict, internal, notFound } from '../errors/index.js'
@@ -96,6 +98,18 @@ export class OciCli {
 
   async resume(id: string): Promise<void> {
     await this.call(['resume', id], 'resume', id)
+  }
+
+  /** `update --resources FILE`: new cgroup limits for a running container (runc and crun take the OCI LinuxResources JSON). */
+  async update(id: string, resources: unknown): Promise<void> {
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'berth-update-'))
+    try {
+      const file = path.join(dir, 'resources.json')
+      await fsp.writeFile(file, JSON.stringify(resources), { mode: 0o600 })
+      await this.call(['update', '--resources', file, id], 'update', id)
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true })
+    }
   }
 
   async state(id: string): Promise<RuntimeState> {

@@ -91,11 +91,33 @@ export interface OciResources {
     mems?: string
   }
   pids?: { limit: number }
-  blockIO?: { weight?: number }
+  blockIO?: {
+    weight?: number
+    weightDevice?: Array<{ major: number; minor: number; weight?: number }>
+    throttleReadBpsDevice?: OciThrottleDevice[]
+    throttleWriteBpsDevice?: OciThrottleDevice[]
+    throttleReadIOPSDevice?: OciThrottleDevice[]
+    throttleWriteIOPSDevice?: OciThrottleDevice[]
+  }
+}
+
+export interface OciThrottleDevice {
+  major: number
+  minor: number
+  rate: number
+}
+
+/** linux.uidMappings / gidMappings: container ids [containerID, containerID+size) are host ids from hostID. */
+export interface OciIdMapping {
+  containerID: number
+  hostID: number
+  size: number
 }
 
 export interface OciLinux {
   namespaces: OciNamespace[]
+  uidMappings?: OciIdMapping[]
+  gidMappings?: OciIdMapping[]
   cgroupsPath?: string
   resources?: OciResources
   devices?: OciDevice[]

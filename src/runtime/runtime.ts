@@ -19,10 +19,11 @@ import { ConmonAttach, type AttachStream } from './attach.js'
 import { conmonArgs, spawnConmon, type ConmonProcess } from './conmon.js'
 import { directExec } from './exec-direct.js'
 import { ExitWatcher, type ExitInfo, type ExitListener } from './exits.js'
+import { oomKilled, OomWatcher, type OomListener } from './oom.js'
 import { lookPathInRoot } from './user.js'
 import { OciCli, cleanRuntimeMessage, startErrorCode, type RuntimeConfig, type RuntimeStatus } from './oci-cli.js'
 export { startErrorCode } from './oci-cli.js'
-import type { OciProcess, OciSpec } from './oci-spec.js'
+import type { OciProcess, OciResources, OciSpec } from './oci-spec.js'
 
 export interface ConmonRuntimeOptions {
   /** e.g. /run/berth; everything this layer writes lives below it. */
@@ -134,6 +135,7 @@ export class ConmonRuntime {
   private readonly conmonPath: string
   private readonly clis = new Map<string, OciCli>()
   private readonly live = new Map<string, Live>()
+  private readonly ooms = new OomWatcher()
   private readonly exits: ExitWatcher
   private readonly conmonLogLevel: ConmonRuntimeOptions['conmonLogLevel']
   private cgroups: Promise<CgroupInfo> | undefined
@@ -197,7 +199,20 @@ export class ConmonRuntime {
 
   onExit(cb: ExitListener): () => void {
     void this.init()
-    return this.exits.on(cb)
+    return this.exits.on((id, info) => {
+      void this.withOom(id, info).then((i) => cb(id, i))
+    })
+  }
+
+  /** An OOM kill in a running container's cgroup, as conmon reports it (the container may live on). */
+  onOom(cb: OomListener): () => void {
+    return this.ooms.on(cb)
+  }
+
+  /** The exit with `oomKilled` learned from conmon's `oom` file or the cgroup, before delete removes both. */
+  private async withOom(id: string, info: ExitInfo): Promise<ExitInfo> {
+    const bundle = this.live.get(id)?.meta.bundleDir ?? this.stateDir(id)
+    return { ...info, oomKilled: await oomKilled(bundle).catch(() => false) }
   }
 
   /** Resolves when the container has exited (at once if it already has). */
@@ -264,6 +279,7 @@ export class ConmonRuntime {
       proc.sync.close()
       const conmonPid = await readPidFile(path.join(dir, 'conmon.pid'))
       this.live.set(o.id, { meta, conmonPid })
+      this.ooms.watch(o.id, bundle)
       this.log.debug('created', { id: o.id, pid, conmonPid, ms: Math.round(performance.now() - t0) })
       return { pid }
     } catch (err) {
@@ -296,6 +312,7 @@ export class ConmonRuntime {
 
   private async removeFiles(id: string, bundle: string, dir: string) {
     this.live.delete(id)
+    this.ooms.unwatch(id)
     if (bundle !== dir) {
       await Promise.all(['config.json', 'attach', 'ctl', 'winsz'].map((f) => fsp.rm(path.join(bundle, f), { force: true })))
     }
@@ -323,6 +340,12 @@ export class ConmonRuntime {
   async unpause(id: string): Promise<void> {
     const e = await this.entry(id)
     await (await this.cli(e.meta.runtime)).resume(id)
+  }
+
+  /** New cgroup limits for a running or paused container. */
+  async update(id: string, resources: OciResources): Promise<void> {
+    const e = await this.entry(id)
+    await (await this.cli(e.meta.runtime)).update(id, resources)
   }
 
   async state(id: string): Promise<ContainerState> {
@@ -545,14 +568,16 @@ export class ConmonRuntime {
         const conmonPid = await readPidFile(path.join(this.stateDir(id), 'conmon.pid'))
         const monitored = !!conmonPid && isConmonOf(conmonPid, id)
         if (monitored) e.conmonPid = conmonPid
-        const exit = await this.exits.read(id)
-        if (exit) {
+        const read = await this.exits.read(id)
+        if (read) {
           this.exits.markReported(id)
+          const exit = await this.withOom(id, read)
           out.push({ id, pid: 0, status: 'stopped', runtime: e.meta.runtime, exit, monitored })
           return
         }
         try {
           const s = await (await this.cli(e.meta.runtime)).state(id)
+          if (s.status === 'running' || s.status === 'paused') this.ooms.watch(id, e.meta.bundleDir)
           out.push({ id, pid: s.pid, status: s.status, runtime: e.meta.runtime, monitored })
         } catch (err) {
           this.log.warn('restore: runtime has no state', { id, err })
@@ -567,6 +592,7 @@ export class ConmonRuntime {
 
   /** Stop watching; containers and their conmons keep running. */
   close(): void {
+    this.ooms.close()
     this.exits.stop()
   }
 }

@@ -7,11 +7,14 @@
 import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { invalidArgument } from '../errors/index.js'
+import { resolveSeccomp, type SeccompProfile } from './seccomp.js'
+import { validateSysctls } from './security.js'
 import type {
   NamespaceType,
   OciCapabilities,
   OciDevice,
   OciDeviceRule,
+  OciIdMapping,
   OciMount,
   OciNamespace,
   OciResources,
@@ -55,6 +58,22 @@ export const maskedPaths = [
   '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware',
   '/sys/devices/virtual/powercap',
 ]
+
+/** docker's masked paths on this host: the list above plus each CPU's thermal_throttle (moby oci defaultLinuxMaskedPaths). */
+export function defaultMaskedPaths(): string[] {
+  const out = [...maskedPaths]
+  let cpus: string[] = []
+  try {
+    cpus = readdirSync('/sys/devices/system/cpu').filter((n) => /^cpu\d+$/.test(n))
+  } catch {
+    // No sysfs: nothing more to mask.
+  }
+  for (const cpu of cpus.sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)))) {
+    const p = `/sys/devices/system/cpu/${cpu}/thermal_throttle`
+    if (existsSync(p)) out.push(p)
+  }
+  return out
+}
 export const readonlyPaths = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']
 
 /** 'private': a new namespace; 'host': share the host's; {path}: join that one (another container's). */
@@ -97,6 +116,16 @@ export interface SpecOptions {
   ulimits?: Ulimit[]
   oomScoreAdj?: number
   noNewPrivileges?: boolean
+  /** The seccomp profile (docker's format); its conditions are resolved against the final capabilities. None: unconfined. */
+  seccomp?: SeccompProfile
+  apparmorProfile?: string
+  /** Replace docker's masked / read-only paths (HostConfig.MaskedPaths, ReadonlyPaths; empty for systempaths=unconfined). */
+  maskedPaths?: string[]
+  readonlyPaths?: string[]
+  /** A writable /sys/fs/cgroup (writable-cgroups; privileged containers get it anyway). */
+  writableCgroups?: boolean
+  /** Sysctls set before the user's (docker's defaults for a container with its own network namespace). */
+  defaultSysctls?: Record<string, string>
   resources?: Omit<OciResources, 'devices'>
   /** Extra device-cgroup rules after docker's defaults. */
   deviceRules?: OciDeviceRule[]
@@ -104,6 +133,8 @@ export interface SpecOptions {
   sysctl?: Record<string, string>
   /** Default `/berth/<id>` (cgroupfs driver). */
   cgroupsPath?: string
+  /** Run in a new user namespace with these mappings (the daemon's --userns-remap). */
+  idMappings?: { uidMappings: OciIdMapping[]; gidMappings: OciIdMapping[]; /** Join this user namespace (that of a container whose namespaces are shared) instead of a new one. */ userNsPath?: string }
   annotations?: Record<string, string>
   /** Hard limits of the host, by docker's ulimit name; read from /proc/self/limits if absent. */
   hostLimits?: Record<string, number>
@@ -126,12 +157,16 @@ export function buildSpec(o: SpecOptions): OciSpec {
     namespaces.push(mode === 'private' ? { type } : { type, path: mode.path })
   }
   if (ns.mount === 'host') throw invalidArgument('a container needs its own mount namespace')
+  if (o.idMappings) namespaces.push(o.idMappings.userNsPath ? { type: 'user', path: o.idMappings.userNsPath } : { type: 'user' })
 
   const caps = o.privileged ? availableCapabilities() : tweakCapabilities(o.capAdd ?? [], o.capDrop ?? [])
   const capabilities: OciCapabilities = { bounding: caps, effective: caps, permitted: caps }
+  const sysctl = { ...o.defaultSysctls, ...o.sysctl }
+  validateSysctls(o.sysctl ?? {}, { ipcHost: ns.ipc === 'host', netHost: ns.network === 'host', utsHost: ns.uts === 'host' })
+  const seccomp = o.seccomp ? resolveSeccomp(o.seccomp, { capabilities: caps }) : undefined
 
   let args = o.args
-  const mounts = defaultMounts(o, ns.ipc ?? 'private')
+  const mounts = o.idMappings ? usernsMounts(defaultMounts(o, ns.ipc ?? 'private'), ns.network ?? 'private') : defaultMounts(o, ns.ipc ?? 'private')
   const extra = [...(o.extraMounts ?? [])]
   if (o.init) {
     const initPath = o.initPath ?? findInit()
@@ -162,20 +197,25 @@ export function buildSpec(o: SpecOptions): OciSpec {
       rlimits: buildRlimits(o.ulimits ?? [], o.hostLimits ?? hostHardLimits()),
       noNewPrivileges: o.noNewPrivileges ?? false,
       ...(o.oomScoreAdj !== undefined ? { oomScoreAdj: o.oomScoreAdj } : {}),
+      ...(o.apparmorProfile ? { apparmorProfile: o.apparmorProfile } : {}),
     },
     root: { path: o.rootfs, readonly: o.readonlyRootfs ?? false },
     mounts: allMounts,
     linux: {
       namespaces,
       cgroupsPath: o.cgroupsPath ?? `/berth/${o.id}`,
+      ...(o.idMappings ? { uidMappings: o.idMappings.uidMappings.map((m) => ({ ...m })), gidMappings: o.idMappings.gidMappings.map((m) => ({ ...m })) } : {}),
       resources: { ...o.resources, devices: rules },
-      ...(o.privileged ? {} : { maskedPaths: [...maskedPaths], readonlyPaths: [...readonlyPaths] }),
+      // As moby: --privileged clears the defaults, then paths given in HostConfig apply.
+      ...(o.privileged && !o.maskedPaths ? {} : { maskedPaths: [...(o.maskedPaths ?? defaultMaskedPaths())] }),
+      ...(o.privileged && !o.readonlyPaths ? {} : { readonlyPaths: [...(o.readonlyPaths ?? readonlyPaths)] }),
+      ...(seccomp ? { seccomp } : {}),
     },
   }
   if (ns.uts === 'private' && o.hostname) spec.hostname = o.hostname
   const devices = [...(o.privileged ? hostDevices() : []), ...(o.devices ?? [])]
   if (devices.length > 0) spec.linux.devices = devices
-  if (o.sysctl && Object.keys(o.sysctl).length > 0) spec.linux.sysctl = { ...o.sysctl }
+  if (Object.keys(sysctl).length > 0) spec.linux.sysctl = sysctl
   if (o.annotations) spec.annotations = { ...o.annotations }
   return spec
 }
@@ -192,12 +232,13 @@ function defaultMounts(o: SpecOptions, ipc: NamespaceMode): OciMount[] {
           options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${Math.floor((o.shmSize || defaultShmSize) / 1024)}k`],
         }
   const sysRo = o.privileged ? 'rw' : 'ro'
+  const cgroupRo = (o.writableCgroups ?? o.privileged) ? 'rw' : 'ro'
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', sysRo] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [sysRo, 'nosuid', 'noexec', 'nodev'] },
+    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [cgroupRo, 'nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     shm,
   ]
@@ -257,24 +298,35 @@ function lastCap(): number {
   return allCapabilities.length - 1
 }
 
-function normalizeCap(name: string): string {
-  const up = name.trim().toUpperCase()
+function normalizeCap(name: string, available: readonly string[]): string {
+  const up = name.toUpperCase()
   if (up === 'ALL') return 'ALL'
   const cap = up.startsWith('CAP_') ? up : `CAP_${up}`
-  if (!(allCapabilities as readonly string[]).includes(cap)) throw invalidArgument(`unknown capability: "${cap}"`)
+  if (!(allCapabilities as readonly string[]).includes(cap)) throw invalidArgument(`unknown capability: ${JSON.stringify(cap)}`)
+  if (!available.includes(cap)) throw invalidArgument(`capability not supported by your kernel or not available in the current environment: ${JSON.stringify(cap)}`)
   return cap
+}
+
+/** docker's create-time check of CapAdd and CapDrop (moby daemon/container.go validateCapabilities). */
+export function validateCapabilities(add: readonly string[], drop: readonly string[]): void {
+  const available = availableCapabilities()
+  for (const [list, what] of [[add, 'CapAdd'], [drop, 'CapDrop']] as const) {
+    try {
+      for (const c of list) normalizeCap(c, available)
+    } catch (err) {
+      throw invalidArgument(`invalid ${what}: ${(err as Error).message}`, err)
+    }
+  }
 }
 
 /** docker's semantics (moby oci/caps TweakCapabilities): ALL in drop empties the set before adding. */
 export function tweakCapabilities(add: string[], drop: string[]): string[] {
-  const adds = add.map(normalizeCap)
-  const drops = drop.map(normalizeCap)
   const known = availableCapabilities()
-  let set: string[] = drops.includes('ALL') ? [] : [...defaultCapabilities]
-  if (adds.includes('ALL')) set = [...known]
-  for (const c of adds) if (c !== 'ALL' && !set.includes(c)) set.push(c)
-  if (!drops.includes('ALL')) set = set.filter((c) => !drops.includes(c) || adds.includes(c))
-  return set
+  const adds = add.map((c) => normalizeCap(c, known))
+  const drops = drop.map((c) => normalizeCap(c, known))
+  if (adds.includes('ALL')) return known.filter((c) => !drops.includes(c))
+  const set = drops.includes('ALL') ? adds : [...defaultCapabilities.filter((c) => !drops.includes(c)), ...adds]
+  return [...new Set(set)]
 }
 
 const rlimitNames: Record<string, string> = {
@@ -376,4 +428,19 @@ function hostDevices(): OciDevice[] {
   }
   walk('/dev')
   return out
+}
+
+/**
+ * A user namespace cannot mount sysfs for a network namespace it does not
+ * own (berth makes containers' network namespaces before the runtime makes
+ * the user namespace), so /sys becomes a read-only bind of the host's, as
+ * runc's own fallback does. The cgroup mount stays writable, as moby does
+ * under user namespaces: a read-only remount is refused there.
+ */
+function usernsMounts(mounts: OciMount[], network: NamespaceMode): OciMount[] {
+  return mounts.map((m) => {
+    if (m.type === 'sysfs' && network !== 'private') return { destination: m.destination, type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+    if (m.type === 'cgroup') return { ...m, options: (m.options ?? []).map((x) => (x === 'ro' ? 'rw' : x)) }
+    return m
+  })
 }

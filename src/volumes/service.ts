@@ -181,8 +181,8 @@ export class VolumeService {
     if (v.options.type && !(await isMountpoint(dir))) {
       const o = v.options.o ?? ''
       const bind = o.split(',').includes('bind')
+      // The container service publishes docker's volume mount/unmount events, one per container start and exit.
       await mount({ type: bind ? 'bind' : v.options.type, source: v.options.device || v.options.type, options: o ? o.split(',') : [] }, dir)
-      this.o.events.publish('volume', 'mount', name, { driver: 'local' })
     }
     return dir
   }
@@ -208,7 +208,6 @@ export class VolumeService {
     const dir = this.mountpoint(v.name)
     if (await isMountpoint(dir)) {
       await unmount(dir)
-      this.o.events.publish('volume', 'unmount', v.name, { driver: 'local' })
     }
   }
 

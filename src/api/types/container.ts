@@ -154,6 +154,8 @@ export interface HostConfig {
   Devices?: DeviceMapping[] | null
   DeviceCgroupRules?: string[] | null
   DeviceRequests?: DeviceRequest[] | null
+  /** Dropped by the daemon from API 1.42 on, as docker does. */
+  KernelMemory?: number
   KernelMemoryTCP?: number
   MemoryReservation?: number
   MemorySwap?: number
@@ -391,4 +393,82 @@ export interface ContainerPathStat {
   /** RFC 3339 with nanoseconds, as Go's time.Time. */
   mtime: string
   linkTarget: string
+}
+
+/** GET /containers/{id}/stats (moby api/types/container StatsResponse): every uint64 is a number, Go's JSON names. */
+export interface ThrottlingData {
+  periods: number
+  throttled_periods: number
+  throttled_time: number
+}
+
+export interface CpuUsage {
+  total_usage: number
+  /** cgroup v1 only. */
+  percpu_usage?: number[]
+  usage_in_kernelmode: number
+  usage_in_usermode: number
+}
+
+export interface CpuStats {
+  cpu_usage: CpuUsage
+  /** Omitted when 0, as Go's omitempty. */
+  system_cpu_usage?: number
+  online_cpus?: number
+  throttling_data: ThrottlingData
+}
+
+export interface MemoryStats {
+  usage?: number
+  /** cgroup v1 only. */
+  max_usage?: number
+  stats?: Record<string, number>
+  failcnt?: number
+  limit?: number
+}
+
+export interface BlkioStatEntry {
+  major: number
+  minor: number
+  op: string
+  value: number
+}
+
+export interface BlkioStats {
+  io_service_bytes_recursive: BlkioStatEntry[] | null
+  io_serviced_recursive: BlkioStatEntry[] | null
+  io_queue_recursive: BlkioStatEntry[] | null
+  io_service_time_recursive: BlkioStatEntry[] | null
+  io_wait_time_recursive: BlkioStatEntry[] | null
+  io_merged_recursive: BlkioStatEntry[] | null
+  io_time_recursive: BlkioStatEntry[] | null
+  sectors_recursive: BlkioStatEntry[] | null
+}
+
+export interface NetworkStats {
+  rx_bytes: number
+  rx_packets: number
+  rx_errors: number
+  rx_dropped: number
+  tx_bytes: number
+  tx_packets: number
+  tx_errors: number
+  tx_dropped: number
+}
+
+export interface StatsResponse {
+  /** With docker's leading slash. */
+  name?: string
+  id?: string
+  /** RFC 3339 with nanoseconds; Go's zero time when there is no sample. */
+  read: string
+  preread: string
+  pids_stats: { current?: number; limit?: number }
+  blkio_stats: BlkioStats
+  num_procs: number
+  storage_stats: { read_count_normalized?: number; read_size_bytes?: number; write_count_normalized?: number; write_size_bytes?: number }
+  cpu_stats: CpuStats
+  precpu_stats: CpuStats
+  memory_stats: MemoryStats
+  networks?: Record<string, NetworkStats>
 }

@@ -186,7 +186,12 @@ function renderInfo(i: SystemInfo): string {
   l.push(` Init Binary: ${i.InitBinary}`, ` containerd version: ${i.ContainerdCommit?.ID ?? ''}`, ` runc version: ${i.RuncCommit?.ID ?? ''}`, ` init version: ${i.InitCommit?.ID ?? ''}`)
   if (i.SecurityOptions?.length) {
     l.push(' Security Options:')
-    for (const o of i.SecurityOptions) l.push(`  ${o.replace(/^name=/, '')}`)
+    // docker's DecodeSecurityOptions: `name=seccomp,profile=builtin` is a name line and a Profile line.
+    for (const o of i.SecurityOptions) {
+      const kv = o.split(',').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)] as const)
+      l.push(`  ${kv.find(([k]) => k === 'name')?.[1] ?? o}`)
+      for (const [k, v] of kv) if (k === 'profile') l.push(`   Profile: ${v}`)
+    }
   }
   l.push(` Kernel Version: ${i.KernelVersion}`, ` Operating System: ${i.OperatingSystem}`, ` OSType: ${i.OSType}`, ` Architecture: ${i.Architecture}`)
   l.push(` CPUs: ${i.NCPU}`, ` Total Memory: ${bytesSize(i.MemTotal)}`, ` Name: ${i.Name}`, ` ID: ${i.ID}`, ` Docker Root Dir: ${i.DockerRootDir}`)

@@ -330,6 +330,8 @@ describe.skipIf(skip)('user-defined networks', () => {
       const r = await cli(['network', 'rm', netA])
       expect(r.code).not.toBe(0)
       expect(r.stderr).toContain(`error while removing network: network ${netA} has active endpoints`)
+      // docker 28 lists each endpoint as name:"<container>" id:"<endpoint short id>"
+      expect(r.stderr).toMatch(new RegExp(`active endpoints \\(.*name:"${a1}" id:"[0-9a-f]{12}"`))
     }
     expect((await inspectNet(netA)).Name).toBe(netA)
   })

@@ -298,11 +298,13 @@ for (const [name, bin] of Object.entries(runtimes)) {
         const nf = await rt.exec(id, { execId: 'e4', process: proc(['nosuchcmd']), tty: false, stdin: false })
         const nfOut = collect(nf.stream!)
         expect(await nf.exit).toBe(127)
-        expect(nfOut.stderr).toMatch(/^OCI runtime exec failed: .*nosuchcmd.*\n$/)
+        // docker 28 (moby postContainerExecStart) writes the reason on stdout, CRLF-terminated
+        expect(nfOut.stdout).toMatch(/^OCI runtime exec failed: .*nosuchcmd.*\r\n$/)
+        expect(nfOut.stderr).toBe('')
         const ne = await rt.exec(id, { execId: 'e5', process: proc(['/etc/passwd']), tty: false, stdin: false })
         const neOut = collect(ne.stream!)
         expect(await ne.exit).toBe(126)
-        expect(neOut.stderr).toMatch(/permission denied/i)
+        expect(neOut.stdout).toMatch(/permission denied/i)
         // Under conmon (a TTY exec) the reason comes back as the session's error.
         const nt = await rt.exec(id, { execId: 'e6', process: proc(['nosuchcmd'], true), tty: true, stdin: false })
         expect(await nt.exit).toBe(127)

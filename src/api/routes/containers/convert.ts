@@ -2,7 +2,7 @@
  * docker's container JSON to berth's domain and back. Every default docker
  * fills in on inspect is filled in here, so clients see the shapes they expect.
  */
-import type { ContainerRecord, ContainerSpec, NamespaceMode, NetworkMode, RestartPolicy } from '../../../containers/index.js'
+import type { ContainerRecord, ContainerSpec, HealthConfig, NamespaceMode, NetworkMode, RestartPolicy } from '../../../containers/index.js'
 import { invalidArgument } from '../../../errors/index.js'
 import type { EndpointConfig, EndpointRecord, SandboxRecord } from '../../../network/index.js'
 import { endpointConfigOf } from '../networks/index.js'
@@ -13,11 +13,14 @@ import type {
   ContainerCreateRequest,
   ContainerInspect,
   ContainerSummary,
+  DeviceMapping,
   EndpointSettings,
   HostConfig,
   NetworkSettings,
   Port,
   PortMap,
+  ThrottleDevice,
+  WeightDevice,
 } from '../../types/index.js'
 
 const list = (v: string[] | null | undefined): string[] => (Array.isArray(v) ? v.map(String) : [])
@@ -74,13 +77,28 @@ function networksOf(body: ContainerCreateRequest, net: { mode: NetworkMode; name
   return out
 }
 
-function restartPolicy(p: HostConfig['RestartPolicy']): RestartPolicy {
+export function restartPolicy(p: HostConfig['RestartPolicy']): RestartPolicy {
   const name = (p?.Name ?? '') as RestartPolicy['name'] | string
   const max = p?.MaximumRetryCount ?? 0
   if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(name)) throw invalidArgument(`invalid restart policy: unknown policy '${name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'`)
   if (max < 0) throw invalidArgument('invalid restart policy: maximum retry count cannot be negative')
   if (max > 0 && name !== 'on-failure') throw invalidArgument(`invalid restart policy: maximum retry count can only be used with 'on-failure'`)
   return { name: name as RestartPolicy['name'], maximumRetryCount: max }
+}
+
+/** HostConfig's resource fields the domain keeps, by docker's names (containers/resources.ts reads them). */
+const RESOURCE_KEYS = [
+  'Memory', 'MemorySwap', 'MemoryReservation', 'MemorySwappiness', 'KernelMemory', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota',
+  'CpuRealtimePeriod', 'CpuRealtimeRuntime', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'BlkioWeightDevice',
+  'BlkioDeviceReadBps', 'BlkioDeviceWriteBps', 'BlkioDeviceReadIOps', 'BlkioDeviceWriteIOps', 'Devices', 'DeviceCgroupRules',
+  'Ulimits', 'OomKillDisable', 'CpuCount', 'CpuPercent', 'IOMaximumIOps', 'IOMaximumBandwidth',
+] as const
+
+/** Config.Healthcheck → the domain's; wire nulls and missing fields are zero (inherit). */
+function healthFromCreate(h: NonNullable<ContainerCreateRequest['Healthcheck']>): HealthConfig {
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : 0)
+  if (h.Test != null && (!Array.isArray(h.Test) || h.Test.some((x) => typeof x !== 'string'))) throw invalidArgument('invalid Healthcheck.Test: expected an array of strings')
+  return { test: h.Test ?? [], interval: n(h.Interval), timeout: n(h.Timeout), startPeriod: n(h.StartPeriod), startInterval: n(h.StartInterval), retries: n(h.Retries) }
 }
 
 /** POST /containers/create body → the domain spec; rejects what docker rejects. */
@@ -105,7 +123,7 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
   const shm = hc.ShmSize ?? 0
   if (shm < 0) throw invalidArgument('SHM size can not be less than 0')
   const resources: Record<string, unknown> = {}
-  for (const k of ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'Ulimits', 'OomKillDisable'] as const) {
+  for (const k of RESOURCE_KEYS) {
     const v = hc[k]
     if (v !== undefined && v !== null && v !== 0 && v !== '' && !(Array.isArray(v) && v.length === 0)) resources[k] = v
   }
@@ -135,6 +153,7 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
     volumes: Object.keys(body.Volumes ?? {}),
     onBuild: body.OnBuild ?? null,
     networks,
+    ...(body.Healthcheck ? { healthcheck: healthFromCreate(body.Healthcheck) } : {}),
     host: {
       autoRemove: hc.AutoRemove === true,
       restartPolicy: restartPolicy(hc.RestartPolicy),
@@ -165,9 +184,13 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
       links: list(hc.Links),
       oomScoreAdj: hc.OomScoreAdj ?? 0,
       securityOpt: list(hc.SecurityOpt),
+      ...(Array.isArray(hc.MaskedPaths) ? { maskedPaths: hc.MaskedPaths.map(String) } : {}),
+      ...(Array.isArray(hc.ReadonlyPaths) ? { readonlyPaths: hc.ReadonlyPaths.map(String) } : {}),
       tmpfs: strMap(hc.Tmpfs),
       sysctls: strMap(hc.Sysctls),
       resources,
+      ...(typeof hc.CgroupParent === 'string' && hc.CgroupParent !== '' ? { cgroupParent: hc.CgroupParent } : {}),
+      ...(typeof hc.UsernsMode === 'string' && hc.UsernsMode !== '' ? { usernsMode: hc.UsernsMode } : {}),
     },
   }
 }
@@ -207,6 +230,7 @@ export function hostConfigOf(rec: ContainerRecord): HostConfig {
   const h = rec.spec.host
   const r = h.resources
   const num = (k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0)
+  const arr = <T>(k: string): T[] => (Array.isArray(r[k]) ? (r[k] as T[]) : [])
   return {
     Binds: h.binds.length ? h.binds : null,
     ...(hostConfigMounts(h.mounts) ? { Mounts: hostConfigMounts(h.mounts) } : {}),
@@ -237,44 +261,46 @@ export function hostConfigOf(rec: ContainerRecord): HostConfig {
     ReadonlyRootfs: h.readonlyRootfs,
     SecurityOpt: h.securityOpt.length ? h.securityOpt : null,
     UTSMode: modeString(h.uts),
-    UsernsMode: '',
+    UsernsMode: h.usernsMode ?? '',
     ShmSize: h.shmSize || 67108864,
     Runtime: h.runtime,
     Isolation: '',
     CpuShares: num('CpuShares'),
     Memory: num('Memory'),
     NanoCpus: num('NanoCpus'),
-    CgroupParent: '',
+    CgroupParent: h.cgroupParent ?? '',
     BlkioWeight: num('BlkioWeight'),
-    BlkioWeightDevice: [],
-    BlkioDeviceReadBps: [],
-    BlkioDeviceWriteBps: [],
-    BlkioDeviceReadIOps: [],
-    BlkioDeviceWriteIOps: [],
+    BlkioWeightDevice: arr<WeightDevice>('BlkioWeightDevice'),
+    BlkioDeviceReadBps: arr<ThrottleDevice>('BlkioDeviceReadBps'),
+    BlkioDeviceWriteBps: arr<ThrottleDevice>('BlkioDeviceWriteBps'),
+    BlkioDeviceReadIOps: arr<ThrottleDevice>('BlkioDeviceReadIOps'),
+    BlkioDeviceWriteIOps: arr<ThrottleDevice>('BlkioDeviceWriteIOps'),
     CpuPeriod: num('CpuPeriod'),
     CpuQuota: num('CpuQuota'),
-    CpuRealtimePeriod: 0,
-    CpuRealtimeRuntime: 0,
+    CpuRealtimePeriod: num('CpuRealtimePeriod'),
+    CpuRealtimeRuntime: num('CpuRealtimeRuntime'),
     CpusetCpus: typeof r.CpusetCpus === 'string' ? r.CpusetCpus : '',
     CpusetMems: typeof r.CpusetMems === 'string' ? r.CpusetMems : '',
-    Devices: [],
-    DeviceCgroupRules: null,
+    Devices: arr<DeviceMapping>('Devices'),
+    DeviceCgroupRules: Array.isArray(r.DeviceCgroupRules) && r.DeviceCgroupRules.length ? (r.DeviceCgroupRules as string[]) : null,
     DeviceRequests: null,
+    ...(num('KernelMemory') ? { KernelMemory: num('KernelMemory') } : {}),
     MemoryReservation: num('MemoryReservation'),
     MemorySwap: num('MemorySwap'),
-    MemorySwappiness: null,
+    MemorySwappiness: typeof r.MemorySwappiness === 'number' ? r.MemorySwappiness : null,
     OomKillDisable: r.OomKillDisable === true,
-    PidsLimit: typeof r.PidsLimit === 'number' ? r.PidsLimit : null,
-    Ulimits: Array.isArray(r.Ulimits) ? (r.Ulimits as HostConfig['Ulimits']) : [],
-    CpuCount: 0,
-    CpuPercent: 0,
-    IOMaximumIOps: 0,
-    IOMaximumBandwidth: 0,
+    PidsLimit: typeof r.PidsLimit === 'number' && r.PidsLimit > 0 ? r.PidsLimit : null,
+    Ulimits: arr<NonNullable<HostConfig['Ulimits']>[number]>('Ulimits'),
+    CpuCount: num('CpuCount'),
+    CpuPercent: num('CpuPercent'),
+    IOMaximumIOps: num('IOMaximumIOps'),
+    IOMaximumBandwidth: num('IOMaximumBandwidth'),
     Init: h.init ? true : null,
     Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : undefined,
     Sysctls: Object.keys(h.sysctls).length ? h.sysctls : undefined,
-    MaskedPaths: ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'],
-    ReadonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    // Containers made before berth kept these show docker's defaults (none when privileged).
+    MaskedPaths: h.maskedPaths ?? (h.privileged ? null : ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap']),
+    ReadonlyPaths: h.readonlyPaths ?? (h.privileged ? null : ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']),
   }
 }
 
@@ -290,7 +316,8 @@ export function configOf(rec: ContainerRecord): ContainerConfig {
     Tty: s.tty,
     OpenStdin: s.openStdin,
     StdinOnce: s.stdinOnce,
-    Env: rec.effective.env,
+    // moby merge: no Env from the user or the image stays nil (PATH is only in the process environment).
+    Env: rec.effective.env.length ? rec.effective.env : null,
     Cmd: rec.effective.cmd,
     Image: s.image,
     Volumes: rec.effective.volumes.length ? Object.fromEntries(rec.effective.volumes.map((v) => [v, {}])) : null,
@@ -302,6 +329,16 @@ export function configOf(rec: ContainerRecord): ContainerConfig {
   if (rec.effective.exposedPorts.length) cfg.ExposedPorts = Object.fromEntries(rec.effective.exposedPorts.map((p) => [p, {}]))
   if (rec.effective.stopSignal !== 'SIGTERM' || s.stopSignal) cfg.StopSignal = rec.effective.stopSignal
   if (s.stopTimeout !== null) cfg.StopTimeout = s.stopTimeout
+  const h = rec.effective.healthcheck
+  if (h) {
+    // docker's JSON omits zero fields (omitempty).
+    cfg.Healthcheck = { Test: h.test }
+    if (h.interval) cfg.Healthcheck.Interval = h.interval
+    if (h.timeout) cfg.Healthcheck.Timeout = h.timeout
+    if (h.startPeriod) cfg.Healthcheck.StartPeriod = h.startPeriod
+    if (h.startInterval) cfg.Healthcheck.StartInterval = h.startInterval
+    if (h.retries) cfg.Healthcheck.Retries = h.retries
+  }
   return cfg
 }
 
@@ -410,7 +447,8 @@ export function inspectOf(rec: ContainerRecord, x: InspectExtras): ContainerInsp
     Args: rec.args,
     State: {
       Status: st.status,
-      Running: st.status === 'running' || st.status === 'paused',
+      // docker counts a restarting container as running (State.SetRestarting).
+      Running: st.status === 'running' || st.status === 'paused' || st.status === 'restarting',
       Paused: st.status === 'paused',
       Restarting: st.status === 'restarting',
       OOMKilled: st.oomKilled,
@@ -420,6 +458,9 @@ export function inspectOf(rec: ContainerRecord, x: InspectExtras): ContainerInsp
       Error: st.error,
       StartedAt: st.startedAt,
       FinishedAt: st.finishedAt,
+      ...(st.health
+        ? { Health: { Status: st.health.status, FailingStreak: st.health.failingStreak, Log: st.health.log.map((r) => ({ Start: r.start, End: r.end, ExitCode: r.exitCode, Output: r.output })) } }
+        : {}),
     },
     Image: rec.imageId,
     ResolvConfPath: rec.paths.resolvConf,
@@ -454,6 +495,8 @@ export function statusText(rec: ContainerRecord, now = Date.now()): string {
   const since = (t: string) => humanDuration(now - Date.parse(t))
   switch (st.status) {
     case 'running':
+      // docker's Health.String(): "health: starting", else the status.
+      if (st.health) return `Up ${since(st.startedAt)} (${st.health.status === 'starting' ? 'health: starting' : st.health.status})`
       return `Up ${since(st.startedAt)}`
     case 'paused':
       return `Up ${since(st.startedAt)} (Paused)`

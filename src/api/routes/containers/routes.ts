@@ -34,6 +34,7 @@ export function timeParamNano(v: string | null, now = Date.now()): bigint | unde
 }
 
 const FILTERS = new Set(['id', 'name', 'label', 'status', 'exited', 'ancestor', 'before', 'since', 'volume', 'network', 'health', 'isolation', 'is-task', 'publish', 'expose'])
+const HEALTHS = ['none', 'starting', 'healthy', 'unhealthy']
 const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'])
 
 function labelMatch(labels: Record<string, string>, f: string): boolean {
@@ -47,6 +48,8 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
 
   r.post('/containers/create', async (ctx) => {
     const body = await ctx.json<ContainerCreateRequest>()
+    // KernelMemory is gone from API 1.42: dropped without a word, as dockerd does.
+    if (ctx.version >= 42 && body?.HostConfig && typeof body.HostConfig === 'object') delete body.HostConfig.KernelMemory
     const spec = specFromCreate(body)
     const res = await c.create(spec, ctx.query.get('name') ?? undefined)
     ctx.send(201, { Id: res.id, Warnings: res.warnings })
@@ -59,6 +62,9 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     const filters = ctx.filters()
     for (const k of filters.keys()) if (!FILTERS.has(k)) throw invalidArgument(`invalid filter '${k}'`)
     for (const s of filters.get('status') ?? []) if (!STATUSES.has(s)) throw invalidArgument(`invalid filter 'status=${s}'`)
+    for (const h of filters.get('health') ?? []) {
+      if (!HEALTHS.includes(h)) throw invalidArgument(`invalid filter 'health=${h}': invalid value for health (${h}): must be one of ${HEALTHS.join(', ')}`)
+    }
     let recs = c.list().sort((x, y) => (x.created < y.created ? 1 : x.created > y.created ? -1 : 0))
     const ref = (v: string) => c.get(v)
     const before = filters.get('before')?.map(ref)
@@ -80,7 +86,8 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
       if (f('network') && !f('network')?.some((v) => networkNames(rec).includes(v) || Object.values(b.networkView(rec).networkIds).includes(v))) return false
       if (f('publish') && !f('publish')?.some((v) => portMatches(v, b.networkView(rec).sandbox?.ports.map((p) => `${p.containerPort}/${p.proto}`) ?? []))) return false
       if (f('expose') && !f('expose')?.some((v) => portMatches(v, rec.effective.exposedPorts))) return false
-      if (f('volume') || f('health')) return false
+      if (f('health') && !f('health')?.includes(rec.state.health?.status ?? 'none')) return false
+      if (f('volume')) return false
       return true
     }
     recs = recs.filter(keep)

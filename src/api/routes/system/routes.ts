@@ -14,8 +14,6 @@ export interface SystemBackend {
   diskUsage?: DiskUsageBackend
 }
 
-const EVENT_FILTERS = new Set(['container', 'event', 'image', 'label', 'type', 'daemon', 'network', 'volume', 'plugin', 'node', 'service', 'secret', 'config', 'scope'])
-
 /** One event as docker's JSON line; timeNano is written exactly (it exceeds a double's precision). */
 export function eventJson(e: EngineEvent): string {
   const legacy = e.type === 'container' || e.type === 'image' ? { status: e.action, id: e.actor.id, ...(e.actor.attributes.image ? { from: e.actor.attributes.image } : {}) } : {}
@@ -23,25 +21,47 @@ export function eventJson(e: EngineEvent): string {
   return JSON.stringify(body).replace(/"timeNano":0/, `"timeNano":${e.timeNano.toString()}`)
 }
 
+/** The Actor types whose filter key matches an actor ID or name prefix (moby fuzzyMatchName). */
+const NAME_FILTERS = ['daemon', 'container', 'plugin', 'volume', 'network', 'service', 'node', 'secret', 'config'] as const
+
+/** The repository of a reference without tag or digest, as docker's familiar name (moby stripTag). */
+function stripTag(ref: string): string {
+  let r = ref.split('@')[0] ?? ref
+  const slash = r.lastIndexOf('/')
+  const colon = r.lastIndexOf(':')
+  if (colon > slash) r = r.slice(0, colon)
+  if (r.startsWith('docker.io/')) r = r.slice('docker.io/'.length)
+  if (r.startsWith('library/') && r.indexOf('/', 'library/'.length) < 0) r = r.slice('library/'.length)
+  return r
+}
+
+/**
+ * moby daemon/events/filter.go: every key given must match (values of one key
+ * are alternatives, label values must all match). Unknown keys are ignored,
+ * as dockerd does.
+ */
 export function eventMatcher(filters: Map<string, string[]>): (e: EngineEvent) => boolean {
-  for (const k of filters.keys()) if (!EVENT_FILTERS.has(k)) throw invalidArgument(`invalid filter '${k}'`)
-  const any = (k: string, pred: (v: string) => boolean) => {
-    const vs = filters.get(k)
-    return !vs || vs.some(pred)
+  const get = (k: string) => filters.get(k) ?? []
+  const exact = (k: string, v: string) => !filters.has(k) || get(k).includes(v)
+  const fuzzy = (k: string, v: string) => !filters.has(k) || get(k).some((p) => v.startsWith(p))
+  // moby #25798: these actions carry the command after a colon, so they match by prefix.
+  const fuzzyEvents = get('event').some((v) => v === 'health_status' || v === 'exec_create' || v === 'exec_start')
+  return (e) => {
+    const attrs = e.actor.attributes
+    if (!(fuzzyEvents ? fuzzy('event', e.action) : exact('event', e.action))) return false
+    if (!exact('type', e.type) || !exact('scope', e.scope)) return false
+    for (const k of NAME_FILTERS) if (filters.has(k) && !(fuzzy(k, e.actor.id) || fuzzy(k, attrs.name ?? ''))) return false
+    if (filters.has('image')) {
+      const name = (e.type === 'image' ? attrs.name : attrs.image) ?? ''
+      if (![e.actor.id, name, stripTag(e.actor.id), stripTag(name)].some((v) => get('image').includes(v))) return false
+    }
+    for (const l of get('label')) {
+      const i = l.indexOf('=')
+      const key = i < 0 ? l : l.slice(0, i)
+      if (!(key in attrs) || (i >= 0 && attrs[key] !== l.slice(i + 1))) return false
+    }
+    return true
   }
-  return (e) =>
-    any('type', (v) => v === e.type) &&
-    any('event', (v) => v === e.action || e.action.startsWith(`${v}:`)) &&
-    any('container', (v) => e.type === 'container' && (e.actor.id.startsWith(v) || e.actor.attributes.name === v)) &&
-    any('image', (v) => (e.type === 'image' && (e.actor.id === v || e.actor.attributes.name === v)) || e.actor.attributes.image === v) &&
-    any('label', (v) => {
-      const i = v.indexOf('=')
-      return i < 0 ? v in e.actor.attributes : e.actor.attributes[v.slice(0, i)] === v.slice(i + 1)
-    }) &&
-    any('scope', (v) => v === e.scope) &&
-    any('network', (v) => e.type === 'network' && (e.actor.id === v || e.actor.attributes.name === v)) &&
-    any('volume', (v) => e.type === 'volume' && e.actor.id === v) &&
-    any('daemon', () => e.type === 'daemon')
 }
 
 export function systemRoutes(r: Router, b: SystemBackend): void {
@@ -60,8 +80,14 @@ export function systemRoutes(r: Router, b: SystemBackend): void {
     const match = eventMatcher(ctx.filters())
     const since = timeParamNano(ctx.query.get('since'))
     const until = timeParamNano(ctx.query.get('until'))
+    if (until !== undefined && until < (since ?? 0n)) {
+      throw invalidArgument(`\`since\` time (${ctx.query.get('since') ?? ''}) cannot be after \`until\` time (${ctx.query.get('until') ?? ''})`)
+    }
+    // Image create events came with API 1.46.
+    const old = ctx.version < 46
     const res = ctx.stream(200, 'application/json')
     const send = (e: EngineEvent) => {
+      if (old && e.type === 'image' && e.action === 'create') return
       if (!res.writableEnded && match(e)) res.write(eventJson(e) + '\n')
     }
     const nowNano = BigInt(Date.now()) * 1_000_000n
