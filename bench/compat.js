@@ -27,23 +27,14 @@
 // {time} (unix seconds when the command is built, plus one), {outN} (stdout of
 // setup step N, trimmed) and {outN:K} (its first K characters).
 //
-// Hand-written (no dependencies beyond js-yaml, which eslint already brings):
+// Hand-written (no dependency beyond the yaml package berth already has):
 // the bench scripts are plain Node so they run wherever Node is set up.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
+import { parse as parseYaml } from 'yaml'
 import { berthSock, docker, dockerSock, freePort, machineLine, quiet, repo } from './lib.js'
-
-const require = createRequire(import.meta.url)
-let yaml
-try {
-  yaml = require('js-yaml')
-} catch {
-  console.error('compat: js-yaml is missing; run npm ci (it comes with the dev dependencies)')
-  process.exit(1)
-}
 
 // ---- arguments -------------------------------------------------------------
 const argv = process.argv.slice(2)
@@ -55,7 +46,7 @@ const writeDoc = !quick && !onlyRe && process.env.BENCH_WRITE !== '0'
 
 // ---- the corpus --------------------------------------------------------------
 const corpusFile = path.join(repo, 'bench/compat-cases.yaml')
-const corpus = yaml.load(readFileSync(corpusFile, 'utf8'))
+const corpus = parseYaml(readFileSync(corpusFile, 'utf8'))
 const areaTitles = corpus.areas ?? {}
 let cases = corpus.cases
 {

@@ -78,19 +78,78 @@ export class Ctx {
     } catch {
       throw invalidArgument(`invalid filter: ${raw}`)
     }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalidArgument(`invalid filter: ${raw}`)
+    // Go unmarshals `null` into a map as no filters at all.
+    if (parsed === null) return out
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) throw invalidArgument(`invalid filter: ${raw}`)
+    // As docker's filters.FromJSON: {"key": {"value": bool}} or {"key": ["value"]}, nothing else
+    // (an element that is not a string, such as {"toString": 1}, is a 400, not a TypeError).
     for (const [k, v] of Object.entries(parsed)) {
-      if (Array.isArray(v)) out.set(k, v.map(String))
-      else if (v && typeof v === 'object') out.set(k, Object.keys(v).filter((x) => (v as Record<string, unknown>)[x]))
-      else throw invalidArgument(`invalid filter: ${raw}`)
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) out.set(k, v)
+      else if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'boolean')) {
+        out.set(k, Object.keys(v).filter((x) => (v as Record<string, boolean>)[x]))
+      } else throw invalidArgument(`invalid filter: ${raw}`)
     }
     return out
   }
 
-  /** The request body as a stream (tar uploads). */
+  private bodyStream?: Readable
+  private releaseBody?: () => void
+
+  /**
+   * The request body as a stream (tar uploads). Not the request itself: a
+   * consumer that gives up and destroys it (a refused archive) must not take
+   * the connection down with it, since the error still has to go out on it.
+   * Destroying it only stops reading; drainBody() takes the rest.
+   */
   body(): Readable {
     if (this.upgrade) return Readable.from((async function* (ctx: Ctx) { yield await ctx.upgradeBody() })(this))
-    return this.req
+    if (this.bodyStream) return this.bodyStream
+    const req = this.req
+    const onData = (c: Buffer) => {
+      if (!out.push(c)) req.pause()
+    }
+    const onEnd = () => out.push(null)
+    const onError = (e: Error) => out.destroy(e)
+    // A client gone before the end of its body: the consumer sees an error, not a stream that never ends.
+    const onClose = () => {
+      if (!req.complete && !out.destroyed) out.destroy(new Error('the client closed the connection before the end of the request body'))
+    }
+    const release = () => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      req.off('close', onClose)
+      req.pause()
+    }
+    const out = new Readable({
+      // Node's request chunks are up to 64 KiB: room for several before the request is paused.
+      highWaterMark: 1 << 20,
+      read: () => {
+        req.resume()
+      },
+      destroy: (err, cb) => {
+        release()
+        cb(err)
+      },
+    })
+    req.on('data', onData)
+    req.once('end', onEnd)
+    req.once('error', onError)
+    req.once('close', onClose)
+    req.pause()
+    this.bodyStream = out
+    this.releaseBody = release
+    return out
+  }
+
+  /**
+   * Read and drop what is left of the request body, for at most 5 s or 1 GiB:
+   * a client still uploading then reads the answer rather than a reset.
+   */
+  drainBody(): Promise<void> {
+    this.releaseBody?.()
+    if (this.upgrade || !hasUnreadBody(this.req)) return Promise.resolve()
+    return drain(this.req)
   }
 
   /** Parse a JSON body; empty → undefined. Malformed or oversized bodies are 400s. */
@@ -98,11 +157,15 @@ export class Ctx {
     let buf: Buffer
     if (this.upgrade) buf = await this.upgradeBody()
     else {
+      // Refused before a byte is read when the length says so, and as soon as a
+      // chunked body passes the limit: the rest is never read, let alone kept.
+      const declared = Number(this.req.headers['content-length'] ?? 0)
+      if (declared > MAX_JSON_BODY) throw this.tooLarge()
       const chunks: Buffer[] = []
       let size = 0
-      for await (const c of this.req as AsyncIterable<Buffer>) {
+      for await (const c of this.body() as AsyncIterable<Buffer>) {
         size += c.length
-        if (size > MAX_JSON_BODY) throw invalidArgument('request body is too large')
+        if (size > MAX_JSON_BODY) throw this.tooLarge()
         chunks.push(c)
       }
       buf = Buffer.concat(chunks)
@@ -114,6 +177,14 @@ export class Ctx {
     } catch (err) {
       throw invalidArgument(`invalid JSON: ${(err as Error).message}`)
     }
+  }
+
+  /** True once the body was refused unread: the server answers at once and closes the connection. */
+  bodyRefused = false
+
+  private tooLarge(): Error {
+    this.bodyRefused = true
+    return invalidArgument(`request body is too large (more than ${MAX_JSON_BODY} bytes)`)
   }
 
   private upgradeBuf?: Buffer
@@ -163,20 +234,41 @@ export class Ctx {
 
   send(status: number, body?: unknown): void {
     const res = this.mustRes()
+    this.closeIfUnread(res)
     if (body === undefined || status === 204 || status === 304) {
       res.writeHead(status, this.headers)
-      res.end()
+      this.end(res)
       return
     }
     const text = JSON.stringify(body) + '\n'
     res.writeHead(status, { ...this.headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) })
-    res.end(text)
+    this.end(res, text)
   }
 
   sendText(status: number, text: string, contentType = 'text/plain; charset=utf-8'): void {
     const res = this.mustRes()
+    this.closeIfUnread(res)
     res.writeHead(status, { ...this.headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text) })
-    res.end(this.req.method === 'HEAD' ? undefined : text)
+    this.end(res, this.req.method === 'HEAD' ? undefined : text)
+  }
+
+  /** An answer sent before the body was read ends the connection (set before the headers go out). */
+  private closeIfUnread(res: ServerResponse): void {
+    if (!this.upgrade && hasUnreadBody(this.req)) res.shouldKeepAlive = false
+  }
+
+  /**
+   * End the response; when the handler answered before reading the whole
+   * body (a refused upload), the answer is written first and the connection
+   * ends only after the rest is drained, so the client reads it.
+   */
+  private end(res: ServerResponse, last?: string): void {
+    if (this.upgrade || !hasUnreadBody(this.req)) {
+      res.end(last)
+      return
+    }
+    if (last !== undefined) res.write(last)
+    void this.drainBody().then(() => res.end())
   }
 
   /** Start a streamed response and flush the headers at once (wait, logs -f, events). */
@@ -194,7 +286,7 @@ export class Ctx {
       write: (msg) => {
         if (!res.writableEnded) res.write(JSON.stringify(msg) + '\r\n')
       },
-      end: () => res.end(),
+      end: () => this.end(res),
     }
   }
 
@@ -227,4 +319,37 @@ export class Ctx {
     if (!this.res) throw new Error('this request was upgraded: only hijack() can answer it')
     return this.res
   }
+}
+
+/**
+ * True while a request that has a body (a length or chunked) is still
+ * sending it. A request without one is never "unread", though Node marks it
+ * complete only once its end is read.
+ */
+export function hasUnreadBody(req: IncomingMessage): boolean {
+  if (req.complete || req.destroyed) return false
+  const h = req.headers
+  return h['transfer-encoding'] !== undefined || Number(h['content-length'] ?? 0) > 0
+}
+
+/** Read and drop what is left of a request body, for at most 5 s or 1 GiB. */
+export function drain(req: IncomingMessage): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0
+    const done = () => {
+      clearTimeout(timer)
+      req.off('data', count)
+      resolve()
+    }
+    const count = (c: Buffer) => {
+      seen += c.length
+      if (seen > 1 << 30) done()
+    }
+    const timer = setTimeout(done, 5000)
+    req.on('data', count)
+    req.once('end', done)
+    req.once('error', done)
+    req.once('close', done)
+    req.resume()
+  })
 }

@@ -32,7 +32,7 @@ export class Router {
     this.routes.push({ method, re: new RegExp(`^${src}$`), names, handler })
   }
 
-  /** The handler for a method and path, or which methods the path allows (405). */
+  /** The handler for a method and path, or which methods the path allows (the server answers 404 all the same, as dockerd). */
   match(method: string, path: string): { handler: Handler; params: Record<string, string> } | { allowed: Method[] } {
     const allowed: Method[] = []
     for (const r of this.routes) {

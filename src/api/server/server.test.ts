@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { conflict, notFound, notModified } from '../../errors/index.js'
+import { conflict, invalidArgument, notFound, notModified } from '../../errors/index.js'
 import { nullLogger } from '../../lib/index.js'
 import { ApiServer, Router } from './index.js'
 
@@ -75,7 +75,10 @@ describe('ApiServer', () => {
     expect(boom.status).toBe(500)
     expect(JSON.parse(boom.body).message).toBe('boom')
     expect((await request(sock, 'GET', '/nope')).status).toBe(404)
-    expect((await request(sock, 'DELETE', '/echo')).status).toBe(405)
+    // dockerd's MethodNotAllowedHandler is its not-found handler.
+    const wrongMethod = await request(sock, 'DELETE', '/echo')
+    expect(wrongMethod.status).toBe(404)
+    expect(JSON.parse(wrongMethod.body)).toEqual({ message: 'page not found' })
   })
 
   it('answers malformed JSON with 400 and keeps serving', async () => {
@@ -123,5 +126,65 @@ describe('hijack with the body arriving after the headers', () => {
     const json = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as { body: unknown; stdin: string }
     expect(json.body).toEqual({ Detach: false, Tty: false })
     expect(json.stdin).toBe('typed more')
+  })
+})
+
+describe('uploads refused midway', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'berth-up-'))
+  const sock = path.join(dir, 'api.sock')
+  const router = new Router()
+  // As a refused archive: read a little, destroy the body stream, throw.
+  router.post('/images/load', async (ctx) => {
+    // As decompress() does with a format it refuses: peek, then destroy what it was given.
+    const body = ctx.body()
+    await new Promise((r) => body.once('readable', r))
+    body.destroy()
+    throw invalidArgument('invalid tar archive: bad header')
+  })
+  // As load's progress stream: answer, then fail in-band, without reading the rest.
+  router.post('/stream', (ctx) => {
+    const out = ctx.jsonStream()
+    out.write({ error: 'refused' })
+    out.end()
+  })
+  const server = new ApiServer({ router, logger: nullLogger, serverName: 'berth/test (linux)' })
+  beforeAll(() => server.listenUnix(sock))
+  afterAll(async () => {
+    await server.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  /** Upload 8 MiB in 64 KiB writes; the response as the client read it, or the error it got instead. */
+  function upload(p: string): Promise<{ status: number; body: string } | { error: string }> {
+    return new Promise((resolve) => {
+      // As the CLIs do: an error on the connection before the answer is complete fails the request.
+      const req = http.request({ socketPath: sock, method: 'POST', path: p, headers: { 'Content-Type': 'application/x-tar' } }, (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }))
+        res.on('error', (e) => resolve({ error: e.message }))
+      })
+      req.on('error', (e) => resolve({ error: e.message }))
+      const chunk = Buffer.alloc(64 << 10, 1)
+      let left = 128
+      const pump = () => {
+        while (left > 0) {
+          left--
+          if (!req.write(chunk)) return void req.once('drain', pump)
+        }
+        req.end()
+      }
+      pump()
+    })
+  }
+
+  it('the client reads the error, not a reset, when the handler destroyed the body', async () => {
+    const r = await upload('/images/load')
+    expect(r).toEqual({ status: 400, body: JSON.stringify({ message: 'invalid tar archive: bad header' }) + '\n' })
+  })
+
+  it('the client reads a streamed answer in full when the handler never read the body', async () => {
+    const r = await upload('/stream')
+    expect(r).toEqual({ status: 200, body: JSON.stringify({ error: 'refused' }) + '\r\n' })
   })
 })

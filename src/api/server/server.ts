@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { EngineError, kindOf, messageOf } from '../../errors/index.js'
 import type { Logger } from '../../lib/index.js'
-import { Ctx } from './context.js'
+import { Ctx, drain, hasUnreadBody } from './context.js'
 import { statusOf } from './http-status.js'
 import type { Router } from './router.js'
 
@@ -20,6 +20,13 @@ export interface ServerOptions {
   serverName: string
   /** Extra headers for /_ping (Swarm state and the like), computed per request. */
   pingHeaders?: () => Record<string, string>
+  /**
+   * How long a client may take to send a request's headers before the
+   * connection is closed with 408 (slow senders); default 60 s. Bodies have
+   * no such bound: uploads (load, import, build contexts) take as long as
+   * they take, as with dockerd.
+   */
+  headersTimeoutMs?: number
 }
 
 /**
@@ -54,7 +61,9 @@ export class ApiServer {
   }
 
   private makeServer(): http.Server {
-    const srv = http.createServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 5_000 })
+    const headersTimeout = this.opts.headersTimeoutMs ?? 60_000
+    // Node checks for expired headers every connectionsCheckingInterval (30 s by default): often enough that the bound holds.
+    const srv = http.createServer({ requestTimeout: 0, headersTimeout, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(headersTimeout, 5_000) })
     srv.on('request', (req, res) => {
       void this.dispatch(req, res, undefined)
     })
@@ -68,8 +77,11 @@ export class ApiServer {
       this.sockets.add(s)
       s.on('close', () => this.sockets.delete(s))
     })
-    srv.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+    srv.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // What Node's own handler would say: slow headers are a 408, oversized ones a 431, the rest a 400.
+      const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400
+      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}\r\nConnection: close\r\n\r\n`)
+      else socket.destroy()
     })
     return srv
   }
@@ -107,25 +119,26 @@ export class ApiServer {
         Object.assign(headers, this.opts.pingHeaders?.() ?? {}, { 'Builder-Version': '1', 'Cache-Control': 'no-cache, no-store, must-revalidate', Pragma: 'no-cache' })
       }
       const m = this.opts.router.match(req.method ?? 'GET', p)
-      if ('allowed' in m) {
-        if (m.allowed.length > 0) {
-          ctx = new Ctx(req, res, {}, url.searchParams, minor, upgrade, headers)
-          return this.fail(ctx, req, res, upgrade, headers, new EngineError('not-found', `page not found`), 405)
-        }
-        throw new EngineError('not-found', 'page not found')
-      }
+      // dockerd answers a known path with another method as it answers an unknown
+      // path (its MethodNotAllowedHandler is the not-found one): 404 page not found.
+      if ('allowed' in m) throw new EngineError('not-found', 'page not found')
       ctx = new Ctx(req, res, m.params, url.searchParams, minor, upgrade, headers)
       await m.handler(ctx)
     } catch (err) {
       // A client still uploading (a tar for import or load) must read the error,
-      // not a reset: take the rest of its body first, within limits.
-      if (!upgrade && res && !res.headersSent && !req.complete) await drain(req)
+      // not a reset: take the rest of its body first, within limits. A body refused
+      // for its size gets its answer at once and is drained (never kept) after.
+      if (!upgrade && res && !res.headersSent && hasUnreadBody(req)) {
+        const rest = () => (ctx ? ctx.drainBody() : drain(req))
+        if (ctx?.bodyRefused) return this.fail(ctx, req, res, upgrade, headers, err, rest)
+        await rest()
+      }
       this.fail(ctx, req, res, upgrade, headers, err)
     }
   }
 
-  private fail(ctx: Ctx | undefined, req: http.IncomingMessage, res: http.ServerResponse | undefined, upgrade: { socket: Duplex } | undefined, headers: Record<string, string>, err: unknown, forceStatus?: number): void {
-    const status = forceStatus ?? statusOf[kindOf(err)]
+  private fail(ctx: Ctx | undefined, req: http.IncomingMessage, res: http.ServerResponse | undefined, upgrade: { socket: Duplex } | undefined, headers: Record<string, string>, err: unknown, linger?: () => Promise<void>): void {
+    const status = statusOf[kindOf(err)]
     const message = messageOf(err)
     if (status >= 500) this.opts.logger.error('request failed', { method: req.method, url: req.url, err })
     else this.opts.logger.debug('request refused', { method: req.method, url: req.url, status, message })
@@ -144,38 +157,26 @@ export class ApiServer {
     if (!res) return
     if (res.headersSent) {
       // A streamed response that failed midway: docker ends it with an error message in-band.
-      if (!res.writableEnded) res.end(JSON.stringify({ errorDetail: { message }, error: message }) + '\n')
+      if (!res.writableEnded) {
+        res.write(JSON.stringify({ errorDetail: { message }, error: message }) + '\n')
+        // The connection ends only once the client is done sending, so it reads the message.
+        void (ctx ? ctx.drainBody() : Promise.resolve()).then(() => res.end())
+      }
       return
     }
-    if (!req.complete) res.shouldKeepAlive = false
+    if (hasUnreadBody(req)) res.shouldKeepAlive = false
     if (status === 304) {
       res.writeHead(304, headers)
       res.end()
       return
     }
     res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
-    res.end(body)
+    if (!linger) {
+      res.end(body)
+      return
+    }
+    // The whole answer is on the wire (its length is declared); the connection ends after linger.
+    res.write(body)
+    void linger().then(() => res.end())
   }
-}
-
-/** Read and drop what is left of a request body, for at most 5 s or 1 GiB. */
-function drain(req: http.IncomingMessage): Promise<void> {
-  return new Promise((resolve) => {
-    let seen = 0
-    const done = () => {
-      clearTimeout(timer)
-      req.off('data', count)
-      resolve()
-    }
-    const count = (c: Buffer) => {
-      seen += c.length
-      if (seen > 1 << 30) done()
-    }
-    const timer = setTimeout(done, 5000)
-    req.on('data', count)
-    req.once('end', done)
-    req.once('error', done)
-    req.once('close', done)
-    req.resume()
-  })
 }

@@ -6,6 +6,7 @@ import { muxWriter, writeFrame } from '../../server/index.js'
 import type { ContainerCreateRequest, ContainerWaitResponse, ExecConfig, ExecInspect, ExecStartConfig } from '../../types/index.js'
 import type { ContainersBackend } from './backend.js'
 import { inspectOf, specFromCreate, summaryOf } from './convert.js'
+import { checkCreateShape } from './shape.js'
 
 const RAW = 'application/vnd.docker.raw-stream'
 const MUX = 'application/vnd.docker.multiplexed-stream'
@@ -48,6 +49,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
 
   r.post('/containers/create', async (ctx) => {
     const body = await ctx.json<ContainerCreateRequest>()
+    checkCreateShape(body)
     // KernelMemory is gone from API 1.42: dropped without a word, as dockerd does.
     if (ctx.version >= 42 && body?.HostConfig && typeof body.HostConfig === 'object') delete body.HostConfig.KernelMemory
     const spec = specFromCreate(body)
