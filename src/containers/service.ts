@@ -322,7 +322,8 @@ export class ContainerService {
       mounts.push({ type: 'volume', source: '', target: norm(v), readonly: false, mode: '', propagation: '', noCopy: false, origin: 'volumes' })
     }
     for (const m of mounts) {
-      if (m.type === 'bind' && m.createSource) await fsp.mkdir(m.source, { recursive: true })
+      // -v makes a missing source a directory; an existing one (a file bind too) is used as it is.
+      if (m.type === 'bind' && m.createSource && !(await fsp.lstat(m.source).then(() => true, () => false))) await fsp.mkdir(m.source, { recursive: true })
       if (m.type !== 'volume') continue
       if (m.source === '') {
         m.source = await this.o.volumes.createAnonymous()
@@ -671,7 +672,14 @@ export class ContainerService {
       finishedAt: info.exitedAt.toISOString(),
       restartCount: rec.state.restartCount + (restart ? 1 : 0),
     }
-    this.o.store.save(rec)
+    try {
+      this.o.store.save(rec)
+    } catch (err) {
+      // A full disk (SQLITE_FULL) must not leave the container running forever: the record
+      // is changed in memory, so waiters, ps and rm see the exit; it reaches berth.db with the
+      // container's next write, and a restart before that reads the exit from conmon's exit file.
+      this.log.error('recording the exit failed', { id, err })
+    }
     // The runtime's record and the mount go in the background; the network goes
     // before waiters hear of the exit, as docker's: when `stop` returns, the
     // container's ports and addresses are free for the next one.
@@ -874,9 +882,30 @@ export class ContainerService {
    * short by a crash needs the runtime asked again.
    */
   private async removeRecord(rec: ContainerRecord, opts: { runtime?: boolean; background?: boolean; volumes?: boolean } = {}): Promise<void> {
+    const before = rec.state
     rec.state = { ...rec.state, status: 'removing' }
     const teardown = this.live.get(rec.id)?.teardown
-    this.o.store.remove(rec.id)
+    try {
+      this.o.store.remove(rec.id)
+    } catch (err) {
+      rec.state = before
+      if (!diskFull(err)) throw err
+      // Deleting a row needs room in SQLite's journal. On a full disk the container's own
+      // files (often what filled it) go first, then the row; if that still fails, a later rm
+      // finds the record without its rootfs and finishes.
+      await teardown
+      await this.fsIdle(rec.id)
+      await this.o.mounts.unmount(this.rootfsPath(rec)).catch(() => {})
+      await this.o.images.releaseRootfs(rec.id)
+      await fsp.rm(rec.paths.dir, { recursive: true, force: true })
+      rec.state = { ...rec.state, status: 'removing' }
+      try {
+        this.o.store.remove(rec.id)
+      } catch (again) {
+        rec.state = before
+        throw again
+      }
+    }
     this.exec.containerRemoved(rec.id)
     this.o.events.publish('container', 'destroy', rec.id, this.attrs(rec))
     this.settleWaiters(rec.id, ['removed', 'not-running', 'next-exit'], { statusCode: rec.state.exitCode })
@@ -1070,6 +1099,10 @@ export class ContainerService {
         const exit = r?.exit ?? { exitCode: 255, exitedAt: new Date() }
         await this.handleExit(rec.id, exit)
         continue
+      } else if (r) {
+        // A start the crash cut short: the runtime made the container (its init waits, holding the
+        // cgroup and the network namespace with its veths) but it never ran. As a failed start: gone.
+        await this.o.runtime.delete(rec.id, { force: true }).catch((err: unknown) => this.log.warn('deleting a container whose start was interrupted', { id: rec.id, err }))
       }
       // A stopped container's rootfs is mounted only while a copy reads it: a crash may have left it.
       await this.o.mounts.unmount(this.rootfsPath(rec)).catch((err: unknown) => this.log.warn('unmounting a stopped container\'s rootfs', { id: rec.id, err }))
@@ -1156,4 +1189,13 @@ function raceTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {
       },
     )
   })
+}
+
+/** The disk under the data root is full: ENOSPC from the file system, SQLITE_FULL from berth.db. */
+function diskFull(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code
+    if (code === 'ENOSPC' || code === 'SQLITE_FULL') return true
+  }
+  return false
 }

@@ -112,6 +112,8 @@ describe.skipIf(skip)('volumes and mounts', () => {
     const ro = await berth(['run', '--rm', '-v', `${host}:/data:ro`, 'busybox', 'sh', '-c', 'touch /data/nope'])
     expect(ro.code).not.toBe(0)
     expect(ro.stderr).toContain('Read-only file system')
+    // A file bound with -v is the file (a missing source becomes a directory, an existing file stays one).
+    expect(ok(await berth(['run', '--rm', '-v', `${path.join(host, 'in')}:/etc/motd`, 'busybox', 'cat', '/etc/motd'])).stdout).toBe('from host\n')
     const fresh = path.join(host, 'made', 'by', 'v')
     ok(await berth(['run', '--rm', '-v', `${fresh}:/m`, 'busybox', 'true']))
     expect(existsSync(fresh)).toBe(true)
