@@ -37,7 +37,7 @@
 //        misses), then the same build; the script fails unless exactly the
 //        LABEL and the three RUN steps come from the cache.
 //   `sync` runs before every build so one engine's writeback does not land
-//   in the next one's time. Times are medians of BENCH_REPS (default 5),
+//   in the next one's time. Times are medians of BENCH_REPS (default 10),
 //   after one untimed warm-up build per column.
 // * Phases, from the CLI's output as it arrives: "sent" is when the CLI
 //   printed "Sending build context to Docker daemon" (it does when the tar
@@ -55,11 +55,15 @@
 // * In the last repetition each column's final image is run once and must
 //   hold the context's 3005 files, the changed file's new content and the
 //   loop's result.
+// * Cells of the first table read "median (min–max)".
+// * `--quick` (a 0.1 MB context of 12 files, lighter RUN steps, one
+//   repetition after the warm-up, berthd through the docker CLI only,
+//   docs/bench.md untouched) only checks that the bench completes.
 // * Target (issue 4): berth's fully cached rebuild at most docker's
 //   (≤ 1.0 ×), judged on the docker-CLI column (same client as docker); the
 //   berth-CLI column is reported beside it.
 //
-// Environment: BENCH_REPS (5), BERTH_SOCK (/run/berth/berth.sock),
+// Environment: BENCH_REPS (10), BERTH_SOCK (/run/berth/berth.sock),
 // DOCKERD_SOCK (/var/run/docker.sock), BENCH_WRITE=0 to not touch
 // docs/bench.md, BENCH_ENGINES=berth,berth-cli,docker,podman to choose
 // columns.
@@ -70,25 +74,29 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import {
-  berthCli, docker, engineColumns, envReps, findDaemons, formatter, judge, loadavg, loadNote, machineLine, median as upperMedian, noDockerNote, now, quiet, ratio, repo, sh as shell, trapCleanups, versions, writeDocBlock, writeWanted,
+  berthCli, checkArgs, docker, engineColumns, envReps, findDaemons, formatter, judge, loadavg, loadNote, machineLine, median as upperMedian, noDockerNote, now, quickMode, quiet, ratio, spread, repo, sh as shell, trapCleanups, versions, writeDocBlock, writeWanted,
 } from './lib.js'
 
-const reps = envReps(5)
+checkArgs('build.js')
+const reps = envReps(quickMode ? 1 : 10)
 const MiB = 1024 * 1024
 const LABEL = 'berth.bench=build'
-const BIG_FILES = 4
-const BIG_SIZE = 10 * MiB
-const SMALL_DIRS = 30
-const SMALL_PER_DIR = 100
-const TOUCHED = 'small/d15/f050.txt'
+// --quick: a context of 1 × 64 KiB and 2 × 5 small files, a 200-iteration loop, 20 files made
+const BIG_FILES = quickMode ? 1 : 4
+const BIG_SIZE = quickMode ? 64 * 1024 : 10 * MiB
+const SMALL_DIRS = quickMode ? 2 : 30
+const SMALL_PER_DIR = quickMode ? 5 : 100
+const TOUCHED = quickMode ? 'small/d01/f002.txt' : 'small/d15/f050.txt'
+const LOOP = quickMode ? 200 : 20000
+const MADE = quickMode ? 20 : 2000
 // Files COPY puts under /app: the big ones, the small ones, the Dockerfile.
 const CONTEXT_FILES = BIG_FILES + SMALL_DIRS * SMALL_PER_DIR + 1
 const DOCKERFILE = [
   'FROM busybox',
   `LABEL ${LABEL}`,
-  'RUN mkdir -p /work && dd if=/dev/urandom of=/work/random.bin bs=1M count=4 2>/dev/null && echo built > /work/stamp',
-  'RUN i=0; s=0; while [ $i -lt 20000 ]; do s=$((s + i)); i=$((i + 1)); done; echo $s > /work/sum',
-  'RUN mkdir -p /work/many && cd /work/many && for i in $(seq 1 2000); do echo "file $i" > f$i.txt; done',
+  `RUN mkdir -p /work && dd if=/dev/urandom of=/work/random.bin bs=1M count=${quickMode ? 1 : 4} 2>/dev/null && echo built > /work/stamp`,
+  `RUN i=0; s=0; while [ $i -lt ${LOOP} ]; do s=$((s + i)); i=$((i + 1)); done; echo $s > /work/sum`,
+  `RUN mkdir -p /work/many && cd /work/many && for i in $(seq 1 ${MADE}); do echo "file $i" > f$i.txt; done`,
   'COPY . /app/',
   'CMD ["sh"]',
   '',
@@ -252,7 +260,7 @@ function checkImage(c, content) {
   const got = c.daemon.run('run', '--rm', tagOf(c), 'sh', '-c', `find /app -type f | wc -l; cat /work/sum; cat /app/${TOUCHED}`)
   const [files = '', sum = ''] = got.split('\n')
   const changed = got.slice(files.length + sum.length + 2)
-  if (Number(files) !== CONTEXT_FILES || sum !== '199990000' || changed !== content) {
+  if (Number(files) !== CONTEXT_FILES || sum !== String((LOOP * (LOOP - 1)) / 2) || changed !== content) {
     throw new Error(`bench: ${c.name}: the built image is not what the Dockerfile makes: ${files} files in /app (want ${CONTEXT_FILES}), sum ${sum}, changed file ${changed === content ? 'as written' : 'differs'}`)
   }
 }
@@ -314,7 +322,7 @@ for (const [s, label] of scenarios) {
     const atMost = (x) => judge(x, v.docker, (a, b) => a <= b)
     verdict = `≤ 1.0 × docker: ${atMost(v.berth)}${v['berth-cli'] !== undefined ? ` (berth CLI: ${atMost(v['berth-cli']).replace(/\*/g, '')})` : ''}`
   }
-  lines.push(`| ${label} (s) | ${allCols.map(([n]) => fmt(v[n])).join(' | ')} | ${ratio(v.berth, v.docker)} | ${ratio(v['berth-cli'], v.docker)} | ${ratio(v.berth, v.podman)} | ${verdict} |`)
+  lines.push(`| ${label} (s) | ${allCols.map(([n]) => spread((samples[s]?.[n] ?? []).map((x) => x.total), fmt)).join(' | ')} | ${ratio(v.berth, v.docker)} | ${ratio(v['berth-cli'], v.docker)} | ${ratio(v.berth, v.podman)} | ${verdict} |`)
 }
 const table = lines.join('\n')
 const phaseLines = [
@@ -326,12 +334,12 @@ const phaseTable = phaseLines.join('\n')
 const sent = Object.entries(sizes).map(([n, s]) => `${n} ${s}`).join(', ')
 const machine = machineLine() +
   `${versions(used)}; context ${(contextBytes / 1e6).toFixed(1)} MB, ${CONTEXT_FILES} files${sent ? ` (sent, as the CLIs count it: ${sent})` : ''}; ` +
-  `medians of ${reps} interleaved runs (bench/run build); ${loadNote(loadAtStart)}` +
+  `medians (min–max) of ${reps} interleaved runs after a warm-up (bench/run build${quickMode ? ' --quick' : ''}); ${loadNote(loadAtStart)}` +
   noDockerNote(daemons.docker)
-const clientTable = ['| client | send the context to a discarding server (s) |', '|---|---:|', ...Object.entries(clientOnly).map(([n, xs]) => `| ${n} | ${fmt(median(xs))} |`)].join('\n')
+const clientTable = ['| client | send the context to a discarding server (s) |', '|---|---:|', ...Object.entries(clientOnly).map(([n, xs]) => `| ${n} | ${spread(xs, fmt)} |`)].join('\n')
 const phaseText = `\n\nPhases (seconds after the CLI started; "sent": the CLI printed "Sending build context", "step 1": the daemon began step 1):\n\n${phaseTable}\n\nThe clients alone (no daemon: a server that reads the context and drops it):\n\n${clientTable}`
 console.log(`${machine}\n\n${table}${phaseText}`)
-if (writeWanted()) {
+if (writeWanted(quickMode)) {
   const section = [
     '',
     '## Build: the classic builder',

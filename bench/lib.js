@@ -1,10 +1,11 @@
-// What the benchmark scripts (bench/engine.js, registry.js, build.js,
-// network.js) share: finding the engines under test, running their CLIs,
-// undoing what a run made (also on SIGINT/SIGTERM), reading /proc,
-// statistics, the report's header line and the marker blocks of
-// docs/bench.md. Hand-written: the scripts are plain Node with no
-// dependencies, so that they run on a machine where only Node is set up.
-// Nothing here runs at import time beyond reading the environment.
+// What the benchmark scripts (bench/engine.js, scale.js, registry.js,
+// build.js, network.js, logs.js; compat.js for a few) share: finding the
+// engines under test, running their CLIs, the --quick mode, undoing what a
+// run made (also on SIGINT/SIGTERM), reading /proc, statistics, the report's
+// header line and the marker blocks of docs/bench.md. Hand-written: the
+// scripts are plain Node with no dependencies, so that they run on a machine
+// where only Node is set up. Nothing here runs at import time beyond reading
+// the environment and argv.
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
@@ -21,10 +22,23 @@ export const dockerSock = process.env.DOCKERD_SOCK ?? '/var/run/docker.sock'
 export const only = process.env.BENCH_ENGINES?.split(',')
 /** BENCH_REPS, or the script's default. */
 export const envReps = (fallback) => Number(process.env.BENCH_REPS ?? fallback)
+/**
+ * `--quick`: a couple of runs against berthd only, tiny sizes, docs/bench.md
+ * untouched; it only checks that a bench still completes (CI runs it).
+ */
+export const quickMode = process.argv.includes('--quick')
 /** Whether to rewrite docs/bench.md: not with BENCH_WRITE=0, never in a quick run. */
 export const writeWanted = (quick = false) => !quick && process.env.BENCH_WRITE !== '0'
-/** Keeps the entries BENCH_ENGINES names (all without it). */
-export const pick = (list) => (only ? list.filter((x) => only.includes(x.name)) : list)
+/** Keeps the entries BENCH_ENGINES names (all without it); in a quick run only berth through the docker CLI. */
+export const pick = (list) => (quickMode ? list.filter((x) => x.name === 'berth') : only ? list.filter((x) => only.includes(x.name)) : list)
+/** Exits 2 on arguments other than --quick (and those in `allowed`). */
+export function checkArgs(script, allowed = []) {
+  const unknown = process.argv.slice(2).filter((a) => a !== '--quick' && !allowed.includes(a))
+  if (unknown.length) {
+    console.error(`usage: bench/${script} [--quick] (unknown: ${unknown.join(' ')})`)
+    process.exit(2)
+  }
+}
 
 // ---- child processes -------------------------------------------------------
 export const now = () => Number(process.hrtime.bigint()) / 1e9
@@ -84,6 +98,28 @@ export function descendants(root) {
   const out = [root]
   for (let i = 0; i < out.length; i++) out.push(...(kids.get(out[i]) ?? []))
   return out
+}
+/** { rss, pss } of one process in KiB, from smaps_rollup (rss falls back to VmRSS). */
+export function mem(pid) {
+  const s = readProc(pid, 'smaps_rollup')
+  const rss = Number(/^Rss:\s+(\d+)/m.exec(s)?.[1] ?? /VmRSS:\s+(\d+)/.exec(readProc(pid, 'status'))?.[1] ?? 0)
+  const pss = Number(/^Pss:\s+(\d+)/m.exec(s)?.[1] ?? NaN)
+  return { rss, pss }
+}
+export const memSum = (pids) => pids.map(mem).reduce((a, m) => ({ rss: a.rss + m.rss, pss: a.pss + m.pss }), { rss: 0, pss: 0 })
+export const commOf = (pid) => readProc(pid, 'comm').trim()
+/** Processes whose command line names one of the container ids: id -> [pid] (conmon, containerd-shim). */
+export function monitorsOf(ids) {
+  const want = new Set(ids)
+  const found = new Map()
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue
+    const id = readProc(pid, 'cmdline').split('\0').find((a) => want.has(a))
+    if (!id) continue
+    if (!found.has(id)) found.set(id, [])
+    found.get(id).push(pid)
+  }
+  return found
 }
 let clkTck
 const clockTicks = () => (clkTck ??= Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100)
@@ -159,8 +195,9 @@ export function findDaemons({ env = {}, podmanProbe = ['version'] } = {}) {
   const dockerEnv = { DOCKER_HOST: `unix://${dockerSock}`, ...env }
   const daemons = {}
   if (alive(berthSock, berthEnv)) daemons.berth = { name: 'berth', cli: docker, env: berthEnv, sock: berthSock }
-  if (alive(dockerSock, dockerEnv)) daemons.docker = { name: 'docker', cli: docker, env: dockerEnv, sock: dockerSock }
-  if (quiet('podman', podmanProbe)) daemons.podman = { name: 'podman', cli: 'podman', env: {} }
+  // a quick run needs no reference engine: it never looks for one
+  if (!quickMode && alive(dockerSock, dockerEnv)) daemons.docker = { name: 'docker', cli: docker, env: dockerEnv, sock: dockerSock }
+  if (!quickMode && quiet('podman', podmanProbe)) daemons.podman = { name: 'podman', cli: 'podman', env: {} }
   if (!daemons.berth) {
     console.error(`bench: berthd is not answering on ${berthSock}; run scripts/setup first`)
     process.exit(1)
@@ -192,6 +229,8 @@ export function engineColumns({ daemons, berthEnv, dockerEnv, podmanFlags = [], 
 // ---- statistics ------------------------------------------------------------
 /** The upper median; undefined for no values. */
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+/** "median (min–max)" of xs with fmt; — for none. */
+export const spread = (xs, fmt) => (xs?.length ? `${fmt(median(xs))} (${fmt(Math.min(...xs))}–${fmt(Math.max(...xs))})` : '—')
 /** A number for a table: one decimal from 10 up, `digits` below; — for none. */
 export const formatter = (digits) => (v) => (v === undefined || Number.isNaN(v) ? '—' : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(digits))
 export const ratio = (a, b, digits = 2) => (a !== undefined && b ? (a / b).toFixed(digits) : '—')
@@ -203,16 +242,18 @@ export const judge = (v, ref, ok) => (v === undefined || ref === undefined ? 'no
  * has results ({ metric: { column: value } }), the columns, berth's ratios to
  * docker and podman, and the verdict of the metric's target
  * ([text, (row) => met]), "no data" without berth's value or, when the text
- * names docker, docker's.
+ * names docker, docker's. With `samples` ({ metric: { column: [values] } })
+ * a cell reads "median (min–max)".
  */
-export function resultsTable(results, { cols, order, targets, fmt, ratioDigits }) {
+export function resultsTable(results, { cols, order, targets, fmt, ratioDigits, samples = {} }) {
   const lines = [`| metric | ${cols.join(' | ')} | berth/docker | berth/podman | target (berth) |`, `|---|${cols.map(() => '---:').join('|')}|---:|---:|---|`]
   for (const metric of order) {
     const row = results[metric]
     if (!row) continue
     const t = targets[metric]
     const verdict = !t ? '' : row.berth === undefined || (t[0].includes('docker') && !row.docker) ? `${t[0]}: no data` : `${t[0]}: ${t[1](row) ? '**met**' : '**not met**'}`
-    lines.push(`| ${metric} | ${cols.map((c) => fmt(row[c])).join(' | ')} | ${ratio(row.berth, row.docker, ratioDigits)} | ${ratio(row.berth, row.podman, ratioDigits)} | ${verdict} |`)
+    const cell = (c) => (samples[metric]?.[c]?.length > 1 ? spread(samples[metric][c], fmt) : fmt(row[c]))
+    lines.push(`| ${metric} | ${cols.map(cell).join(' | ')} | ${ratio(row.berth, row.docker, ratioDigits)} | ${ratio(row.berth, row.podman, ratioDigits)} | ${verdict} |`)
   }
   return lines.join('\n')
 }

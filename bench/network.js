@@ -3,7 +3,7 @@
 // start, and TCP throughput through a published port and between containers,
 // berthd beside dockerd and podman in the same run. Run on demand
 // (`bench/run network`, or `bench/run` for every bench); never in CI.
-// `--quick` (2 repetitions, 16 MiB transfers, docs/bench.md untouched) only
+// `--quick` (2 repetitions, 16 MiB transfers, berthd only, docs/bench.md untouched) only
 // checks that the bench completes. Set the reference engines up first with
 // bench/setup.
 //

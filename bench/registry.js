@@ -30,9 +30,9 @@
 //     → rmi -f, prune.
 //   `sync` runs before every timed step so one engine's writeback does not
 //   land in the next one's time. Times are wall-clock seconds of one CLI
-//   invocation, medians of BENCH_REPS (default 5). berth and docker are both
-//   driven by the same docker CLI binary (DOCKER_HOST); podman by its own CLI
-//   with --tls-verify=false.
+//   invocation, medians of BENCH_REPS (default 10), after one untimed cycle
+//   per engine. berth and docker are both driven by the same docker CLI
+//   binary (DOCKER_HOST); podman by its own CLI with --tls-verify=false.
 // * Memory and CPU of each step: the daemon and its descendants (berthd and
 //   its tar children; dockerd, its containerd and docker-untar re-execs).
 //   Peak RSS is the highest of their summed RSS sampled every 100 ms and the
@@ -50,8 +50,13 @@
 //   "Extracting" to "Pull complete" is the end of that unpack and recording.
 // * Target (issue 3): berth pulls at least as fast as docker
 //   (pull time ≤ 1.0 × docker's).
+// * Cells read "median (min–max)".
+// * `--quick` (2 layers of about 0.5 MiB, 2 repetitions, no phases, berthd
+//   only, docs/bench.md untouched) only checks that the bench completes;
+//   without Debian's docker-registry it serves the registry with
+//   `berth registry serve`.
 //
-// Environment: BENCH_REPS (5), BERTH_SOCK (/run/berth/berth.sock),
+// Environment: BENCH_REPS (10), BERTH_SOCK (/run/berth/berth.sock),
 // DOCKERD_SOCK (/var/run/docker.sock), BENCH_WRITE=0 to not touch
 // docs/bench.md, BENCH_ENGINES=berth,docker,podman to choose engines,
 // BENCH_PHASES=0 to skip the phase pulls.
@@ -62,14 +67,19 @@ import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import {
-  cpuOfStat, descendants, envReps, findDaemons, formatter, freePort, listenerPid, loadavg, loadNote, machineLine, median, noDockerNote, now, pick, quiet,
-  readProc, resultsTable, sh as shell, trapCleanups, versionOf, versions, writeDocBlock, writeWanted,
+  berthCli, checkArgs, cpuOfStat, descendants, envReps, findDaemons, formatter, freePort, listenerPid, loadavg, loadNote, machineLine, median, noDockerNote, now,
+  pick, quickMode, quiet, readProc, resultsTable, sh as shell, trapCleanups, versionOf, versions, writeDocBlock, writeWanted,
 } from './lib.js'
 
-const reps = envReps(5)
-const phasesWanted = process.env.BENCH_PHASES !== '0'
+checkArgs('registry.js')
+const reps = envReps(quickMode ? 2 : 10)
+const phasesWanted = process.env.BENCH_PHASES !== '0' && !quickMode
 const MiB = 1024 * 1024
-const LAYERS = 5
+// --quick: 2 layers of 4 × 64 KiB random, 4 × 64 KiB text and 20 small files
+const LAYERS = quickMode ? 2 : 5
+const [CHUNK, SMALL_FILES] = quickMode ? [64 * 1024, 20] : [5 * MiB, 1000]
+// A quick run without Debian's docker-registry serves the registry with `berth registry serve`.
+const berthRegistry = quickMode && spawnSync('docker-registry', ['--version']).status !== 0
 const REPO_TAG = 'bench/pushpull:latest'
 const LABEL = 'berth.bench=registry'
 // saved images and pushes print a lot (spawnSync's default keeps 1 MiB)
@@ -153,10 +163,10 @@ function layerTar(i) {
   const file = (name, data) => parts.push(tarHeader(name, data.length), data, pad(data.length))
   dir('bench/')
   dir(`bench/l${i}/`)
-  for (let k = 0; k < 4; k++) file(`bench/l${i}/random-${k}.bin`, randomBytes(5 * MiB))
-  for (let k = 0; k < 4; k++) file(`bench/l${i}/text-${k}.txt`, text(4 * MiB))
+  for (let k = 0; k < 4; k++) file(`bench/l${i}/random-${k}.bin`, randomBytes(CHUNK))
+  for (let k = 0; k < 4; k++) file(`bench/l${i}/text-${k}.txt`, text((CHUNK * 4) / 5))
   dir(`bench/l${i}/small/`)
-  for (let k = 0; k < 1000; k++) file(`bench/l${i}/small/f${k}.txt`, text(4096))
+  for (let k = 0; k < SMALL_FILES; k++) file(`bench/l${i}/small/f${k}.txt`, text(4096))
   parts.push(Buffer.alloc(1024))
   return Buffer.concat(parts)
 }
@@ -223,7 +233,9 @@ async function startRegistry(tmp) {
     `  addr: 127.0.0.1:${port}`,
     '',
   ].join('\n'))
-  const child = spawn('docker-registry', ['serve', cfg], { stdio: ['ignore', 'ignore', 'pipe'] })
+  const child = berthRegistry
+    ? spawn(berthCli, ['registry', 'serve', '--addr', `127.0.0.1:${port}`, '--root', path.join(dir, 'data')], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn('docker-registry', ['serve', cfg], { stdio: ['ignore', 'ignore', 'pipe'] })
   let err = ''
   child.stderr.on('data', (c) => (err = (err + c).slice(-2000)))
   let stopped = false
@@ -245,7 +257,7 @@ async function startRegistry(tmp) {
     await sleepMs(50)
   }
   stop()
-  throw new Error(`bench: docker-registry did not start on 127.0.0.1:${port}: ${err}`)
+  throw new Error(`bench: ${berthRegistry ? 'berth registry serve' : 'docker-registry'} did not start on 127.0.0.1:${port}: ${err}`)
 }
 
 async function manifestOf(host, name) {
@@ -259,7 +271,7 @@ async function manifestOf(host, name) {
 // ---- engines -------------------------------------------------------------
 const { daemons } = findDaemons()
 if (daemons.podman) daemons.podman.tls = ['--tls-verify=false']
-if (spawnSync('docker-registry', ['--version']).status !== 0) {
+if (!berthRegistry && spawnSync('docker-registry', ['--version']).status !== 0) {
   console.error('bench: docker-registry is not installed; run bench/setup first')
   process.exit(1)
 }
@@ -422,6 +434,8 @@ try {
   }
 
   const what = { pull: 'pull', pushLoad: 'push, image from load', pushPull: 'push, image from pull', load: 'load the docker-archive' }
+  // warm-up: one untimed cycle per engine (a quick run goes straight to its two)
+  if (!quickMode) for (const e of engines) await cycle(e, 'warm', { timedRun: true })
   for (let n = 0; n < reps; n++) {
     for (const e of engines) {
       const r = await cycle(e, n, { timedRun: true })
@@ -475,8 +489,8 @@ const order = [
   'push, image from pull: peak RSS (MiB)',
   'load the docker-archive: peak RSS (MiB)',
 ]
-const targets = { 'pull (s)': ['≤ 1.0 × docker', (r) => r.berth <= r.docker] }
-const table = resultsTable(results, { cols, order, targets, fmt, ratioDigits: 2 })
+const targets = { 'pull (s)': ["≤ 1.0 × docker (throughput ≥ docker's)", (r) => r.berth <= r.docker] }
+const table = resultsTable(results, { cols, order, targets, fmt, ratioDigits: 2, samples })
 
 // Per layer: download done, extract start/end, pull complete (s after the request).
 const phaseLines = []
@@ -492,13 +506,13 @@ const phaseTable = phaseLines.length
   ? ['| engine | pull total | manifest | all downloaded | Σ extracting → pull complete | berth: Σ Extracting + Σ after it | per layer: downloaded / extract start / complete |',
       '|---|---:|---:|---:|---:|---:|---|', ...phaseLines].join('\n')
   : ''
-const regV = /v?(\d+\.\d+\.\d+\S*)/.exec(spawnSync('docker-registry', ['--version']).stdout?.toString() ?? '')?.[1]
+const regV = berthRegistry ? undefined : /v?(\d+\.\d+\.\d+\S*)/.exec(spawnSync('docker-registry', ['--version']).stdout?.toString() ?? '')?.[1]
 const machine = machineLine() +
-  `${versions(engines)}${regV ? `, docker-registry ${regV}` : ''}; image ${LAYERS} × ${(image.bytes / LAYERS / MiB).toFixed(0)} MiB layers; ` +
-  `medians of ${reps} interleaved runs (bench/run registry); ${loadNote(loadAtStart)}` + noDockerNote(engines.some((e) => e.name === 'docker'))
+  `${versions(engines)}${regV ? `, docker-registry ${regV}` : ''}${berthRegistry ? ', registry: berth registry serve' : ''}; image ${LAYERS} × ${(image.bytes / LAYERS / MiB).toFixed(0)} MiB layers; ` +
+  `medians (min–max) of ${reps} interleaved runs (bench/run registry${quickMode ? ' --quick' : ''}); ${loadNote(loadAtStart)}` + noDockerNote(engines.some((e) => e.name === 'docker'))
 const phaseText = phaseTable ? `\n\nOne more pull per daemon, through the Engine API (seconds after the request):\n\n${phaseTable}` : ''
 console.log(`${machine}\n\n${table}${phaseText}`)
-if (writeWanted()) {
+if (writeWanted(quickMode)) {
   writeDocBlock('bench-registry', `${machine}\n\n${table}${phaseText}`, {
     command: 'bench/run registry',
     section: '\n## Registry: push and pull\n\nRun `bench/setup`, then `bench/run registry`; the header of bench/registry.js says how each number is taken.\n\n',

@@ -4,6 +4,7 @@
  * cases against the test berthd only, so the scripts cannot rot unnoticed.
  */
 import { spawn } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { missing, repo, sock } from '../../helpers.js'
@@ -24,4 +25,27 @@ describe.skipIf(missing('root', 'daemon', 'docker-cli'))('bench scripts, --quick
     expect(r.out).toMatch(/compat --quick: \d+ cases against berthd, 0 with an unexpected exit code/)
     expect(r.code, r.out).toBe(0)
   }, 120_000)
+
+  // Each bench's --quick: berthd only, a couple of runs, tiny sizes; it prints its table and writes nothing to docs/.
+  const hostBusybox = ['/usr/bin/busybox', '/bin/busybox'].some((p) => existsSync(p))
+  const benches: Array<[string, string | undefined]> = [
+    ['engine', undefined],
+    ['scale', undefined],
+    ['registry', undefined],
+    ['build', undefined],
+    ['network', hostBusybox ? undefined : 'no busybox on the host (bench/network.js uses it as the host-side client)'],
+    ['logs', undefined],
+  ]
+  for (const [bench, skip] of benches) {
+    if (skip) console.warn(`skipping bench/${bench}.js --quick: ${skip}`)
+    it.skipIf(!!skip)(`bench/${bench}.js --quick completes against berthd and leaves docs/bench.md alone`, async () => {
+      const doc = path.join(repo, 'docs/bench.md')
+      const before = existsSync(doc) ? readFileSync(doc, 'utf8') : undefined
+      const r = await run(`bench/${bench}.js`, ['--quick'])
+      expect(r.code, r.out).toBe(0)
+      expect(r.out).toMatch(/^\| metric \|/m)
+      expect(r.out).not.toMatch(/bench: wrote \S*bench\.md/)
+      expect(existsSync(doc) ? readFileSync(doc, 'utf8') : undefined).toBe(before)
+    }, 60_000)
+  }
 })
