@@ -41,6 +41,8 @@ function runCmd(bin: string, args: string[], env: Record<string, string>, o: Cmd
       clearTimeout(timer)
       resolve({ code: code ?? (signal ? 128 : 1), stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() })
     })
+    // A command that exits before reading its input must not fail the run with EPIPE.
+    child.stdin.on('error', () => {})
     child.stdin.end(o.input ?? '')
   })
 }

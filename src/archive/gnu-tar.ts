@@ -32,7 +32,7 @@ function start(args: string[], stdio: ['pipe' | 'ignore', 'pipe' | 'ignore', 'pi
     child.on('error', reject)
     child.on('close', (code, sig) => {
       if ((code !== null && ok.includes(code)) || killed) resolve()
-      else reject(internal(`tar ${args[0]}: ${sig ? `killed by ${sig}` : `exit ${code}`}: ${Buffer.concat(err).toString('utf8').trim()}`))
+      else reject(internal(`tar ${args[0]}: ${sig ? `killed by ${sig}` : `exit ${code}`}: ${explain(Buffer.concat(err).toString('utf8').trim())}`))
     })
   })
   let stdout: Readable | undefined
@@ -52,6 +52,14 @@ function start(args: string[], stdio: ['pipe' | 'ignore', 'pipe' | 'ignore', 'pi
       }
     },
   }
+}
+
+/**
+ * tar reports a short write (the file system filled up mid-file) without
+ * errno's words; docker's users look for "no space left on device".
+ */
+function explain(stderr: string): string {
+  return /Wrote only \d+ of \d+ bytes/.test(stderr) && !/no space left on device/i.test(stderr) ? `${stderr}: no space left on device` : stderr
 }
 
 /**

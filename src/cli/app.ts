@@ -203,6 +203,7 @@ const network = (): Promise<Record<string, unknown>> => import('./commands/netwo
 const volume = (): Promise<Record<string, unknown>> => import('./commands/volume.js')
 const cp = (): Promise<Record<string, unknown>> => import('./commands/cp.js')
 const updateCmd = (): Promise<Record<string, unknown>> => import('./commands/update.js')
+const check = (): Promise<Record<string, unknown>> => import('./commands/check.js')
 
 /** docker's legacy-builder `build` flags (BuildKit-only ones hidden: the command refuses them). */
 const buildOpts: OptSpec[] = [
@@ -350,6 +351,7 @@ const specs: Record<string, CmdSpec> = {
   cp: { use: 'cp [OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', short: 'Copy files/folders between a container and the local filesystem', args: [2, 2], opts: [['-a, --archive [bool]', 'Archive mode (copy all uid/gid information)', 'optbool'], ['-L, --follow-link [bool]', 'Always follow symbol link in SRC_PATH', 'optbool'], ['-q, --quiet [bool]', 'Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached', 'optbool']], load: cp, fn: 'cpCommand' },
   export: { use: 'export [OPTIONS] CONTAINER', short: "Export a container's filesystem as a tar archive", args: [1, 1], opts: [['-o, --output <string>', 'Write to a file, instead of STDOUT']], load: cp, fn: 'exportCommand' },
   systemDf: { use: 'df [OPTIONS]', short: 'Show berth disk usage', args: [0, 0], opts: [['--format <string>', FORMAT_TABLE], ['-v, --verbose', 'Show detailed information on space usage']], load: system, fn: 'dfCommand' },
+  systemCheck: { use: 'check [OPTIONS]', short: "Verify berth's stores and look for leftovers on the host (berth only)", args: [0, 0], opts: [['--format <string>', 'Format output: json'], ['-v, --verbose', 'Also say how many objects of each kind were checked']], load: check, fn: 'systemCheckCommand' },
   systemPrune: { use: 'prune [OPTIONS]', short: 'Remove unused data', args: [0, 0], opts: [['-a, --all', 'Remove all unused images not just dangling ones'], ['--filter <filter>', 'Provide filter values (e.g. "label=<key>=<value>")', 'list'], ['-f, --force', 'Do not prompt for confirmation'], ['--volumes', 'Prune anonymous volumes']], load: system, fn: 'systemPruneCommand' },
   search: { use: 'search [OPTIONS] TERM', short: 'Search Docker Hub for images', args: [1, 1], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', 'Pretty-print search using a Go template'], ['--limit <int>', 'Max number of search results'], ['--no-trunc', "Don't truncate output"]], load: () => import('./commands/search.js'), fn: 'searchCommand' },
 }
@@ -365,7 +367,7 @@ const groups: Record<string, { short: string; cmds: Record<string, string> }> = 
     short: 'Manage images',
     cmds: { build: 'build', history: 'history', import: 'import', inspect: 'imageInspect', load: 'load', ls: 'images', prune: 'imagePrune', pull: 'pull', push: 'push', rm: 'rmi', save: 'save', tag: 'tag' },
   },
-  system: { short: 'Manage berth', cmds: { df: 'systemDf', events: 'events', info: 'info', prune: 'systemPrune' } },
+  system: { short: 'Manage berth', cmds: { check: 'systemCheck', df: 'systemDf', events: 'events', info: 'info', prune: 'systemPrune' } },
   builder: { short: 'Manage builds', cmds: { build: 'build', prune: 'builderPrune' } },
   network: {
     short: 'Manage networks',
@@ -563,7 +565,9 @@ class DockerCommand extends Command {
       return o ? o.required : undefined
     }
     const optionalBool = (flag: string): boolean => this.options.some((x) => (x.short === flag || x.long === flag) && x.optional)
-    const interspersed = !(this as unknown as { _passThroughOptions?: boolean })._passThroughOptions
+    // The program itself (positional options) stops at the subcommand's name, as pass-through commands stop at their first operand.
+    const self = this as unknown as { _passThroughOptions?: boolean; _enablePositionalOptions?: boolean }
+    const interspersed = !self._passThroughOptions && !self._enablePositionalOptions
     return super.parseOptions(rewriteShortEquals(argv, takesValue, interspersed, optionalBool))
   }
 }
@@ -627,10 +631,15 @@ export function argCountError(path: string, usage: string, [min, max]: [number, 
 }
 
 export function buildProgram(): Command {
-  const program = new Command('berth')
+  const program = new DockerCommand('berth')
     .description('A self-sufficient runtime for containers')
     .helpOption('--help', 'Print usage')
     .option('-H, --host <list>', 'Daemon socket to connect to')
+    .option('--tls [bool]', 'Use TLS; implied by --tlsverify')
+    .option('--tlscacert <string>', 'Trust certs signed only by this CA (default "~/.docker/ca.pem")')
+    .option('--tlscert <string>', 'Path to TLS certificate file (default "~/.docker/cert.pem")')
+    .option('--tlskey <string>', 'Path to TLS key file (default "~/.docker/key.pem")')
+    .option('--tlsverify [bool]', 'Use TLS and verify the remote')
     .option('-v, --version', 'Print version information and quit')
     .enablePositionalOptions()
   quiet(program)

@@ -1,13 +1,54 @@
 /** What every command handler shares: the client for -H/$BERTH_HOST and the process streams. */
-import { EngineClient } from '../client/index.js'
+import { existsSync, readFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { EngineClient, type ClientTls } from '../client/index.js'
 import type { Opts } from './app.js'
 
 let client: EngineClient | undefined
 
 export function getClient(globals: Opts): EngineClient {
   const host = typeof globals.host === 'string' ? globals.host : undefined
-  client ??= new EngineClient({ host, userAgent: 'Berth-Client/0.1.0 (linux)' })
+  client ??= new EngineClient({ host, userAgent: 'Berth-Client/0.1.0 (linux)', ...clientTls(globals, process.env) })
   return client
+}
+
+/**
+ * The docker CLI's TLS options (cli/flags ClientOptions.SetDefaultOptions):
+ * --tlsverify (or DOCKER_TLS_VERIFY) implies --tls; files default to ca.pem,
+ * cert.pem and key.pem in $DOCKER_CERT_PATH, else ~/.docker, and a default
+ * client certificate or key that does not exist is left out.
+ */
+export function clientTls(globals: Opts, env: NodeJS.ProcessEnv): { tls?: ClientTls } {
+  const flag = (k: string): boolean | undefined => {
+    const v = globals[k]
+    if (v === undefined) return undefined
+    return v === true || (typeof v === 'string' && /^(1|t|true)$/i.test(v))
+  }
+  const verify = flag('tlsverify') ?? Boolean(env.DOCKER_TLS_VERIFY)
+  const tls = globals.tlsverify !== undefined || verify || (flag('tls') ?? Boolean(env.DOCKER_TLS))
+  if (!tls) return {}
+  const dir = env.DOCKER_CERT_PATH || path.join(env.DOCKER_CONFIG || path.join(os.homedir(), '.docker'))
+  const file = (k: string, name: string): { file: string; given: boolean } => {
+    const v = globals[k]
+    return typeof v === 'string' && v !== '' ? { file: v, given: true } : { file: path.join(dir, name), given: false }
+  }
+  const read = (what: string, f: { file: string; given: boolean }, optional: boolean): Buffer | undefined => {
+    if (optional && !f.given && !existsSync(f.file)) return undefined
+    try {
+      return readFileSync(f.file)
+    } catch (e) {
+      throw new Error(`could not read ${what} ${JSON.stringify(f.file)}: ${(e as Error).message}`)
+    }
+  }
+  const out: ClientTls = { verify }
+  const ca = file('tlscacert', 'ca.pem')
+  if (verify) out.ca = read('CA certificate', ca, false)
+  const cert = read('X509 certificate', file('tlscert', 'cert.pem'), true)
+  const key = read('X509 key', file('tlskey', 'key.pem'), true)
+  if (cert) out.cert = cert
+  if (key) out.key = key
+  return { tls: out }
 }
 
 export const out = (s: string): void => { process.stdout.write(s) }

@@ -5,6 +5,7 @@
  * streaming bodies need the raw socket, which fetch does not expose.
  */
 import http from 'node:http'
+import https from 'node:https'
 import type { Duplex, Readable } from 'node:stream'
 import type { AuthConfig, AuthResponse, BuildCachePruneReport, ImageBuildOptions } from '../api/types/index.js'
 import type {
@@ -30,6 +31,16 @@ export interface EngineClientOptions {
   /** Pin an API version instead of negotiating (like DOCKER_API_VERSION). */
   version?: string
   userAgent?: string
+  /** TLS for tcp hosts, as the docker CLI's --tls/--tlsverify: the PEM files' contents. */
+  tls?: ClientTls
+}
+
+/** `verify` checks the daemon's certificate against `ca` (--tlsverify); without it any certificate is taken (--tls). */
+export interface ClientTls {
+  ca?: Buffer
+  cert?: Buffer
+  key?: Buffer
+  verify: boolean
 }
 
 export type Query = Record<string, string | number | boolean | undefined | null>
@@ -163,6 +174,7 @@ export class EngineClient {
   readonly host: string
   private readonly target: Target
   private readonly userAgent: string
+  private readonly tls: ClientTls | undefined
   private pinnedVersion: string | undefined
   private negotiated: Promise<string> | undefined
   private pingResult: PingInfo | undefined
@@ -171,6 +183,8 @@ export class EngineClient {
     this.host = opts.host ?? process.env.BERTH_HOST ?? DEFAULT_HOST
     this.target = parseHost(this.host)
     this.userAgent = opts.userAgent ?? 'Berth-Client (linux)'
+    // As docker's client: TLS applies to tcp hosts only; a unix socket's permissions guard it.
+    this.tls = this.target.socketPath ? undefined : opts.tls
     this.pinnedVersion = opts.version
   }
 
@@ -246,12 +260,14 @@ export class EngineClient {
     return { status: res.statusCode ?? 0, headers: res.headers, body }
   }
 
-  private requestOptions(method: string, path: string, opts: RequestOptions): http.RequestOptions {
+  private requestOptions(method: string, path: string, opts: RequestOptions): https.RequestOptions {
     const headers: Record<string, string> = { 'User-Agent': this.userAgent, ...opts.headers }
     if (opts.body !== undefined && !isReadable(opts.body) && !Buffer.isBuffer(opts.body)) {
       headers['Content-Type'] ??= 'application/json'
     }
+    const t = this.tls
     return {
+      ...(t ? { ca: t.ca, cert: t.cert, key: t.key, rejectUnauthorized: t.verify, minVersion: 'TLSv1.2' as const } : {}),
       method,
       path: path + encodeQuery(opts.query),
       headers,
@@ -262,6 +278,10 @@ export class EngineClient {
       signal: opts.signal,
       agent: false,
     }
+  }
+
+  private httpRequest(o: https.RequestOptions, cb?: (res: http.IncomingMessage) => void): http.ClientRequest {
+    return this.tls ? https.request(o, cb) : http.request(o, cb)
   }
 
   private writeBody(req: http.ClientRequest, body: unknown): void {
@@ -280,7 +300,7 @@ export class EngineClient {
   private send(method: string, path: string, opts: RequestOptions): Promise<http.IncomingMessage> {
     return new Promise((resolve, reject) => {
       let answered = false
-      const req = http.request(this.requestOptions(method, path, opts), (res) => {
+      const req = this.httpRequest(this.requestOptions(method, path, opts), (res) => {
         answered = true
         resolve(res)
       })
@@ -301,6 +321,13 @@ export class EngineClient {
     if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES') {
       return new ConnectionError(this.host, { cause: err })
     }
+    if (this.tls) {
+      // A daemon refusing the client's certificate hangs up in the handshake (TLS 1.3 says so only after it).
+      const why = err.code === 'ECONNRESET' || err.message === 'socket hang up'
+        ? 'the daemon closed the TLS connection: is the client certificate (--tlscert, --tlskey) signed by the daemon\'s CA?'
+        : err.message
+      return new Error(`error during connect: ${this.host}: ${why}`, { cause: err })
+    }
     return err
   }
 
@@ -317,7 +344,7 @@ export class EngineClient {
       ...opts.headers,
     }
     return new Promise((resolve, reject) => {
-      const req = http.request(this.requestOptions(method, full, { ...opts, headers }))
+      const req = this.httpRequest(this.requestOptions(method, full, { ...opts, headers }))
       req.on('upgrade', (res, socket, head) => {
         // Hold the bytes until the caller reads them: a quick container's whole output may already be here.
         socket.pause()

@@ -3,7 +3,7 @@ export {
   EngineClient, DEFAULT_HOST, CLIENT_API_VERSION, parseHost, compareVersions, encodeQuery, encodeFilters,
 } from './client.js'
 export type {
-  EngineClientOptions, Query, RequestOptions, RawResponse, HijackedStream, WaitHandle, LogsOptions,
+  EngineClientOptions, ClientTls, Query, RequestOptions, RawResponse, HijackedStream, WaitHandle, LogsOptions,
   AttachOptions, ImportOptions,
 } from './client.js'
 export { ClientError, ConnectionError, errorMessageFromBody } from './errors.js'

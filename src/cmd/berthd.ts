@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { BERTH_VERSION, Daemon, loadConfig, type FlagValues } from '../daemon/index.js'
+import { BERTH_VERSION, Daemon, defaults, loadConfig, type FlagValues } from '../daemon/index.js'
 import { messageOf } from '../errors/index.js'
 import { createLogger } from '../lib/index.js'
 
@@ -10,7 +10,13 @@ async function main(argv: string[]): Promise<void> {
     .version(BERTH_VERSION, '-v, --version', 'print the version and exit')
     .option('--data-root <dir>', 'root of persistent state (default /var/lib/berth)')
     .option('--exec-root <dir>', 'root of runtime state (default /run/berth)')
-    .option('-H, --host <address...>', 'socket(s) to listen on (default unix:///run/berth/berth.sock)')
+    .option('-H, --host <address...>', 'socket(s) to listen on (default unix:///run/berth/berth.sock); tcp://host:port needs --tlsverify or an explicit --tls=false')
+    .option('-G, --group <group>', 'group for the unix socket(s) (default berth; "" for root)')
+    .option('--tls [bool]', 'use TLS on tcp hosts; implied by --tlsverify', bool)
+    .option('--tlsverify [bool]', 'use TLS and accept only clients with a certificate signed by --tlscacert', bool)
+    .option('--tlscacert <file>', 'trust client certificates signed only by this CA (default ~/.docker/ca.pem)')
+    .option('--tlscert <file>', 'path to the TLS certificate file (default ~/.docker/cert.pem)')
+    .option('--tlskey <file>', 'path to the TLS key file (default ~/.docker/key.pem)')
     .option('--config-file <file>', 'daemon configuration file (default /etc/berth/daemon.json)')
     .option('--default-runtime <name>', 'OCI runtime for containers (default runc)')
     .option('--pidfile <file>', 'path of the pid file (default /run/berth/berthd.pid)')
@@ -37,6 +43,7 @@ async function main(argv: string[]): Promise<void> {
     dataRoot?: string; execRoot?: string; host?: string[]; configFile?: string; defaultRuntime?: string; pidfile?: string; logLevel?: string; debug?: boolean
     bridge?: string; bip?: string; fixedCidr?: string; mtu?: number; icc?: boolean; ipMasq?: boolean; iptables?: boolean; ipForward?: boolean; defaultAddressPool?: string[]
     cgroupParent?: string; execOpt?: string[]; usernsRemap?: string; seccompProfile?: string; newPrivileges?: boolean
+    group?: string; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string
   }>()
   const network: Record<string, unknown> = {
     bridge: o.bridge, bip: o.bip, 'fixed-cidr': o.fixedCidr, mtu: o.mtu, icc: o.icc, 'ip-masq': o.ipMasq, iptables: o.iptables, 'ip-forward': o.ipForward,
@@ -57,11 +64,15 @@ async function main(argv: string[]): Promise<void> {
     // commander names a --no-x flag's value x: false when given, true by default.
     noNewPrivileges: o.newPrivileges === false ? true : undefined,
     network: Object.fromEntries(Object.entries(network).filter(([, v]) => v !== undefined)),
+    group: o.group,
+    tls: { tls: o.tls, tlsverify: o.tlsverify, tlscacert: o.tlscacert, tlscert: o.tlscert, tlskey: o.tlskey },
+    // As dockerd: the default certificates live in $DOCKER_CERT_PATH, else ~/.docker.
+    ...(process.env.DOCKER_CERT_PATH ? { certPath: process.env.DOCKER_CERT_PATH } : {}),
     ...(o.configFile ? { configFile: o.configFile } : {}),
   }
   const cfg = await loadConfig(flags)
-  // A custom exec root moves the default socket and pid file with it.
-  if (o.execRoot && !o.host) cfg.hosts = [`unix://${o.execRoot}/berth.sock`]
+  // A custom exec root moves the default socket and pid file with it (not hosts daemon.json names).
+  if (o.execRoot && !o.host && cfg.hosts.join() === defaults().hosts.join()) cfg.hosts = [`unix://${o.execRoot}/berth.sock`]
   if (o.execRoot && !o.pidfile) cfg.pidfile = `${o.execRoot}/berthd.pid`
   const log = createLogger({ level: cfg.logLevel })
   const daemon = await Daemon.start(cfg, log)

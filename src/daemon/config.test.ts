@@ -53,7 +53,7 @@ describe('daemon configuration', () => {
   })
 
   it('refuses TCP hosts without TLS and other storage drivers', async () => {
-    await expect(loadConfig({ configFile: file('e.json', '{}'), hosts: ['tcp://0.0.0.0:2375'] })).rejects.toThrow(/unix sockets only/)
+    await expect(loadConfig({ configFile: file('e.json', '{}'), hosts: ['tcp://0.0.0.0:2375'] })).rejects.toThrow(/refusing to listen on tcp:\/\/0\.0\.0\.0:2375 without TLS/)
     await expect(loadConfig({ configFile: file('s.json', '{"storage-driver": "vfs"}') })).rejects.toThrow(/overlay2/)
   })
 

@@ -1,4 +1,6 @@
 import { promises as fsp, statSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { invalidArgument } from '../errors/index.js'
 import type { LogLevel } from '../lib/index.js'
 import { validateLogConfig } from '../logs/index.js'
@@ -46,6 +48,23 @@ export interface DaemonConfig {
   seccompProfile?: string
   /** no-new-privileges: containers get it unless they say `no-new-privileges=false`. */
   noNewPrivileges?: boolean
+  /** group (-G): group owning the unix sockets; `berth` by default, '' for root's. */
+  group: string
+  /** Whether `group` was given; a named group that is missing is an error then, a warning otherwise (as dockerd). */
+  groupExplicit: boolean
+  /** TLS for tcp hosts; undefined when neither --tls nor --tlsverify was given, which refuses tcp hosts. */
+  tls?: TlsConfig
+}
+
+/** tls, tlsverify, tlscacert, tlscert, tlskey: docker's daemon keys. */
+export interface TlsConfig {
+  /** false: plain HTTP on tcp, asked for explicitly with --tls=false. */
+  enabled: boolean
+  /** Require a client certificate signed by caFile (dockerd's RequireAndVerifyClientCert). */
+  verify: boolean
+  caFile: string
+  certFile: string
+  keyFile: string
 }
 
 /** The default bridge and the firewall: docker's daemon.json keys. */
@@ -99,8 +118,13 @@ export function defaults(): DaemonConfig {
     execOpts: [],
     cgroupDriver: 'cgroupfs',
     usernsRemap: '',
+    group: DEFAULT_SOCKET_GROUP,
+    groupExplicit: false,
   }
 }
+
+/** The group the install makes (scripts/setup), as docker's packages make `docker`. */
+export const DEFAULT_SOCKET_GROUP = 'berth'
 
 /** daemon.json keys berth knows, mapped to config fields. */
 const FILE_KEYS: Record<string, keyof DaemonConfig | null> = {
@@ -138,12 +162,26 @@ const FILE_KEYS: Record<string, keyof DaemonConfig | null> = {
   'userns-remap': 'usernsRemap',
   'seccomp-profile': 'seccompProfile',
   'no-new-privileges': 'noNewPrivileges',
+  group: 'group',
+  // Read by tlsConfig from the file and the flags together.
+  tls: null,
+  tlsverify: null,
+  tlscacert: null,
+  tlscert: null,
+  tlskey: null,
 }
 
-export type FlagValues = Partial<Record<Exclude<keyof DaemonConfig, 'network'>, unknown>> & {
+const TLS_KEYS = ['tls', 'tlsverify', 'tlscacert', 'tlscert', 'tlskey'] as const
+type TlsKey = (typeof TLS_KEYS)[number]
+
+export type FlagValues = Partial<Record<Exclude<keyof DaemonConfig, 'network' | 'tls'>, unknown>> & {
   configFile?: string
   /** Network flags by their daemon.json key (bridge, bip, icc, ...). */
   network?: Record<string, unknown>
+  /** TLS flags by their daemon.json key (tls, tlsverify, tlscacert, ...). */
+  tls?: Partial<Record<TlsKey, unknown>>
+  /** Where the default ca.pem, cert.pem and key.pem are: $DOCKER_CERT_PATH, else ~/.docker (as dockerd). */
+  certPath?: string
 }
 
 const LEVELS = ['debug', 'info', 'warn', 'error']
@@ -181,7 +219,7 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
     }
     if (both.length) throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${both.join(', ')}`)
   }
-  const merged: Partial<Record<keyof DaemonConfig, unknown>> = { ...fromFile, ...Object.fromEntries(Object.entries(flags).filter(([k, v]) => v !== undefined && k !== 'network')) }
+  const merged: Partial<Record<keyof DaemonConfig, unknown>> = { ...fromFile, ...Object.fromEntries(Object.entries(flags).filter(([k, v]) => v !== undefined && !['network', 'tls', 'certPath'].includes(k))) }
   const str = (k: keyof DaemonConfig) => {
     const v = merged[k]
     if (v === undefined) return
@@ -207,8 +245,22 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
     if (!Array.isArray(hs) || hs.some((h) => typeof h !== 'string')) throw invalidArgument('hosts must be a list of addresses')
     cfg.hosts = hs.length ? (hs as string[]) : cfg.hosts
   }
+  const tlsFlags = flags.tls ?? {}
+  const tlsTwice = Object.keys(tlsFlags).filter((k) => tlsFlags[k as TlsKey] !== undefined && json && k in json)
+  if (tlsTwice.length) throw invalidArgument(`the following directives are specified both as a flag and in the configuration file: ${tlsTwice.join(', ')}`)
+  const tls = tlsConfig({ ...pick(json ?? {}, TLS_KEYS), ...Object.fromEntries(Object.entries(tlsFlags).filter(([, v]) => v !== undefined)) }, flags.certPath ?? path.join(os.homedir(), '.docker'))
+  if (tls) cfg.tls = tls
+  cfg.hosts = cfg.hosts.map(parseDaemonHost)
   for (const h of cfg.hosts) {
-    if (!h.startsWith('unix://')) throw invalidArgument(`unsupported host ${h}: berthd listens on unix sockets only (TCP needs TLS, not available yet)`)
+    if (h.startsWith('tcp://') && !cfg.tls) {
+      throw invalidArgument(`refusing to listen on ${h} without TLS: binding to IP address without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network. `
+        + `Give --tlsverify with --tlscacert, --tlscert and --tlskey, or override this by explicitly specifying '--tls=false' or '--tlsverify=false'`)
+    }
+  }
+  if (merged.group !== undefined) {
+    if (typeof merged.group !== 'string') throw invalidArgument('group must be a string: a group name or gid')
+    cfg.group = merged.group
+    cfg.groupExplicit = true
   }
   if (merged.runtimes !== undefined) {
     const rs = merged.runtimes
@@ -274,6 +326,62 @@ export async function loadConfig(flags: FlagValues): Promise<DaemonConfig> {
   }
   if (cfg.storageDriver !== 'overlay2') throw invalidArgument(`storage driver ${cfg.storageDriver} is not supported: berth uses overlay2`)
   return cfg
+}
+
+function pick(o: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.filter((k) => o[k] !== undefined).map((k) => [k, o[k]]))
+}
+
+/**
+ * dockerd's TLS settings (cmd/dockerd setDefaultOptions, loadDaemonCliConfig):
+ * giving tlsverify at all turns TLS on; TLS verifies clients unless tlsverify
+ * is false; the files default to ca.pem, cert.pem and key.pem in certPath.
+ * Undefined when neither tls nor tlsverify was given.
+ */
+export function tlsConfig(v: Partial<Record<TlsKey, unknown>>, certPath: string): TlsConfig | undefined {
+  for (const k of ['tls', 'tlsverify'] as const) {
+    if (v[k] !== undefined && typeof v[k] !== 'boolean') throw invalidArgument(`${k} must be true or false`)
+  }
+  for (const k of ['tlscacert', 'tlscert', 'tlskey'] as const) {
+    if (v[k] !== undefined && (typeof v[k] !== 'string' || v[k] === '')) throw invalidArgument(`${k} must be a file path`)
+  }
+  const tlsGiven = v.tls as boolean | undefined
+  const verifyGiven = v.tlsverify as boolean | undefined
+  if (tlsGiven === undefined && verifyGiven === undefined) return undefined
+  const enabled = verifyGiven !== undefined ? true : tlsGiven === true
+  return {
+    enabled,
+    verify: enabled && verifyGiven !== false,
+    caFile: (v.tlscacert as string | undefined) ?? path.join(certPath, 'ca.pem'),
+    certFile: (v.tlscert as string | undefined) ?? path.join(certPath, 'cert.pem'),
+    keyFile: (v.tlskey as string | undefined) ?? path.join(certPath, 'key.pem'),
+  }
+}
+
+/**
+ * A -H address in its full form, as dockerd's opts.ParseHost: `unix://` alone
+ * is the default socket, `tcp://` takes localhost and 2375 for what is left
+ * out, and a bare host:port is tcp.
+ */
+export function parseDaemonHost(address: string): string {
+  const a = address.trim()
+  const sep = a.indexOf('://')
+  const proto = sep < 0 ? 'tcp' : a.slice(0, sep)
+  const rest = sep < 0 ? a : a.slice(sep + 3)
+  if (proto === 'unix') {
+    if (rest.includes('://')) throw invalidArgument(`invalid bind address (${address}): invalid unix address: ${rest}`)
+    return `unix://${rest === '' ? defaults().hosts[0]!.slice('unix://'.length) : rest}`
+  }
+  if (proto !== 'tcp') throw invalidArgument(`invalid bind address (${address}): unsupported proto '${proto}'`)
+  let u: URL
+  try {
+    u = new URL(`tcp://${rest.startsWith(':') ? `localhost${rest}` : rest}`)
+  } catch {
+    throw invalidArgument(`invalid bind address (${address})`)
+  }
+  if ((u.pathname !== '' && u.pathname !== '/') || u.search !== '') throw invalidArgument(`invalid bind address (${address}): should not contain a path element`)
+  if (u.port === '0') throw invalidArgument(`invalid bind address (${address}): invalid port: 0`)
+  return `tcp://${u.hostname || 'localhost'}:${u.port || '2375'}`
 }
 
 /** sd_booted(3), as dockerd asks it: /run/systemd/system is a directory. */

@@ -1,18 +1,19 @@
 import { promises as fsp, readlinkSync } from 'node:fs'
+import { createSecureContext } from 'node:tls'
 import os from 'node:os'
 import path from 'node:path'
-import { ApiServer, API_VERSION, MIN_API_VERSION, Router } from '../api/server/index.js'
+import { ApiServer, API_VERSION, MIN_API_VERSION, Router, type TlsOptions } from '../api/server/index.js'
 import { authRoutes } from '../api/routes/auth/index.js'
 import { buildRoutes } from '../api/routes/build/index.js'
 import { archiveRoutes, commitRoutes, containerRoutes, statsRoutes, updateRoutes } from '../api/routes/containers/index.js'
 import { ContainerFs } from '../containerfs/index.js'
 import { imageRoutes, searchRoutes } from '../api/routes/images/index.js'
-import { systemRoutes } from '../api/routes/system/index.js'
+import { checkRoutes, systemRoutes } from '../api/routes/system/index.js'
 import type { SystemInfo, VersionResponse } from '../api/types/index.js'
 import { Builder } from '../builder/index.js'
 import { ContainerService, ContainerStore, type ContainerRecord, type SpecBuilder, type SpecInput } from '../containers/index.js'
 import { openDb, type Db } from '../db/index.js'
-import { unavailable } from '../errors/index.js'
+import { invalidArgument, unavailable } from '../errors/index.js'
 import { EventBus } from '../events/index.js'
 import { ImageService } from '../images/index.js'
 import { login as registryLogin, searchRegistry } from '../registry/index.js'
@@ -21,11 +22,11 @@ import { ConmonRuntime, loadDaemonSeccomp, securityInfo, type RuntimeConfig } fr
 import { cgroupProcs, detectCgroups, mount as sysMount, psFor, unmount as sysUnmount, isMountpoint } from '../sys/index.js'
 import { buildContainersPort, buildImagesPort } from './build-port.js'
 import { containerCommitter } from './commit.js'
-import type { DaemonConfig } from './config.js'
+import { DEFAULT_SOCKET_GROUP, type DaemonConfig } from './config.js'
 import { imagesPort } from './images-port.js'
 import { runtimePort } from './runtime-port.js'
 import { RegistryService } from './registry-service.js'
-import { networkPort, networksBackend, networkView, openNetwork } from './network-port.js'
+import { chainPrefix, networkPort, networksBackend, networkView, openNetwork } from './network-port.js'
 import { containersOf, volumePort, volumesBackend, volumeUsers } from './volume-port.js'
 import { volumeRoutes } from '../api/routes/volumes/index.js'
 import { VolumeService } from '../volumes/index.js'
@@ -41,6 +42,7 @@ import { cgroupFeatures, cgroupsPathFor, cgroupWarnings, validateCgroupParent } 
 import { checkUsernsConflicts, setupRemappedRoot, type RemapIdentity } from './userns.js'
 import { checkTraversable, remapContainerFs, remapImagesPort, remapVolumePort, RemappedSysfs, ShiftedLayers, unshiftingCommits } from './userns-storage.js'
 import { statsService } from './stats.js'
+import { checkDaemon } from './check.js'
 
 export const BERTH_VERSION = '0.1.0'
 
@@ -79,7 +81,13 @@ export class Daemon {
 
   static async start(cfg: DaemonConfig, log: Logger): Promise<Daemon> {
     await fsp.mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 })
-    await fsp.mkdir(cfg.execRoot, { recursive: true, mode: 0o700 })
+    // The socket lives in the exec root: its group must get through (0711), as through /var/run to docker.sock.
+    // What else is there keeps to itself: containers/, runtime/ and exits/ are 0700.
+    await fsp.mkdir(cfg.execRoot, { recursive: true, mode: 0o711 })
+    await fsp.chmod(cfg.execRoot, 0o711)
+    // Checked before anything starts: a bad group or certificate stops berthd with nothing to undo.
+    const socketGid = await socketGroup(cfg, log)
+    const tls = await loadTls(cfg)
     await claimPidfile(cfg.pidfile)
 
     const runtimes: Record<string, RuntimeConfig> = {}
@@ -208,6 +216,9 @@ export class Daemon {
       diskUsage: diskUsageBackend({ images, containers: c, volumes, network, builder }),
       info: async () => systemInfo({ cfg, containers: c.list(), images: images.list({ all: true }).length, runtimes, cgroupMode: cgroups?.mode ?? 'v1', driverStatus: await driverStatus, identity, security: securityInfo({ ...security, userns: identity !== undefined }) }),
     })
+    checkRoutes(router, {
+      check: () => checkDaemon({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, cgroupParent: cfg.cgroupParent, images, containers: () => c.list(), network, volumes, firewallPrefix: cfg.network.iptables ? chainPrefix(cfg.network.bridge) : null }),
+    })
     containerRoutes(router, {
       containers: c,
       imageName: (rec: ContainerRecord) => rec.spec.image,
@@ -236,7 +247,19 @@ export class Daemon {
       serverName: `berth/${BERTH_VERSION} (linux)`,
       pingHeaders: () => ({ Swarm: 'inactive' }),
     })
-    for (const h of cfg.hosts) await server.listenUnix(h.slice('unix://'.length))
+    for (const h of cfg.hosts) {
+      if (h.startsWith('unix://')) {
+        await server.listenUnix(h.slice('unix://'.length), socketGid)
+        continue
+      }
+      const u = new URL(h)
+      if (!tls?.verify) {
+        // dockerd's words; berthd got here only because TLS was turned off (or verification) explicitly.
+        log.warn('Binding to IP address without --tlsverify is insecure and gives root access on this machine to everyone who has access to your network.', { host: h })
+        log.warn('Binding to an IP address, even on localhost, can also give access to scripts run in a browser. Be safe out there!', { host: h })
+      }
+      await server.listenTcp(u.hostname.replace(/^\[|\]$/g, ''), Number(u.port), tls)
+    }
     events.publish('daemon', 'start', 'berthd', { name: os.hostname() })
     const registryService = cfg.registryService ? new RegistryService(cfg.registryService, log.child({ module: 'registry' })) : undefined
     registryService?.start()
@@ -256,6 +279,44 @@ export class Daemon {
     this.db.close()
     await fsp.rm(this.cfg.pidfile, { force: true })
   }
+}
+
+/**
+ * The gid for the unix sockets, as dockerd's listeners.Init: a group name
+ * from /etc/group or a number; the default group missing is a warning and
+ * root's group, a group named with -G missing is an error; '' is root's.
+ */
+async function socketGroup(cfg: DaemonConfig, log: Logger): Promise<number> {
+  if (cfg.group === '') return process.getgid?.() ?? 0
+  const text = await fsp.readFile('/etc/group', 'utf8').catch(() => '')
+  const entry = text.split('\n').map((l) => l.split(':')).find((f) => f[0] === cfg.group && /^\d+$/.test(f[2] ?? ''))
+  if (entry) return Number(entry[2])
+  if (/^\d+$/.test(cfg.group)) return Number(cfg.group)
+  const why = `group ${cfg.group} not found`
+  if (cfg.groupExplicit && cfg.group !== DEFAULT_SOCKET_GROUP) throw invalidArgument(why)
+  for (const h of cfg.hosts.filter((x) => x.startsWith('unix://'))) log.warn(`could not change group ${h.slice('unix://'.length)} to ${cfg.group}: ${why}`)
+  return process.getgid?.() ?? 0
+}
+
+/** The TLS listener's PEM files, read and checked once, with dockerd's "invalid TLS configuration". */
+async function loadTls(cfg: DaemonConfig): Promise<TlsOptions | undefined> {
+  const t = cfg.tls
+  if (!t?.enabled || !cfg.hosts.some((h) => h.startsWith('tcp://'))) return undefined
+  const read = async (what: string, file: string) => {
+    try {
+      return await fsp.readFile(file)
+    } catch (err) {
+      throw invalidArgument(`invalid TLS configuration: could not read ${what} ${file}: ${(err as Error).message}`, err)
+    }
+  }
+  const opts: TlsOptions = { cert: await read('certificate', t.certFile), key: await read('key', t.keyFile), verify: t.verify }
+  if (t.verify) opts.ca = await read('CA certificate', t.caFile)
+  try {
+    createSecureContext({ cert: opts.cert, key: opts.key, ...(opts.ca ? { ca: opts.ca } : {}) })
+  } catch (err) {
+    throw invalidArgument(`invalid TLS configuration: could not load X509 key pair (cert: ${JSON.stringify(t.certFile)}, key: ${JSON.stringify(t.keyFile)}): ${(err as Error).message}`, err)
+  }
+  return opts
 }
 
 async function claimPidfile(file: string): Promise<void> {

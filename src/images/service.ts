@@ -117,6 +117,9 @@ export class ImageService {
       removed.push(...done)
       again = done.length > 0
     }
+    // Layers unpacked but never recorded, and layers or snapshots half removed, when a crash came between.
+    const leftovers = await this.snapshotter.prune({ layers: new Set(this.store.layers().map((l) => l.chain_id)), snapshots: new Set(this.store.rootfsOwners()) })
+    if (leftovers.length > 0) this.log.info('removed overlay2 directories nothing recorded', { names: leftovers })
     const keep = this.store.referencedContent()
     const stray: string[] = []
     await this.content.walk((b) => {

@@ -239,7 +239,12 @@ export class NetworkService {
         await this.startDns(rec)
       }
     } catch (err) {
-      this.o.store.removeNetwork(rec.id)
+      // The row may never have been written (a full disk fails saveNetwork); the links go regardless.
+      try {
+        this.o.store.removeNetwork(rec.id)
+      } catch (rmErr) {
+        this.log.warn('removing the record of a network that failed to create', { id: rec.id, err: rmErr })
+      }
       this.live.spaces.delete(rec.id)
       if (parentLink) await ipBatch([`link del ${rec.ifname}`]).catch(() => {})
       if (driver === 'bridge') {

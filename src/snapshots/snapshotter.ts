@@ -69,5 +69,7 @@ export interface Snapshotter {
   usage(key: string): Promise<{ size: number; inodes: number }>
   /** Remove the snapshot; it must be unmounted. Missing keys are fine. */
   remove(key: string): Promise<void>
+  /** Remove the layers and snapshots not kept (crash leftovers); only while nothing else uses the snapshotter. */
+  prune(keep: { layers: ReadonlySet<string>; snapshots: ReadonlySet<string> }): Promise<string[]>
   exists(key: string): Promise<boolean>
 }

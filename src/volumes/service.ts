@@ -90,7 +90,13 @@ export class VolumeService {
     const v: VolumeRecord = { name, driver: 'local', created: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), labels: { ...req.labels }, options: { ...req.options }, scope: 'local', anonymous }
     await fsp.mkdir(this.mountpoint(name), { recursive: true, mode: 0o755 })
     await fsp.chmod(path.join(this.root, name), 0o701).catch(() => {})
-    this.put.run(name, JSON.stringify(v))
+    try {
+      this.put.run(name, JSON.stringify(v))
+    } catch (err) {
+      // A record that could not be written (a full disk) leaves no directory behind to shadow a later volume.
+      await fsp.rm(path.join(this.root, name), { recursive: true, force: true }).catch(() => {})
+      throw err
+    }
     this.byName.set(name, v)
     this.o.events.publish('volume', 'create', name, { driver: 'local' })
     return v
@@ -200,6 +206,29 @@ export class VolumeService {
     for (const v of this.list()) {
       if (!v.options.type || this.o.runningUsers(v.name).length) continue
       await this.unmountDriver(v).catch((err: unknown) => this.log.warn('unmounting an unused volume', { name: v.name, err }))
+    }
+    await this.removeOrphans()
+  }
+
+  /**
+   * A directory without a record is what a crash left in `remove` (the record
+   * goes first) or in `create` (the directory comes first, so it is empty):
+   * both were meant to go. Left alone, a later volume of the same name would
+   * show the removed volume's files. A mount on it (a volume with driver
+   * options) is taken off first, so a bind's host files are never deleted.
+   */
+  private async removeOrphans(): Promise<void> {
+    for (const e of await fsp.readdir(this.root, { withFileTypes: true }).catch(() => [])) {
+      if (!e.isDirectory() || !VALID_NAME.test(e.name) || this.byName.has(e.name)) continue
+      const data = this.mountpoint(e.name)
+      try {
+        if (await isMountpoint(data)) await unmount(data)
+        if (await isMountpoint(data)) continue
+        await fsp.rm(path.join(this.root, e.name), { recursive: true, force: true })
+        this.log.info('removed the directory of a volume a crash left without a record', { name: e.name })
+      } catch (err) {
+        this.log.warn('removing an orphan volume directory', { name: e.name, err })
+      }
     }
   }
 

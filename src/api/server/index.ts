@@ -1,4 +1,4 @@
-export { ApiServer, API_VERSION, MIN_API_VERSION, type ServerOptions } from './server.js'
+export { ApiServer, API_VERSION, MIN_API_VERSION, type ServerOptions, type TlsOptions } from './server.js'
 export { Router, type Handler, type Method } from './router.js'
 export { Ctx, type Hijacked, MAX_JSON_BODY } from './context.js'
 export { statusOf } from './http-status.js'

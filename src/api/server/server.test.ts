@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { conflict, invalidArgument, notFound, notModified } from '../../errors/index.js'
 import { nullLogger } from '../../lib/index.js'
 import { ApiServer, Router } from './index.js'
+import { redactCredentials, redactQuery } from './server.js'
 
 function request(sock: string, method: string, p: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
@@ -186,5 +187,21 @@ describe('uploads refused midway', () => {
   it('the client reads a streamed answer in full when the handler never read the body', async () => {
     const r = await upload('/stream')
     expect(r).toEqual({ status: 200, body: JSON.stringify({ error: 'refused' }) + '\r\n' })
+  })
+})
+
+describe('credential redaction', () => {
+  it('hides the password of URLs in messages', () => {
+    expect(redactCredentials('error downloading http://alice:s3cret@127.0.0.1:1/x.tar: refused')).toBe('error downloading http://alice:xxxxx@127.0.0.1:1/x.tar: refused')
+    expect(redactCredentials('Get "https://u:p@h/v2/": x')).toBe('Get "https://u:xxxxx@h/v2/": x')
+    expect(redactCredentials('no url here: a:b@c')).toBe('no url here: a:b@c')
+  })
+
+  it('hides them in percent-encoded query values', () => {
+    const url = `/v1.50/images/create?fromSrc=${encodeURIComponent('http://alice:s3cret@127.0.0.1/x.tar')}&repo=x`
+    const out = redactQuery(url)
+    expect(out).not.toContain('s3cret')
+    expect(decodeURIComponent(out)).toContain('alice:xxxxx@127.0.0.1')
+    expect(redactQuery('/v1.50/containers/json?all=1')).toBe('/v1.50/containers/json?all=1')
   })
 })

@@ -1,4 +1,5 @@
 import http from 'node:http'
+import https from 'node:https'
 import type { Duplex } from 'node:stream'
 import { promises as fsp } from 'node:fs'
 import path from 'node:path'
@@ -29,6 +30,16 @@ export interface ServerOptions {
   headersTimeoutMs?: number
 }
 
+/** PEM material of a TLS listener. */
+export interface TlsOptions {
+  cert: Buffer
+  key: Buffer
+  /** Client CA; used only with verify. */
+  ca?: Buffer
+  /** Require and verify a client certificate signed by `ca`. */
+  verify: boolean
+}
+
 /**
  * The Engine API over HTTP/1.1: version prefixes, docker's headers, errors as
  * `{"message": ...}`, and connection upgrades for attach/exec.
@@ -39,19 +50,49 @@ export class ApiServer {
 
   constructor(private readonly opts: ServerOptions) {}
 
-  /** Listen on a unix socket (mode 0660, group root). */
-  async listenUnix(socketPath: string): Promise<void> {
+  /**
+   * Listen on a unix socket, root:`gid` mode 0660 (go-connections
+   * NewUnixSocket, as dockerd): whoever can open it is root on this host.
+   * The socket is made under umask 0777, so it is never open to anyone
+   * before its mode and group are set.
+   */
+  async listenUnix(socketPath: string, gid = 0): Promise<void> {
     await fsp.mkdir(path.dirname(socketPath), { recursive: true })
     await fsp.rm(socketPath, { force: true })
     const srv = this.makeServer()
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject)
-      srv.listen(socketPath, () => {
+      // Node binds a path synchronously inside listen(): the umask covers the bind and nothing else.
+      const old = process.umask(0o777)
+      try {
+        srv.listen(socketPath, () => {
+          srv.off('error', reject)
+          resolve()
+        })
+      } finally {
+        process.umask(old)
+      }
+    })
+    // Only root may give a file away; a server run by a user (tests) keeps its own.
+    if (process.getuid?.() === 0) await fsp.chown(socketPath, 0, gid)
+    await fsp.chmod(socketPath, 0o660)
+    this.servers.push(srv)
+  }
+
+  /**
+   * Listen on TCP, with TLS when `tls` is given (dockerd's tlsconfig.Server:
+   * only `tls.ca` is trusted for client certificates, and with `verify` a
+   * client without one signed by it is refused in the handshake).
+   */
+  async listenTcp(host: string, port: number, tls?: TlsOptions): Promise<void> {
+    const srv = this.makeServer(tls)
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject)
+      srv.listen(port, host, () => {
         srv.off('error', reject)
         resolve()
       })
     })
-    await fsp.chmod(socketPath, 0o660)
     this.servers.push(srv)
   }
 
@@ -60,10 +101,25 @@ export class ApiServer {
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => s.close(() => r()))))
   }
 
-  private makeServer(): http.Server {
+  private makeServer(tls?: TlsOptions): http.Server {
     const headersTimeout = this.opts.headersTimeoutMs ?? 60_000
     // Node checks for expired headers every connectionsCheckingInterval (30 s by default): often enough that the bound holds.
-    const srv = http.createServer({ requestTimeout: 0, headersTimeout, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(headersTimeout, 5_000) })
+    const httpOpts = { requestTimeout: 0, headersTimeout, keepAliveTimeout: 5_000, connectionsCheckingInterval: Math.min(headersTimeout, 5_000) }
+    const srv: http.Server = tls
+      ? https.createServer({
+        ...httpOpts,
+        cert: tls.cert,
+        key: tls.key,
+        ...(tls.verify ? { ca: tls.ca, requestCert: true, rejectUnauthorized: true } : {}),
+        // As Go's crypto/tls default floor for servers.
+        minVersion: 'TLSv1.2',
+        // As http.Server's sockets: a hijacked client that half-closes (close_notify) still reads the output.
+        allowHalfOpen: true,
+      })
+      : http.createServer(httpOpts)
+    if (tls) {
+      srv.on('tlsClientError', (err: Error) => this.opts.logger.debug('TLS handshake refused', { reason: err.message }))
+    }
     srv.on('request', (req, res) => {
       void this.dispatch(req, res, undefined)
     })
@@ -139,9 +195,11 @@ export class ApiServer {
 
   private fail(ctx: Ctx | undefined, req: http.IncomingMessage, res: http.ServerResponse | undefined, upgrade: { socket: Duplex } | undefined, headers: Record<string, string>, err: unknown, linger?: () => Promise<void>): void {
     const status = statusOf[kindOf(err)]
-    const message = messageOf(err)
-    if (status >= 500) this.opts.logger.error('request failed', { method: req.method, url: req.url, err })
-    else this.opts.logger.debug('request refused', { method: req.method, url: req.url, status, message })
+    // A URL the client gave (import fromSrc, build remote) may carry user:password: never echoed, never logged.
+    const message = redactCredentials(messageOf(err))
+    const url = redactQuery(req.url ?? '')
+    if (status >= 500) this.opts.logger.error('request failed', { method: req.method, url, err: redactCredentials(errorText(err)) })
+    else this.opts.logger.debug('request refused', { method: req.method, url, status, message })
     if (ctx?.isHijacked) {
       // The stream is already raw: docker sends the error as text on it.
       return
@@ -179,4 +237,45 @@ export class ApiServer {
     res.write(body)
     void linger().then(() => res.end())
   }
+}
+
+/** `scheme://user:password@` in free text becomes `scheme://user:xxxxx@`. */
+export function redactCredentials(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]*)@/gi, '$1$2:xxxxx@')
+}
+
+/** A request URL for the log: query values with credentials redacted (they arrive percent-encoded). */
+export function redactQuery(url: string): string {
+  const q = url.indexOf('?')
+  if (q < 0) return url
+  let params: URLSearchParams
+  try {
+    params = new URLSearchParams(url.slice(q + 1))
+  } catch {
+    return url.slice(0, q)
+  }
+  let changed = false
+  for (const [k, v] of [...params]) {
+    const r = redactCredentials(v)
+    if (r !== v) {
+      params.set(k, r)
+      changed = true
+    }
+  }
+  return changed ? `${url.slice(0, q)}?${params.toString()}` : url
+}
+
+/** An error with its causes and stack, as text the log can carry once redacted. */
+function errorText(err: unknown): string {
+  const parts: string[] = []
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 8; depth++) {
+    if (e instanceof Error) {
+      parts.push(e.stack ?? e.message)
+      e = e.cause
+    } else {
+      parts.push(String(e))
+      break
+    }
+  }
+  return parts.join('\ncaused by: ')
 }

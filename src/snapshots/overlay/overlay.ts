@@ -43,8 +43,39 @@ export class OverlaySnapshotter implements Snapshotter {
     for (const name of await fsp.readdir(s.home)) {
       if (name.startsWith('.tmp-')) await fsp.rm(path.join(s.home, name), { recursive: true, force: true })
     }
+    // A layer whose short link is gone was being removed (link first, then the directory): finish that.
+    for (const name of await fsp.readdir(s.home)) {
+      if (!/^[a-f0-9]{64}$/.test(name) || !(await exists(path.join(s.home, name, 'layer.json')))) continue
+      const link = await s.readLink(name).catch(() => '')
+      if (!link || !(await exists(path.join(s.home, LINK_DIR, link)))) {
+        s.log.info('removing a layer whose removal was interrupted', { id: name })
+        await fsp.rm(path.join(s.home, name), { recursive: true, force: true })
+      }
+    }
+    // Links whose layer never got into place (a crash in commitLayer) or is gone.
+    for (const link of await fsp.readdir(path.join(s.home, LINK_DIR))) {
+      if (!(await fsp.stat(path.join(s.home, LINK_DIR, link)).then(() => true, () => false))) await fsp.rm(path.join(s.home, LINK_DIR, link), { force: true })
+    }
     await s.ensureEmpty()
     return s
+  }
+
+  /**
+   * Remove every layer and snapshot not in `keep` (what a crash left between
+   * this store and the caller's records: a layer unpacked but never
+   * recorded, a layer or snapshot half removed). Only while nothing else
+   * uses the snapshotter, i.e. at open. Returns the directory names removed.
+   */
+  async prune(keep: { layers: ReadonlySet<string>; snapshots: ReadonlySet<string> }): Promise<string[]> {
+    const layers = new Set([...keep.layers].map((c) => this.layerId(c)))
+    const removed: string[] = []
+    for (const name of await fsp.readdir(this.home)) {
+      if (name === LINK_DIR || name === EMPTY || name.startsWith('.tmp-') || layers.has(name) || keep.snapshots.has(name)) continue
+      if (/^[a-f0-9]{64}$/.test(name) && (await exists(path.join(this.home, name, 'layer.json')))) await this.removeLayer(`sha256:${name}`)
+      else await fsp.rm(path.join(this.home, name), { recursive: true, force: true })
+      removed.push(name)
+    }
+    return removed
   }
 
   layerDir(chainId: string): string {
@@ -93,8 +124,10 @@ export class OverlaySnapshotter implements Snapshotter {
         await fsp.writeFile(path.join(tmp, 'layer.json'), JSON.stringify(info))
         const dest = path.join(this.home, this.layerId(chain))
         await fsp.rm(dest, { recursive: true, force: true })
-        await fsp.rename(tmp, dest)
+        // The short link first: a layer in place always has it (a crash between leaves a dangling link, cleared at open).
         await fsp.symlink(`../${this.layerId(chain)}/diff`, path.join(this.home, LINK_DIR, link))
+        await syncDir(path.join(this.home, LINK_DIR))
+        await fsp.rename(tmp, dest)
         await syncDir(this.home)
         return info
       }
