@@ -97,6 +97,17 @@ async function serving(): Promise<void> {
   await waitFor(() => ls(path.join(data, 'containers')).join() === was.join(), 15_000, 'the --rm container to go')
 }
 
+/** `args` run with `free` bytes left: they fail naming the lack of space, keep nothing, and berthd goes on serving. */
+async function failsKeepingNothing(args: string[], free: number): Promise<void> {
+  const before = await store()
+  setFree(free)
+  const r = await d.berth(args)
+  expect(r.code).not.toBe(0)
+  expect(r.stderr + r.stdout).toMatch(NOSPACE)
+  expect(await store()).toEqual(before)
+  await serving()
+}
+
 async function pushImage(name: string, layer: Buffer): Promise<string> {
   const up = async (b: Buffer) => {
     const r = await fetch(`${reg.url}/v2/${name}/blobs/uploads/?digest=${sha256(b)}`, { method: 'POST', body: b })
@@ -154,39 +165,21 @@ describe.skipIf(skip)('disk full', () => {
 
   it('a pull of a layer bigger than the free space fails, keeping nothing', async () => {
     const ref = await pushImage('df/random', randomFile('big', 40 * MB))
-    const before = await store()
-    setFree(20 * MB)
-    const r = await d.berth(['pull', ref])
-    expect(r.code).not.toBe(0)
-    expect(r.stderr + r.stdout).toMatch(NOSPACE)
-    expect(await store()).toEqual(before)
-    await serving()
+    await failsKeepingNothing(['pull', ref], 20 * MB)
   }, 60_000)
 
   it('a pull whose layer fits but whose unpacked files do not fails, keeping nothing', async () => {
     // 60 MB of zeros in a tar of ~60 MB: the blob needs 60 MB and so does the unpacked layer.
     const layer = tarOf([{ name: 'zeros', data: Buffer.alloc(60 * MB) }])
     const ref = await pushImage('df/zeros', layer)
-    const before = await store()
-    setFree(80 * MB)
-    const r = await d.berth(['pull', ref])
-    expect(r.code).not.toBe(0)
-    expect(r.stderr + r.stdout).toMatch(NOSPACE)
-    expect(await store()).toEqual(before)
-    await serving()
+    await failsKeepingNothing(['pull', ref], 80 * MB)
   }, 60_000)
 
   it('a load of an archive bigger than the free space fails, keeping nothing', async () => {
     // From a file: berth stops reading stdin at the daemon's error, and the test's write would then fail.
     const archive = path.join(work, 'load.tar')
     await fsp.writeFile(archive, dockerArchive([randomFile('big', 30 * MB)], 'df-load:1'))
-    const before = await store()
-    setFree(20 * MB)
-    const r = await d.berth(['load', '-i', archive])
-    expect(r.code).not.toBe(0)
-    expect(r.stderr + r.stdout).toMatch(NOSPACE)
-    expect(await store()).toEqual(before)
-    await serving()
+    await failsKeepingNothing(['load', '-i', archive], 20 * MB)
   }, 60_000)
 
   it('a build whose step writes more than the free space fails, keeping nothing', async () => {
@@ -194,26 +187,14 @@ describe.skipIf(skip)('disk full', () => {
     mkdirSync(ctx, { recursive: true })
     // The step itself fits (30 MB in the container's upper dir); its layer blob does not.
     await fsp.writeFile(path.join(ctx, 'Dockerfile'), 'FROM busybox\nRUN head -c 31457280 /dev/urandom > /big\n')
-    const before = await store()
-    setFree(45 * MB)
     // --force-rm: a failed step's container stays otherwise, for inspection, as in docker.
-    const r = await d.berth(['build', '--force-rm', '-t', 'df-build:1', ctx])
-    expect(r.code).not.toBe(0)
-    expect(r.stderr + r.stdout).toMatch(NOSPACE)
-    expect(await store()).toEqual(before)
-    await serving()
+    await failsKeepingNothing(['build', '--force-rm', '-t', 'df-build:1', ctx], 45 * MB)
   }, 60_000)
 
   it('a commit of a container with more changes than the free space fails, keeping nothing', async () => {
     ok(await d.berth(['run', '--name', 'df-commit', 'busybox', 'sh', '-c', 'head -c 31457280 /dev/urandom > /big']))
-    const before = await store()
-    setFree(15 * MB)
-    const r = await d.berth(['commit', 'df-commit', 'df-committed:1'])
-    expect(r.code).not.toBe(0)
-    expect(r.stderr + r.stdout).toMatch(NOSPACE)
-    expect(await store()).toEqual(before)
+    await failsKeepingNothing(['commit', 'df-commit', 'df-committed:1'], 15 * MB)
     ok(await d.berth(['rm', 'df-commit']))
-    await serving()
   }, 60_000)
 
   it('a container writing to its rootfs until the disk is full gets ENOSPC; berthd keeps serving', async () => {
