@@ -123,3 +123,16 @@ export async function freePort(): Promise<number> {
     }).on('error', reject)
   })
 }
+
+export type Bcrypt = { hashSync(p: string, rounds: number): string }
+
+/** bcryptjs for htpasswd files, or null: it is optional, as for the registry server itself (hence the variable specifier). */
+export async function loadBcrypt(): Promise<Bcrypt | null> {
+  const specifier = 'bcryptjs'
+  try {
+    const mod = (await import(specifier)) as Partial<Bcrypt> & { default?: Bcrypt }
+    return mod.hashSync ? (mod as Bcrypt) : (mod.default ?? null)
+  } catch {
+    return null
+  }
+}

@@ -13,21 +13,10 @@ import { promisify } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClientError, EngineClient } from '../../../src/client/index.js'
-import { berth, berthBin, docker, dockerBin, missing, ok, repo, sock, uniq } from '../../helpers.js'
+import { berth, berthBin, docker, dockerBin, loadBcrypt, missing, ok, repo, sock, uniq } from '../../helpers.js'
 
 const run = promisify(execFile)
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex')
-
-type Bcrypt = { hashSync(p: string, rounds: number): string }
-async function loadBcrypt(): Promise<Bcrypt | undefined> {
-  const specifier = 'bcryptjs'
-  try {
-    const mod = (await import(specifier)) as Partial<Bcrypt> & { default?: Bcrypt }
-    return mod.hashSync ? (mod as Bcrypt) : mod.default
-  } catch {
-    return undefined
-  }
-}
 
 const bcrypt = await loadBcrypt()
 function whyNot(): string | undefined {

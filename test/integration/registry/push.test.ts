@@ -15,7 +15,7 @@ import { EventBus } from '../../../src/events/index.js'
 import { ImageService, type PushProgress } from '../../../src/images/index.js'
 import { nullLogger } from '../../../src/lib/index.js'
 import { startRegistry, type RegistryServer } from '../../../src/registry/index.js'
-import { berth, docker, dockerBin, missing, ok, repo } from '../../helpers.js'
+import { berth, docker, dockerBin, loadBcrypt, missing, ok, repo } from '../../helpers.js'
 import { startDockerRegistry } from './docker-registry.js'
 
 const run = promisify(execFile)
@@ -188,18 +188,6 @@ for (const [kind, start, skipKind] of [
       }
     })
   })
-}
-
-type Bcrypt = { hashSync(p: string, rounds: number): string }
-async function loadBcrypt(): Promise<Bcrypt | null> {
-  // A variable specifier: bcryptjs is optional, as for the registry server itself.
-  const specifier = 'bcryptjs'
-  try {
-    const mod = (await import(specifier)) as Partial<Bcrypt> & { default?: Bcrypt }
-    return mod.hashSync ? (mod as Bcrypt) : (mod.default ?? null)
-  } catch {
-    return null
-  }
 }
 
 describe.skipIf(missing('root'))('push with Basic auth to berth registry serve --htpasswd', () => {

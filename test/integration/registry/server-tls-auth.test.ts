@@ -10,17 +10,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRegistry, type RegistryServer } from '../../../src/registry/index.js'
-
-type Bcrypt = { hashSync(p: string, rounds: number): string }
-async function loadBcrypt(): Promise<Bcrypt | null> {
-  const specifier = 'bcryptjs'
-  try {
-    const mod = (await import(specifier)) as Partial<Bcrypt> & { default?: Bcrypt }
-    return mod.hashSync ? (mod as Bcrypt) : (mod.default ?? null)
-  } catch {
-    return null
-  }
-}
+import { loadBcrypt } from '../../helpers.js'
 
 const noOpenssl = spawnSync('openssl', ['version']).status === 0 ? undefined : 'openssl is not installed'
 if (noOpenssl) console.warn(`skipping registry TLS test: ${noOpenssl}`)

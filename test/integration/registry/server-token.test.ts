@@ -13,21 +13,10 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { berth, berthBin, docker, dockerBin, missing, ok, repo, uniq, waitFor } from '../../helpers.js'
+import { berth, berthBin, docker, dockerBin, loadBcrypt, missing, ok, repo, uniq, waitFor } from '../../helpers.js'
 import { startRegistry } from '../../../src/registry/index.js'
 
 const run = promisify(execFile)
-
-type Bcrypt = { hashSync(p: string, rounds: number): string }
-async function loadBcrypt(): Promise<Bcrypt | undefined> {
-  const specifier = 'bcryptjs'
-  try {
-    const mod = (await import(specifier)) as Partial<Bcrypt> & { default?: Bcrypt }
-    return mod.hashSync ? (mod as Bcrypt) : mod.default
-  } catch {
-    return undefined
-  }
-}
 
 const bcrypt = await loadBcrypt()
 function whyNot(): string | undefined {

@@ -11,19 +11,9 @@ import { mkdtempSync, promises as fsp } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { berthBin, docker, dockerBin, missing, ok, repo, type CmdResult } from '../../helpers.js'
+import { berthBin, type CmdResult, docker, dockerBin, loadBcrypt, missing, ok, repo } from '../../helpers.js'
 import { TestDaemon } from './helpers.js'
 
-type Bcrypt = { hashSync(p: string, rounds: number): string }
-async function loadBcrypt(): Promise<Bcrypt | undefined> {
-  const specifier = 'bcryptjs'
-  try {
-    const mod = (await import(specifier)) as Partial<Bcrypt> & { default?: Bcrypt }
-    return mod.hashSync ? (mod as Bcrypt) : mod.default
-  } catch {
-    return undefined
-  }
-}
 const bcrypt = await loadBcrypt()
 const skip = missing('root', 'daemon') ?? (bcrypt ? undefined : 'the npm package bcryptjs is not installed')
 if (skip) console.warn(`skipping secrets tests: ${skip}`)
