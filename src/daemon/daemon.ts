@@ -113,6 +113,15 @@ export class Daemon {
       await shifted.collect()
       sysfs = new RemappedSysfs(path.join(cfg.dataRoot, 'userns', 'sys'))
     }
+    // As dockerd lays its root out: image and layer data are not for other local users. A container's rootfs is
+    // overlay2/<id>/merged, so the remapped root gets overlay2's group (as dockerd gives it); volumes stay
+    // traversable (0701) for bind mounts made inside a user namespace.
+    for (const [dir, mode, gid] of [['overlay2', 0o710, identity?.rootGid ?? 0], ['volumes', 0o701, 0], ['blobs', 0o700, 0], ['tmp', 0o700, 0]] as const) {
+      const p = path.join(cfg.dataRoot, dir)
+      await fsp.mkdir(p, { recursive: true, mode })
+      await fsp.chown(p, 0, gid)
+      await fsp.chmod(p, mode)
+    }
     // docker's default seccomp profile (from the Debian file) and daemon.json seccomp-profile, read once.
     const seccomp = loadDaemonSeccomp(cfg.seccompProfile)
     if (seccomp.warning) log.warn(seccomp.warning)
