@@ -46,7 +46,7 @@ export type OomListener = (id: string) => void
 
 /** Watches running containers' bundles for conmon's `oom` file. */
 export class OomWatcher {
-  private readonly watchers = new Map<string, FSWatcher>()
+  private readonly watchers = new Map<string, FSWatcher | NodeJS.Timeout>()
   private readonly listeners = new Set<OomListener>()
 
   on(cb: OomListener): () => void {
@@ -70,21 +70,32 @@ export class OomWatcher {
       }
     }
     const file = path.join(bundleDir, 'oom')
+    const check = () => void exists(file).then((yes) => yes && fire())
+    // Where inotify cannot watch (its limits reached), a poll keeps the notice early, if a second late.
+    const poll = () => {
+      const t = setInterval(() => (fired ? this.unwatch(id) : check()), 1000)
+      t.unref()
+      this.watchers.set(id, t)
+    }
     try {
       const w = watch(bundleDir, { persistent: false }, (_event, name) => {
-        if (String(name) === 'oom') void exists(file).then((yes) => yes && fire())
+        if (String(name) === 'oom') check()
       })
-      // The exit path reads the file anyway: a watch that fails only loses the early notice.
-      w.on('error', () => this.unwatch(id))
+      w.on('error', () => {
+        this.unwatch(id)
+        if (!fired) poll()
+      })
       this.watchers.set(id, w)
     } catch {
-      return
+      poll()
     }
-    void exists(file).then((yes) => yes && fire())
+    check()
   }
 
   unwatch(id: string): void {
-    this.watchers.get(id)?.close()
+    const w = this.watchers.get(id)
+    if (w && 'close' in w) w.close()
+    else if (w) clearInterval(w)
     this.watchers.delete(id)
   }
 

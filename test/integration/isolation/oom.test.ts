@@ -28,7 +28,10 @@ describe.skipIf(skip)('OOM kills', () => {
     // sort holds all of its input: the kernel kills it, the shell goes on. Only the first run does it.
     const once = 'if [ ! -e /once ]; then touch /once; head -c 64m /dev/zero | tr "\\0" a | sort >/dev/null; fi; exec sleep 1d'
     ok(await docker(['run', '-d', '--name', n, '--memory', '16m', 'busybox', 'sh', '-c', once]))
-    await waitFor(async () => ok(await docker(['inspect', '-f', '{{.State.OOMKilled}} {{.State.Running}}', n])).stdout.trim() === 'true true' || undefined, 20_000, 'the OOM flag on a running container')
+    let seen = ''
+    await waitFor(async () => (seen = ok(await docker(['inspect', '-f', '{{.State.OOMKilled}} {{.State.Running}}', n])).stdout.trim()) === 'true true' || undefined, 30_000, 'the OOM flag on a running container').catch((e: unknown) => {
+      throw new Error(`${(e as Error).message} (last seen: OOMKilled Running = ${seen})`)
+    })
     const until = String(Math.floor(Date.now() / 1000) + 1)
     expect(lines(ok(await docker(['events', '--since', '1m', '--until', until, '--filter', `container=${n}`, '--filter', 'event=oom', '--format', '{{.Action}}'])).stdout)).toEqual(['oom'])
     ok(await docker(['stop', '-t', '0', n]))
