@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { EngineClient, type ClientTls } from '../client/index.js'
 import type { Opts } from './app.js'
+import { configDir } from './credentials.js'
 
 let client: EngineClient | undefined
 
@@ -72,4 +73,18 @@ export function int(v: unknown, flag: string): number | undefined {
   const n = Number(v)
   if (!Number.isInteger(n)) throw new Error(`invalid argument "${String(v)}" for "${flag}" flag: strconv.ParseInt: parsing "${String(v)}": invalid syntax`)
   return n
+}
+
+/**
+ * A default --format from the docker CLI's config.json (`psFormat`,
+ * `imagesFormat`, `statsFormat`, `networksFormat`, `volumesFormat`); an
+ * unreadable file is no setting, as the commands still work without it.
+ */
+export function configFormat(key: 'psFormat' | 'imagesFormat' | 'statsFormat' | 'networksFormat' | 'volumesFormat'): string | undefined {
+  try {
+    const v = (JSON.parse(readFileSync(path.join(configDir(), 'config.json'), 'utf8')) as Record<string, unknown>)[key]
+    return typeof v === 'string' && v !== '' ? v : undefined
+  } catch {
+    return undefined
+  }
 }

@@ -175,6 +175,21 @@ export class CredentialStore {
     return entry ? decodeEntry(key, entry) : undefined
   }
 
+  /**
+   * Every stored login (configfile.GetAllCredentials): the file's `auths` and
+   * the registries with a credHelper, each read as `get` reads it.
+   */
+  async all(): Promise<Credentials[]> {
+    const cfg = await this.load()
+    const keys = new Set([...Object.keys(cfg.auths ?? {}), ...Object.keys(cfg.credHelpers ?? {})].map(serverKey))
+    const out: Credentials[] = []
+    for (const k of keys) {
+      const c = await this.get(k)
+      if (c) out.push(c)
+    }
+    return out
+  }
+
   /** Stores credentials; returns where they went, for docker's "stored unencrypted" warning. */
   async store(c: Credentials): Promise<{ helper?: string; file?: string }> {
     const cfg = await this.load()

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { getTimestamp, kvMap, parseFilters, parseGoDuration, parsePublish, parseRestartPolicy } from './opts.js'
+import { getTimestamp, kvMap, parseFilters, parseGpuRequest, parseStorageOpts, parseGoDuration, parsePublish, parseRestartPolicy } from './opts.js'
 
 describe('parseFilters', () => {
   it('builds the JSON map form', () => {
@@ -49,5 +49,29 @@ describe('misc', () => {
   })
   it('labels', () => {
     expect(kvMap(['a=1', 'b'])).toEqual({ a: '1', b: '' })
+  })
+})
+
+describe('parseGpuRequest (docker opts.GpuOpts)', () => {
+  it('all, a count, and the long form', () => {
+    expect(parseGpuRequest('all')).toEqual({ Driver: '', Count: -1, DeviceIDs: null, Capabilities: [['gpu']], Options: {} })
+    expect(parseGpuRequest('2')).toEqual({ Driver: '', Count: 2, DeviceIDs: null, Capabilities: [['gpu']], Options: {} })
+    expect(parseGpuRequest('driver=nvidia,"capabilities=compute,utility","device=0,1","options=a=b,c"')).toEqual({
+      Driver: 'nvidia', Count: 0, DeviceIDs: ['0', '1'], Capabilities: [['compute', 'utility', 'gpu']], Options: { a: 'b', c: '' },
+    })
+    // Neither a count nor devices: one GPU.
+    expect(parseGpuRequest('driver=nvidia').Count).toBe(1)
+  })
+  it("refuses what docker's flag refuses", () => {
+    expect(() => parseGpuRequest('count=x')).toThrow('invalid count (x): value must be either "all" or an integer: invalid syntax')
+    expect(() => parseGpuRequest('count=1,count=2')).toThrow("gpu request key 'count' can be specified only once")
+    expect(() => parseGpuRequest('colour=red')).toThrow("unexpected key 'colour' in 'colour=red'")
+  })
+})
+
+describe('parseStorageOpts', () => {
+  it('takes key=value pairs only', () => {
+    expect(parseStorageOpts(['size=10G', 'a=b=c'])).toEqual({ size: '10G', a: 'b=c' })
+    expect(() => parseStorageOpts(['size'])).toThrow('invalid storage option')
   })
 })

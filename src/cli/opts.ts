@@ -1,7 +1,7 @@
 /** Parsers for docker's flag value syntaxes (filters, env files, ports, timestamps, …). */
 import { readFileSync } from 'node:fs'
 import { isIPv4, isIPv6 } from 'node:net'
-import type { EndpointSettings, FilterMap, IPAM, IPAMConfig, PortMap, PortSet, RestartPolicy } from '../api/types/index.js'
+import type { DeviceRequest, EndpointSettings, FilterMap, IPAM, IPAMConfig, PortMap, PortSet, RestartPolicy } from '../api/types/index.js'
 import { ramInBytes as goRamInBytes } from '../lib/index.js'
 
 /** A usage error: printed with the command's help hint, exit 125. */
@@ -361,6 +361,52 @@ function csvFields(s: string): string[] {
 /** pflag's StringSlice flags: each value is a CSV record, "" adds nothing. */
 export function splitStringSlice(values: string[]): string[] {
   return values.flatMap((v) => (v === '' ? [] : csvFields(v)))
+}
+
+/** opts.GpuOpts.Set: `all`, `2`, or `count=…,device=…,driver=…,capabilities=…,options=…`. */
+export function parseGpuRequest(value: string): DeviceRequest {
+  const req: DeviceRequest = { Driver: '', Count: 0, DeviceIDs: null, Capabilities: null, Options: null }
+  const count = (s: string): number => {
+    if (s === 'all') return -1
+    if (!/^[+-]?\d+$/.test(s)) throw new UsageError(`invalid count (${s}): value must be either "all" or an integer: invalid syntax`)
+    return Number(s)
+  }
+  const seen = new Set<string>()
+  for (const field of csvFields(value)) {
+    const eq = field.indexOf('=')
+    const key = eq < 0 ? field : field.slice(0, eq)
+    const val = eq < 0 ? '' : field.slice(eq + 1)
+    if (seen.has(key)) throw new UsageError(`gpu request key '${key}' can be specified only once`)
+    seen.add(key)
+    if (eq < 0) {
+      seen.add('count')
+      req.Count = count(key)
+      continue
+    }
+    switch (key) {
+      case 'driver': req.Driver = val; break
+      case 'count': req.Count = count(val); break
+      case 'device': req.DeviceIDs = val.split(','); break
+      case 'capabilities': req.Capabilities = [[...val.split(','), 'gpu']]; break
+      case 'options': req.Options = kvMap(csvFields(val)); break
+      default: throw new UsageError(`unexpected key '${key}' in '${field}'`)
+    }
+  }
+  if (!seen.has('count') && req.DeviceIDs === null) req.Count = 1
+  req.Options ??= {}
+  req.Capabilities ??= [['gpu']]
+  return req
+}
+
+/** parseStorageOpts: `key=value` each. */
+export function parseStorageOpts(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const v of values) {
+    const i = v.indexOf('=')
+    if (i < 0) throw new UsageError('invalid storage option')
+    out[v.slice(0, i)] = v.slice(i + 1)
+  }
+  return out
 }
 
 /** opts.NetworkOpt.Set: docker lowercases the long form's keys and values alike. */

@@ -3,7 +3,7 @@ import type { ContainerSummary } from '../../api/types/index.js'
 import type { Handler } from '../app.js'
 import { ClientError } from '../../client/index.js'
 import { parseTemplate, dockerFuncs } from '../../gotemplate/index.js'
-import { bool, err, getClient, int, out, str, strs } from '../context.js'
+import { bool, configFormat, err, getClient, int, out, str, strs } from '../context.js'
 import { parseFilters } from '../opts.js'
 import { CONTAINER_HEADERS, containerRow, DEFAULT_CONTAINER_TABLE } from '../output/contexts.js'
 import { QUIET_FORMAT, renderFormat, TABLE_KEY } from '../output/format.js'
@@ -52,8 +52,9 @@ export const psCommand: Handler = async (_args, opts, ctx) => {
   const last = Number(str(opts.last) ?? '-1')
   let limit = Number.isInteger(last) && last > 0 ? last : 0
   if (bool(opts.latest) && limit === 0) limit = 1
-  const format = containerFormat(str(opts.format), bool(opts.quiet), bool(opts.size))
-  checkPsTemplate(str(opts.format))
+  const given = str(opts.format) || configFormat('psFormat')
+  const format = containerFormat(given, bool(opts.quiet), bool(opts.size))
+  checkPsTemplate(given)
   // Like docker, ask for sizes when the template uses them.
   const size = bool(opts.size) || (!bool(opts.quiet) && templateUsesSize(format))
   const list = await client.containerList({ all: bool(opts.all) || limit > 0, size, limit, filters: parseFilters(strs(opts.filter)) })

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises'
 import type { JSONMessage } from '../../api/types/index.js'
 import { ClientError, readJSONStream } from '../../client/index.js'
 import type { Handler } from '../app.js'
-import { bool, err, getClient, out, str, strs } from '../context.js'
+import { bool, configFormat, err, getClient, out, str, strs } from '../context.js'
 import { parseFilters, UsageError } from '../opts.js'
 import {
   DEFAULT_HISTORY_TABLE, DEFAULT_IMAGE_TABLE, DEFAULT_IMAGE_TABLE_DIGEST, HISTORY_HEADERS, historyRow, IMAGE_HEADERS, imageRows,
@@ -35,7 +35,7 @@ export const imagesCommand: Handler = async ([repo], opts, ctx) => {
   if (repo) filters.reference = { ...(filters.reference ?? {}), [repo]: true }
   const list = await client.imageList({ all: bool(opts.all), filters })
   const digest = bool(opts.digests)
-  const format = imageFormat(str(opts.format), bool(opts.quiet), digest)
+  const format = imageFormat(str(opts.format) || (bool(opts.quiet) ? undefined : configFormat('imagesFormat')), bool(opts.quiet), digest)
   let rows = imageRows(list, { trunc: opts.trunc !== false, digest, needDigest: digest || format.includes('{{.Digest}}') })
   // -q prints each image once, as docker dedups quiet output.
   if (format === QUIET_FORMAT) rows = rows.filter((r, i) => rows.findIndex((x) => x.ID === r.ID) === i)

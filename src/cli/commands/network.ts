@@ -4,7 +4,7 @@ import { ClientError } from '../../client/index.js'
 import { confirm } from './container.js'
 import { dockerFuncs, parseTemplate } from '../../gotemplate/index.js'
 import type { Handler, Opts } from '../app.js'
-import { bool, err, getClient, int, out, str, strs } from '../context.js'
+import { bool, configFormat, err, getClient, int, out, str, strs } from '../context.js'
 import { ipamFromFlags, kvMap, parseFilters, splitStringSlice, UsageError } from '../opts.js'
 import { renderFormat } from '../output/format.js'
 import { goTimeOf, joinHostPort, naturalCompare, NETWORK_HEADERS, networkFormat, networkRow } from '../output/networks.js'
@@ -25,7 +25,7 @@ export const networkLsCommand: Handler = async (_args, opts, ctx) => {
   const client = getClient(ctx.globals)
   const list = await client.networkList(parseFilters(strs(opts.filter)))
   list.sort((a, b) => naturalCompare(a.Name, b.Name))
-  const format = networkFormat(str(opts.format) || 'table', bool(opts.quiet))
+  const format = networkFormat(str(opts.format) || (bool(opts.quiet) ? undefined : configFormat('networksFormat')) || 'table', bool(opts.quiet))
   out(renderFormat(format, list.map((n) => networkRow(n, opts.trunc !== false)), NETWORK_HEADERS))
 }
 

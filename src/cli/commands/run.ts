@@ -1,10 +1,14 @@
 /** `berth run` and `berth create`: flags → create request → pull if missing → attach, wait, start. */
+import { closeSync, existsSync, openSync, rmSync, writeSync } from 'node:fs'
+import path from 'node:path'
+import { Readable } from 'node:stream'
+import { encodeHeader, END_OF_ARCHIVE, newHeader, padding } from '../../archive/index.js'
 import type { ContainerCreateRequest, HostConfig, JSONMessage } from '../../api/types/index.js'
 import { ClientError, ConnectionError, readJSONStream, type EngineClient } from '../../client/index.js'
 import type { Handler, Opts } from '../app.js'
 import { bool, err, getClient, int, out, str, strs } from '../context.js'
-import { kvMap, normalizeEnv, parseAttach, parseMountFlag, parseNetworkFlags, parsePublish, parseRestartPolicy, readEnvFiles, readLabelFiles, UsageError, validateDnsSearch, validateExtraHost, validateIpAddress } from '../opts.js'
-import { registryAuthHeader } from '../credentials.js'
+import { kvMap, normalizeEnv, parseAttach, parseGpuRequest, parseStorageOpts, parseMountFlag, parseNetworkFlags, parsePublish, parseRestartPolicy, readEnvFiles, readLabelFiles, UsageError, validateDnsSearch, validateExtraHost, validateIpAddress } from '../opts.js'
+import { CredentialStore, registryAuthHeader, type DockerConfig } from '../credentials.js'
 import { normalizeCapabilities, resourceFields } from '../resource-opts.js'
 import { ProgressRenderer } from '../output/progress.js'
 import { familiarString, normalizeReference } from '../reference.js'
@@ -68,15 +72,18 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
   const entrypoint = str(o.entrypoint)
   const stopTimeout = int(o.stopTimeout, '--stop-timeout')
   const res = resourceFields(o)
+  const storageOpt = parseStorageOpts(strs(o.storageOpt))
+  const annotations = kvMap(strs(o.annotation))
+  const gpus = strs(o.gpus).map(parseGpuRequest)
   const hostConfig: HostConfig = {
     Binds: binds.length ? binds : null,
-    ContainerIDFile: '',
+    ContainerIDFile: str(o.cidfile) ?? '',
     LogConfig: logConfig(str(o.logDriver) ?? '', strs(o.logOpt)),
     NetworkMode: net.mode,
     PortBindings: bindings,
     RestartPolicy: parseRestartPolicy(str(o.restart) ?? 'no'),
     AutoRemove: bool(o.rm),
-    VolumeDriver: '',
+    VolumeDriver: str(o.volumeDriver) ?? '',
     VolumesFrom: strs(o.volumesFrom).length ? strs(o.volumesFrom) : null,
     ...(mounts.length ? { Mounts: mounts } : {}),
     ...(Object.keys(tmpfs).length ? { Tmpfs: tmpfs } : {}),
@@ -101,7 +108,7 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     UTSMode: str(o.uts) ?? '',
     UsernsMode: res.host.UsernsMode,
     ShmSize: res.host.ShmSize,
-    Isolation: '',
+    Isolation: str(o.isolation) ?? '',
     CpuShares: res.host.CpuShares,
     Memory: res.host.Memory,
     NanoCpus: res.host.NanoCpus,
@@ -120,7 +127,7 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     CpusetMems: res.host.CpusetMems,
     Devices: res.host.Devices,
     DeviceCgroupRules: res.host.DeviceCgroupRules,
-    DeviceRequests: null,
+    DeviceRequests: gpus.length ? gpus : null,
     MemoryReservation: res.host.MemoryReservation,
     MemorySwap: res.host.MemorySwap,
     MemorySwappiness: res.host.MemorySwappiness,
@@ -134,6 +141,8 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
     MaskedPaths: res.host.MaskedPaths,
     ReadonlyPaths: res.host.ReadonlyPaths,
     ...(res.host.Sysctls ? { Sysctls: res.host.Sysctls } : {}),
+    ...(Object.keys(storageOpt).length ? { StorageOpt: storageOpt } : {}),
+    ...(Object.keys(annotations).length ? { Annotations: annotations } : {}),
   }
   const restart = hostConfig.RestartPolicy?.Name ?? ''
   if (hostConfig.AutoRemove && restart !== '' && restart !== 'no') {
@@ -144,7 +153,7 @@ export function buildCreateRequest(input: CreateInput): { body: ContainerCreateR
   if (runtime) hostConfig.Runtime = runtime
   const body: ContainerCreateRequest = {
     Hostname: str(o.hostname) ?? '',
-    Domainname: '',
+    Domainname: str(o.domainname) ?? '',
     User: str(o.user) ?? '',
     AttachStdin: attachStdin,
     AttachStdout: attachStdout,
@@ -186,18 +195,91 @@ async function createContainer(client: EngineClient, input: CreateInput): Promis
   if (!['always', 'missing', 'never'].includes(pull)) throw new UsageError(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`)
   const quiet = bool(input.opts.quiet)
   const ref = normalizeReference(input.image)
-  if (pull === 'always') await pullImage(client, input.image, { platform, quiet, write: err })
-  let res
+  const cid = openCidFile(body.HostConfig?.ContainerIDFile ?? '')
   try {
-    res = await client.containerCreate(body, { name, platform })
-  } catch (e) {
-    if (!(e instanceof ClientError) || e.statusCode !== 404 || pull !== 'missing' || !/no such image/i.test(e.message)) throw e
-    err(`Unable to find image '${ref ? familiarString(ref) : input.image}' locally\n`)
-    await pullImage(client, input.image, { platform, quiet, write: err })
-    res = await client.containerCreate(body, { name, platform })
+    const apiSocketCreds = bool(input.opts.useApiSocket) ? await useApiSocket(client, body) : undefined
+    if (pull === 'always') await pullImage(client, input.image, { platform, quiet, write: err })
+    let res
+    try {
+      res = await client.containerCreate(body, { name, platform })
+    } catch (e) {
+      if (!(e instanceof ClientError) || e.statusCode !== 404 || pull !== 'missing' || !/no such image/i.test(e.message)) throw e
+      err(`Unable to find image '${ref ? familiarString(ref) : input.image}' locally\n`)
+      await pullImage(client, input.image, { platform, quiet, write: err })
+      res = await client.containerCreate(body, { name, platform })
+    }
+    for (const w of res.Warnings ?? []) err(`WARNING: ${w}\n`)
+    cid.write(res.Id)
+    if (apiSocketCreds) {
+      try {
+        await client.copyToContainer(res.Id, '/', Readable.from([singleFileTar(API_SOCKET_CONFIG, JSON.stringify({ auths: apiSocketCreds }, null, '\t'))]))
+      } catch (e) {
+        throw new Error(`injecting docker config.json into container failed: copying config.json into container failed: ${(e as Error).message}`, { cause: e })
+      }
+    }
+    return res.Id
+  } finally {
+    cid.close()
   }
-  for (const w of res.Warnings ?? []) err(`WARNING: ${w}\n`)
-  return res.Id
+}
+
+/**
+ * docker's --cidfile: an existing file is refused (another container may own
+ * it); the file is made before the container and removed if no ID got into it.
+ */
+function openCidFile(file: string): { write(id: string): void; close(): void } {
+  if (file === '') return { write: () => {}, close: () => {} }
+  if (existsSync(file)) throw new UsageError(`container ID file found, make sure the other container isn't running or delete ${file}`)
+  let fd: number
+  try {
+    fd = openSync(file, 'w', 0o644)
+  } catch (e) {
+    throw new Error(`failed to create the container ID file: ${(e as Error).message}`, { cause: e })
+  }
+  let written = false
+  return {
+    write(id) {
+      writeSync(fd, id)
+      written = true
+    },
+    close() {
+      closeSync(fd)
+      if (!written) rmSync(file, { force: true })
+    },
+  }
+}
+
+/** Where --use-api-socket puts the client's credentials (docker's compose-secret path). */
+const API_SOCKET_CONFIG = '/run/secrets/docker/config.json'
+
+/**
+ * --use-api-socket: the daemon's socket at /var/run/docker.sock and, unless the
+ * user set DOCKER_CONFIG, this client's registry credentials in a config.json
+ * the container's own docker (or berth) CLI reads; returns those credentials.
+ */
+async function useApiSocket(client: EngineClient, body: ContainerCreateRequest): Promise<DockerConfig['auths'] | undefined> {
+  if (!client.host.startsWith('unix://')) throw new UsageError(`flag --use-api-socket can only be used with unix sockets: docker endpoint ${client.host} incompatible`)
+  const hc = (body.HostConfig ??= {})
+  hc.Mounts = [...(hc.Mounts ?? []), { Type: 'bind', Source: client.host.slice('unix://'.length), Target: '/var/run/docker.sock', BindOptions: {} }]
+  if ((body.Env ?? []).some((e) => e.startsWith('DOCKER_CONFIG='))) return undefined
+  let creds
+  try {
+    creds = await new CredentialStore().all()
+  } catch (e) {
+    throw new Error(`resolving credentials failed: ${(e as Error).message}`, { cause: e })
+  }
+  if (creds.length === 0) return undefined
+  body.Env = [...(body.Env ?? []), `DOCKER_CONFIG=${path.posix.dirname(API_SOCKET_CONFIG)}`]
+  return Object.fromEntries(creds.map((c) => [c.serverAddress, {
+    auth: Buffer.from(`${c.username}:${c.password}`).toString('base64'),
+    ...(c.identityToken ? { identitytoken: c.identityToken } : {}),
+  }]))
+}
+
+/** A tar stream holding one 0600 file, for PUT /containers/{id}/archive. */
+function singleFileTar(name: string, content: string): Buffer {
+  const data = Buffer.from(content)
+  return Buffer.concat([encodeHeader(newHeader(name.replace(/^\//, ''), 'file', { size: data.length, mode: 0o600 })), data, padding(data.length), END_OF_ARCHIVE])
 }
 
 /** Maps a daemon error at start to docker's run exit codes. */

@@ -10,7 +10,7 @@ import type { BlkioStats, ContainerSummary, MemoryStats, NetworkStats, StatsResp
 import { ClientError, readJSONStream, type EngineClient } from '../../client/index.js'
 import { bytesSize, humanSizeWithPrecision } from '../../lib/index.js'
 import type { Handler } from '../app.js'
-import { bool, getClient, out, str } from '../context.js'
+import { bool, configFormat, getClient, out, str } from '../context.js'
 import { truncateID } from '../output/contexts.js'
 import { renderFormat, TABLE_KEY } from '../output/format.js'
 import { goStruct } from '../output/struct.js'
@@ -240,7 +240,7 @@ export const statsCommand: Handler = async (args, opts, ctx) => {
   const all = bool(opts.all)
   const noStream = opts.stream === false
   const trunc = opts.trunc !== false
-  const format = statsFormat(str(opts.format))
+  const format = statsFormat(str(opts.format) || configFormat('statsFormat'))
   const collectors: Collector[] = []
   const firsts: Array<Promise<void>> = []
   const add = (container: string): void => {

@@ -7,7 +7,7 @@ import { ClientError, compareVersions } from '../../client/index.js'
 import { dockerFuncs, parseTemplate } from '../../gotemplate/index.js'
 import { humanSize } from '../../lib/index.js'
 import type { Handler, Opts } from '../app.js'
-import { bool, err, getClient, out, str, strs } from '../context.js'
+import { bool, configFormat, err, getClient, out, str, strs } from '../context.js'
 import { kvMap, parseFilters, ramInBytes, UsageError } from '../opts.js'
 import { renderFormat } from '../output/format.js'
 import { naturalCompare } from '../output/networks.js'
@@ -143,7 +143,7 @@ export const volumeLsCommand: Handler = async (_args, opts, ctx) => {
   const res = await getClient(ctx.globals).volumeList(parseFilters(strs(opts.filter)))
   let volumes = res.Volumes ?? []
   const quiet = bool(opts.quiet)
-  let format = str(opts.format) || 'table'
+  let format = str(opts.format) || (quiet ? undefined : configFormat('volumesFormat')) || 'table'
   if (bool(opts.cluster)) {
     // docker keeps only cluster volumes and their own table; --format is not consulted.
     volumes = volumes.filter((v) => v.ClusterVolume)
