@@ -65,6 +65,9 @@ describe('health configuration', () => {
   it('turns the test into argv: CMD as is, CMD-SHELL through /bin/sh -c, NONE and unknown types into none', () => {
     expect(probeArgv(cfg({ test: ['CMD', 'a', 'b c'] }))).toEqual(['a', 'b c'])
     expect(probeArgv(cfg({ test: ['CMD-SHELL', 'a && b'] }))).toEqual(['/bin/sh', '-c', 'a && b'])
+    // Config.Shell (the image's SHELL) replaces /bin/sh -c, as moby's getShell.
+    expect(probeArgv(cfg({ test: ['CMD-SHELL', 'a && b'] }), ['/bin/bash', '-ec'])).toEqual(['/bin/bash', '-ec', 'a && b'])
+    expect(probeArgv(cfg({ test: ['CMD', 'a'] }), ['/bin/bash', '-ec'])).toEqual(['a'])
     expect(probeArgv(cfg({ test: ['NONE'] }))).toBeUndefined()
     expect(probeArgv(cfg({ test: ['HTTP', 'x'] }))).toBeUndefined()
     expect(probeArgv(undefined)).toBeUndefined()

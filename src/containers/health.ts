@@ -45,11 +45,15 @@ export function healthcheckError(h: HealthConfig | null | undefined): string | u
   return undefined
 }
 
-/** The probe's argv, or undefined when the container has no check (none, NONE, an unknown type). */
-export function probeArgv(h: HealthConfig | undefined): string[] | undefined {
+/**
+ * The probe's argv, or undefined when the container has no check (none, NONE,
+ * an unknown type). CMD-SHELL runs in the container's Config.Shell, else
+ * `/bin/sh -c` (moby getShell).
+ */
+export function probeArgv(h: HealthConfig | undefined, shell: readonly string[] = []): string[] | undefined {
   const [kind, ...rest] = h?.test ?? []
   if (kind === 'CMD' && rest.length) return rest
-  if (kind === 'CMD-SHELL' && rest.length) return ['/bin/sh', '-c', ...rest]
+  if (kind === 'CMD-SHELL' && rest.length) return [...(shell.length ? shell : ['/bin/sh', '-c']), ...rest]
   return undefined
 }
 
@@ -211,7 +215,7 @@ export class HealthMonitor {
   private async runOnce(id: string, m: Monitor): Promise<void> {
     const rec = this.host.get(id)
     const cfg = rec?.effective.healthcheck
-    const argv = probeArgv(cfg)
+    const argv = probeArgv(cfg, rec?.effective.shell)
     if (!rec || !cfg || !argv) return
     const start = rfc3339Nano()
     const timeoutNs = orDefault(cfg.timeout, HEALTH_DEFAULTS.timeout)

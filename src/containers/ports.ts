@@ -1,5 +1,5 @@
 import type { EndpointConfig } from '../network/index.js'
-import type { ContainerRecord, HostSpec } from './types.js'
+import type { ContainerRecord, DeviceRequest, HostSpec } from './types.js'
 /**
  * What the container service needs from the layers below it. The daemon hands
  * in the real runtime and image service; unit tests hand in fakes.
@@ -41,6 +41,7 @@ export interface ImageInfo {
     ExposedPorts?: Record<string, unknown> | null
     Volumes?: Record<string, unknown> | null
     StopSignal?: string
+    Shell?: string[] | null
     /** The image's HEALTHCHECK, docker's JSON (durations in ns). */
     Healthcheck?: { Test?: string[] | null; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null
   }
@@ -146,6 +147,10 @@ export interface SpecInput {
   cgroupParent?: string
   /** HostConfig.UsernsMode ('' or 'host'). */
   usernsMode?: string
+  /** Config.Domainname: set through the kernel.domainname sysctl, as moby does. */
+  domainname?: string
+  annotations?: Record<string, string>
+  deviceRequests?: DeviceRequest[]
 }
 
 export interface ExecSpecInput {

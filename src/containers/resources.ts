@@ -15,8 +15,12 @@ export interface SysInfo {
   oomKillDisable: boolean
   memorySwappiness: boolean
   kernelMemory: boolean
+  /** memory.kmem.tcp (v1 only): `info` warns when missing. */
+  kernelMemoryTcp: boolean
   cpuShares: boolean
+  /** CFS quota (cpu.cfs_quota_us, v2 cpu.max). */
   cpuCfs: boolean
+  cpuCfsPeriod: boolean
   cpuRealtime: boolean
   cpuset: boolean
   pidsLimit: boolean
@@ -35,8 +39,8 @@ export interface SysInfo {
 
 /** Everything supported: for unit tests and hosts where probing is not possible. */
 export const FULL_SYSINFO: SysInfo = {
-  memoryLimit: true, swapLimit: true, memoryReservation: true, oomKillDisable: true, memorySwappiness: true, kernelMemory: true,
-  cpuShares: true, cpuCfs: true, cpuRealtime: true, cpuset: true, pidsLimit: true, blkioWeight: true, blkioWeightDevice: true,
+  memoryLimit: true, swapLimit: true, memoryReservation: true, oomKillDisable: true, memorySwappiness: true, kernelMemory: true, kernelMemoryTcp: true,
+  cpuShares: true, cpuCfs: true, cpuCfsPeriod: true, cpuRealtime: true, cpuset: true, pidsLimit: true, blkioWeight: true, blkioWeightDevice: true,
   blkioReadBpsDevice: true, blkioWriteBpsDevice: true, blkioReadIOpsDevice: true, blkioWriteIOpsDevice: true,
   numCpu: 1, cpus: '0', mems: '0',
 }

@@ -138,6 +138,26 @@ describe('ContainerService', () => {
     await expect(svc.create(spec({}, { runtime: 'nope' }))).rejects.toThrow(/unknown or invalid runtime name: nope/)
   })
 
+  it('holds a name from the start of create: concurrent creates never share one', async () => {
+    // Creates that overlap (image lookups await) each get their own name, chosen or generated.
+    const same = await Promise.allSettled([svc.create(spec(), 'race'), svc.create(spec(), 'race')])
+    expect(same.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
+    const made = await Promise.all(Array.from({ length: 300 }, () => svc.create(spec())))
+    const names = new Set(made.map(({ id }) => svc.get(id).name))
+    expect(names.size).toBe(300)
+    // A name whose create failed is free again.
+    await expect(svc.create(spec({ image: 'nosuch' }), 'freed')).rejects.toThrow()
+    await svc.create(spec(), 'freed')
+  })
+
+  it("refuses docker's Linux-only isolation values, empty annotation keys and storage options", async () => {
+    await expect(svc.create(spec({}, { isolation: 'hyperv' }))).rejects.toThrow("invalid isolation 'hyperv' on linux")
+    await svc.create(spec({}, { isolation: 'Default' }))
+    await expect(svc.create(spec({}, { annotations: { '': 'x' } }))).rejects.toThrow('invalid Annotations: the empty string is not permitted as an annotation key')
+    await expect(svc.create(spec({}, { storageOpt: { foo: '1', size: '1G' } }))).rejects.toThrow("--storage-opt is supported only for overlay over xfs with 'pquota' mount option")
+    await expect(svc.create(spec({}, { storageOpt: { Foo: '1' } }))).rejects.toThrow('Unknown option foo')
+  })
+
   it('connects early attach clients between create and start', async () => {
     await svc.create(spec(), 'att')
     const sock = new PassThrough()

@@ -102,6 +102,8 @@ export class ContainerService {
   readonly exec: ExecManager
   private readonly health: HealthMonitor
   private readonly live = new Map<string, Live>()
+  /** Names of containers being created, held from the start of create (docker's ReserveName): concurrent creates must not pick the same one. */
+  private readonly reservedNames = new Map<string, string>()
   /** Readers holding a container's rootfs mount (cp, export), and who waits for them to finish. */
   private readonly fsReaders = new Map<string, { count: number; idle: Promise<void>; done: () => void }>()
   private readonly o: ContainerServiceOptions
@@ -190,17 +192,32 @@ export class ContainerService {
   }
 
   async create(spec: ContainerSpec, requestedName?: string): Promise<{ id: string; warnings: string[] }> {
+    const id = newId()
     let name = requestedName ?? ''
     if (name !== '') {
       if (!VALID_NAME.test(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
       name = name.replace(/^\//, '')
-      const holder = this.o.store.nameTaken(name)
+      const holder = this.nameHolder(name)
       if (holder) {
         throw conflict(`Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`)
       }
     } else {
-      name = randomName((n) => this.o.store.nameTaken(n) !== undefined)
+      name = randomName((n) => this.nameHolder(n) !== undefined)
     }
+    this.reservedNames.set(name, id)
+    try {
+      return await this.createReserved(id, name, spec)
+    } finally {
+      this.reservedNames.delete(name)
+    }
+  }
+
+  /** The container holding a name, or being created under it. */
+  private nameHolder(name: string): string | undefined {
+    return this.o.store.nameTaken(name) ?? this.reservedNames.get(name)
+  }
+
+  private async createReserved(id: string, name: string, spec: ContainerSpec): Promise<{ id: string; warnings: string[] }> {
     if (spec.image === '') throw invalidArgument('config cannot be empty in order to create a container')
     const runtime = spec.host.runtime || this.o.defaultRuntime
     if (!this.o.runtimes.includes(runtime)) throw invalidArgument(`unknown or invalid runtime name: ${runtime}`)
@@ -228,6 +245,7 @@ export class ContainerService {
       throw invalidArgument(`can't create 'AutoRemove' container with restart policy`)
     }
     if (this.o.logs) spec.host.logConfig = this.o.logs.resolve(spec.host.logConfig)
+    checkPlatform(spec.host)
     this.o.specs.checkCreate?.(spec.host)
     this.o.checkHost?.(spec.host)
 
@@ -243,7 +261,6 @@ export class ContainerService {
     const resourceWarnings = verifyResources(spec.host.resources, this.o.sysInfo ?? FULL_SYSINFO, false)
     if (spec.host.oomScoreAdj < -1000 || spec.host.oomScoreAdj > 1000) throw invalidArgument(`Invalid value ${spec.host.oomScoreAdj}, range for oom score adj is [-1000, 1000]`)
     adaptResources(spec.host.resources)
-    const id = newId()
     const dir = path.join(this.o.dataRoot, 'containers', id)
     const hostname = spec.hostname || (spec.host.uts.kind === 'host' || spec.host.network.kind === 'host' ? (await fsp.readFile('/etc/hostname', 'utf8').catch(() => 'localhost')).trim() : id.slice(0, 12))
     const rec: ContainerRecord = {
@@ -266,6 +283,7 @@ export class ContainerService {
         volumes: [...new Set([...Object.keys(ic.Volumes ?? {}), ...spec.volumes])],
         stopSignal: spec.stopSignal || ic.StopSignal || 'SIGTERM',
         ...(healthcheck ? { healthcheck } : {}),
+        ...(spec.shell?.length || ic.Shell?.length ? { shell: spec.shell?.length ? spec.shell : [...(ic.Shell ?? [])] } : {}),
       },
       paths: {
         dir,
@@ -321,7 +339,12 @@ export class ContainerService {
       covered.add(norm(v))
       mounts.push({ type: 'volume', source: '', target: norm(v), readonly: false, mode: '', propagation: '', noCopy: false, origin: 'volumes' })
     }
+    const driver = rec.spec.host.volumeDriver ?? ''
     for (const m of mounts) {
+      // --volume-driver names the driver of -v volumes and VOLUMEs; only `local` exists here (no volume plugins).
+      if (m.type === 'volume' && driver !== '' && driver !== 'local' && (m.origin === 'binds' || m.origin === 'volumes')) {
+        throw notFound(`error looking up volume plugin ${driver}: plugin ${JSON.stringify(driver)} not found`)
+      }
       // -v makes a missing source a directory; an existing one (a file bind too) is used as it is.
       if (m.type === 'bind' && m.createSource && !(await fsp.lstat(m.source).then(() => true, () => false))) await fsp.mkdir(m.source, { recursive: true })
       if (m.type !== 'volume') continue
@@ -484,6 +507,9 @@ export class ContainerService {
       resources: h.resources,
       ...(h.cgroupParent ? { cgroupParent: h.cgroupParent } : {}),
       ...(h.usernsMode ? { usernsMode: h.usernsMode } : {}),
+      ...(rec.spec.domainname ? { domainname: rec.spec.domainname } : {}),
+      ...(h.annotations ? { annotations: h.annotations } : {}),
+      ...(h.deviceRequests?.length ? { deviceRequests: h.deviceRequests } : {}),
     }
   }
 
@@ -990,7 +1016,7 @@ export class ContainerService {
     if (name === '') throw invalidArgument('Neither old nor new names may be empty')
     if (!VALID_NAME.test(name)) throw invalidArgument(`Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
     if (name === rec.name) throw invalidArgument('Renaming a container with the same name as its current name')
-    const holder = this.o.store.nameTaken(name)
+    const holder = this.nameHolder(name)
     if (holder) throw conflict(`Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${holder}". You have to remove (or rename) that container to be able to reuse that name.`)
     const old = rec.name
     rec.name = name
@@ -1198,4 +1224,18 @@ function diskFull(err: unknown): boolean {
     if (code === 'ENOSPC' || code === 'SQLITE_FULL') return true
   }
   return false
+}
+
+/**
+ * moby's verifyPlatformContainerSettings for Linux, and the overlay2 driver's
+ * StorageOpt check: berth's overlay has no project quotas (as overlay2 off
+ * xfs/pquota), so `size` is refused with dockerd's words.
+ */
+function checkPlatform(h: HostSpec): void {
+  const iso = h.isolation ?? ''
+  if (iso !== '' && iso.toLowerCase() !== 'default') throw invalidArgument(`invalid isolation '${iso}' on linux`)
+  if (h.annotations && Object.hasOwn(h.annotations, '')) throw invalidArgument('invalid Annotations: the empty string is not permitted as an annotation key')
+  const opts = Object.keys(h.storageOpt ?? {})
+  if (opts.includes('size')) throw invalidArgument("--storage-opt is supported only for overlay over xfs with 'pquota' mount option")
+  if (opts[0] !== undefined) throw invalidArgument(`Unknown option ${opts[0].toLowerCase()}`)
 }

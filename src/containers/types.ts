@@ -99,6 +99,8 @@ export interface ContainerSpec {
   exposedPorts: string[]
   volumes: string[]
   onBuild: string[] | null
+  /** Config.Shell: the shell of CMD-SHELL health probes (the image's when absent). */
+  shell?: string[]
   host: HostSpec
   /** Networks to join (mode `network`), by the name the user gave, in join order; changed by connect/disconnect. */
   networks: Record<string, EndpointConfig>
@@ -151,6 +153,27 @@ export interface HostSpec {
   cgroupParent?: string
   /** HostConfig.UsernsMode: '' (the daemon's remapping, if any) or 'host'. */
   usernsMode?: string
+  /** HostConfig.Annotations: passed to the OCI runtime in the spec's annotations. */
+  annotations?: Record<string, string>
+  /** HostConfig.VolumeDriver: the driver of -v named and anonymous volumes that name none. */
+  volumeDriver?: string
+  /** HostConfig.ContainerIDFile: kept for inspect (the client writes the file). */
+  containerIdFile?: string
+  /** HostConfig.Isolation ('' or 'default' on Linux). */
+  isolation?: string
+  /** HostConfig.StorageOpt: per-container storage driver options. */
+  storageOpt?: Record<string, string>
+  /** HostConfig.DeviceRequests (`--gpus`): no device driver serves them here, so start refuses them as dockerd without one. */
+  deviceRequests?: DeviceRequest[]
+}
+
+/** docker's container.DeviceRequest. */
+export interface DeviceRequest {
+  driver: string
+  count: number
+  deviceIds: string[] | null
+  capabilities: string[][] | null
+  options: Record<string, string> | null
 }
 
 export interface ContainerState {
@@ -180,7 +203,7 @@ export interface ContainerRecord {
   path: string
   args: string[]
   /** The image's config merged into the spec: env, workdir, user, labels. */
-  effective: { cmd: string[] | null; entrypoint: string[] | null; env: string[]; workingDir: string; user: string; labels: Record<string, string>; exposedPorts: string[]; volumes: string[]; stopSignal: string; healthcheck?: HealthConfig }
+  effective: { cmd: string[] | null; entrypoint: string[] | null; env: string[]; workingDir: string; user: string; labels: Record<string, string>; exposedPorts: string[]; volumes: string[]; stopSignal: string; healthcheck?: HealthConfig; shell?: string[] }
   /** Files the daemon made for the container. */
   /** driverLog: the file a logging driver with files of its own writes (json-file, local); `log` is conmon's. */
   paths: { dir: string; hostname: string; hosts: string; resolvConf: string; log: string; driverLog?: string }

@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { cgroupFeatures, cgroupsPathFor, cgroupWarnings, validateCgroupParent } from './cgroups.js'
+import { cgroupsPathFor, cgroupWarnings, validateCgroupParent } from './cgroups.js'
+import { probeSysInfo } from './sysinfo.js'
 import { cgroupDriverOf, loadConfig } from './config.js'
 
 describe('cgroup layout', () => {
@@ -57,8 +58,8 @@ describe('cgroup layout', () => {
 
   it('finds v1 features per controller and warns as docker info does', () => {
     const root = tree('v1', ['memory/memory.limit_in_bytes', 'memory/memory.oom_control', 'cpu/cpu.cfs_quota_us', 'cpu/cpu.cfs_period_us', 'cpu/cpu.shares', 'cpuset/cpuset.cpus', 'pids/cgroup.procs', 'blkio/blkio.throttle.read_bps_device', 'blkio/blkio.throttle.write_bps_device'])
-    const f = cgroupFeatures('1', root)
-    expect(f).toMatchObject({ memoryLimit: true, swapLimit: false, kernelMemoryTcp: false, oomKillDisable: true, pidsLimit: true, blkioWeight: false, blkioReadIops: false })
+    const f = probeSysInfo(root)
+    expect(f).toMatchObject({ memoryLimit: true, swapLimit: false, kernelMemoryTcp: false, oomKillDisable: true, pidsLimit: true, blkioWeight: false, blkioReadIOpsDevice: false })
     expect(cgroupWarnings('1', f)).toEqual([
       'WARNING: No swap limit support',
       'WARNING: No kernel memory TCP limit support',
@@ -69,8 +70,8 @@ describe('cgroup layout', () => {
 
   it('finds v2 features in the root\'s controllers and warns with io.max names', () => {
     const root = tree('v2', ['cgroup.controllers'], { 'cgroup.controllers': 'cpuset cpu memory pids\n' })
-    const f = cgroupFeatures('2', root)
-    expect(f).toMatchObject({ memoryLimit: true, cpuShares: true, cpuSet: true, pidsLimit: true, blkioWeight: false })
+    const f = probeSysInfo(root)
+    expect(f).toMatchObject({ memoryLimit: true, cpuShares: true, cpuset: true, pidsLimit: true, blkioWeight: false })
     expect(cgroupWarnings('2', f)).toEqual([
       'WARNING: No io.weight support',
       'WARNING: No io.max (rbps) support',

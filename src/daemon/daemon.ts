@@ -11,7 +11,7 @@ import { imageRoutes, searchRoutes } from '../api/routes/images/index.js'
 import { checkRoutes, systemRoutes } from '../api/routes/system/index.js'
 import type { SystemInfo, VersionResponse } from '../api/types/index.js'
 import { Builder } from '../builder/index.js'
-import { ContainerService, ContainerStore, type ContainerRecord, type SpecBuilder, type SpecInput } from '../containers/index.js'
+import { ContainerService, ContainerStore, type ContainerRecord, type SpecBuilder, type SpecInput, type SysInfo } from '../containers/index.js'
 import { openDb, type Db } from '../db/index.js'
 import { invalidArgument, unavailable } from '../errors/index.js'
 import { EventBus } from '../events/index.js'
@@ -29,6 +29,8 @@ import { RegistryService } from './registry-service.js'
 import { chainPrefix, networkPort, networksBackend, networkView, openNetwork } from './network-port.js'
 import { containersOf, volumePort, volumesBackend, volumeUsers } from './volume-port.js'
 import { volumeRoutes } from '../api/routes/volumes/index.js'
+import { swarmRoutes } from '../api/routes/swarm/index.js'
+import { pluginRoutes } from '../api/routes/plugins/index.js'
 import { VolumeService } from '../volumes/index.js'
 import { networkRoutes } from '../api/routes/networks/index.js'
 import type { NetworkService } from '../network/index.js'
@@ -38,7 +40,7 @@ import { LogShipper, logSinks } from '../logs/index.js'
 import { diskUsageBackend, removeCacheImage } from './disk-usage.js'
 import { overlayDriverStatus } from './storage-info.js'
 import { probeSysInfo } from './sysinfo.js'
-import { cgroupFeatures, cgroupsPathFor, cgroupWarnings, validateCgroupParent } from './cgroups.js'
+import { cgroupsPathFor, cgroupWarnings, validateCgroupParent } from './cgroups.js'
 import { checkUsernsConflicts, setupRemappedRoot, type RemapIdentity } from './userns.js'
 import { checkTraversable, remapContainerFs, remapImagesPort, remapVolumePort, RemappedSysfs, ShiftedLayers, unshiftingCommits } from './userns-storage.js'
 import { statsService } from './stats.js'
@@ -157,6 +159,7 @@ export class Daemon {
     })
     const shipper = new LogShipper({ db, logger: log.child({ module: 'logs' }) })
     const store = new ContainerStore(db)
+    const sysInfo = probeSysInfo()
     // Containers in the daemon's user namespace; a record not stored yet (mid-create) is settled at its start.
     const remapped = (id: string) => identity !== undefined && store.get(id) !== undefined && store.get(id)?.spec.host.usernsMode !== 'host'
     const containers: ContainerService = new ContainerService({
@@ -186,7 +189,7 @@ export class Daemon {
       dataRoot: cfg.dataRoot,
       defaultRuntime: cfg.defaultRuntime,
       runtimes: Object.keys(runtimes),
-      sysInfo: probeSysInfo(),
+      sysInfo,
       checkHost: (h) => {
         checkUsernsConflicts({ remapped: identity !== undefined, usernsMode: h.usernsMode ?? '', privileged: h.privileged, networkHost: h.network.kind === 'host', pidHost: h.pid.kind === 'host' })
         validateCgroupParent(h.cgroupParent ?? '')
@@ -223,7 +226,7 @@ export class Daemon {
       events,
       version: async () => versionInfo(),
       diskUsage: diskUsageBackend({ images, containers: c, volumes, network, builder }),
-      info: async () => systemInfo({ cfg, containers: c.list(), images: images.list({ all: true }).length, runtimes, cgroupMode: cgroups?.mode ?? 'v1', driverStatus: await driverStatus, identity, security: securityInfo({ ...security, userns: identity !== undefined }) }),
+      info: async () => systemInfo({ cfg, containers: c.list(), images: images.list({ all: true }).length, runtimes, cgroupMode: cgroups?.mode ?? 'v1', sysInfo, driverStatus: await driverStatus, identity, security: securityInfo({ ...security, userns: identity !== undefined }) }),
     })
     checkRoutes(router, {
       check: () => checkDaemon({ dataRoot: cfg.dataRoot, execRoot: cfg.execRoot, cgroupParent: cfg.cgroupParent, images, containers: () => c.list(), network, volumes, firewallPrefix: cfg.network.iptables ? chainPrefix(cfg.network.bridge) : null }),
@@ -240,6 +243,8 @@ export class Daemon {
     })
     networkRoutes(router, networksBackend(network, c))
     volumeRoutes(router, volumesBackend(volumes, () => c.list()))
+    swarmRoutes(router)
+    pluginRoutes(router)
     commitRoutes(router, containerCommitter({ containers: c, images: commitImages, events, logger: log }))
     const containerFs = new ContainerFs({ containers: c })
     archiveRoutes(router, identity ? remapContainerFs(containerFs, { identity, remapped: (ref) => remapped(c.get(ref).id) }) : containerFs)
@@ -370,9 +375,8 @@ async function osName(): Promise<{ name: string; version: string }> {
   return { name: get('PRETTY_NAME') || 'Linux', version: get('VERSION_ID') }
 }
 
-async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[]; images: number; runtimes: Record<string, RuntimeConfig>; cgroupMode: string; driverStatus: Array<[string, string]>; identity?: RemapIdentity | undefined; security?: { options: string[]; warnings: string[] } }): Promise<SystemInfo> {
+async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[]; images: number; runtimes: Record<string, RuntimeConfig>; cgroupMode: string; sysInfo: SysInfo; driverStatus: Array<[string, string]>; identity?: RemapIdentity | undefined; security?: { options: string[]; warnings: string[] } }): Promise<SystemInfo> {
   const cgroupVersion = o.cgroupMode === 'v2' ? '2' : '1'
-  const features = cgroupFeatures(cgroupVersion)
   const count = (s: string[]) => o.containers.filter((c) => s.includes(c.state.status)).length
   const osr = await osName()
   return {
@@ -387,14 +391,14 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     DriverStatus: o.driverStatus,
     DockerRootDir: o.cfg.dataRoot,
     Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'macvlan', 'null'], Authorization: null, Log: ['json-file', 'k8s-file'] },
-    MemoryLimit: true,
-    SwapLimit: true,
-    CpuCfsPeriod: true,
-    CpuCfsQuota: true,
-    CPUShares: true,
-    CPUSet: true,
-    PidsLimit: true,
-    OomKillDisable: true,
+    MemoryLimit: o.sysInfo.memoryLimit,
+    SwapLimit: o.sysInfo.swapLimit,
+    CpuCfsPeriod: o.sysInfo.cpuCfsPeriod,
+    CpuCfsQuota: o.sysInfo.cpuCfs,
+    CPUShares: o.sysInfo.cpuShares,
+    CPUSet: o.sysInfo.cpuset,
+    PidsLimit: o.sysInfo.pidsLimit,
+    OomKillDisable: o.sysInfo.oomKillDisable,
     IPv4Forwarding: true,
     Debug: o.cfg.debug,
     NFd: await fsp.readdir('/proc/self/fd').then((f) => f.length, () => 0),
@@ -440,7 +444,7 @@ async function systemInfo(o: { cfg: DaemonConfig; containers: ContainerRecord[];
     SecurityOptions: [...(o.security?.options ?? []), ...(o.identity ? ['name=userns'] : [])],
     // docker's info has no field for a hybrid host; say what berth found where users read.
     Warnings: [
-      ...cgroupWarnings(cgroupVersion, features),
+      ...cgroupWarnings(cgroupVersion, o.sysInfo),
       ...(o.security?.warnings ?? []),
       ...(o.cgroupMode === 'hybrid' ? ['WARNING: cgroup v1 with a cgroup2 "unified" mount (hybrid): berth uses v1; crun runs with the unified mount hidden'] : []),
     ],

@@ -56,6 +56,9 @@ export class OciSpecBuilder implements SpecBuilder {
   }
 
   async container(i: SpecInput): Promise<unknown> {
+    // moby handleDevice: a request no device driver serves fails the start; berth has no GPU drivers.
+    const req = i.deviceRequests?.[0]
+    if (req) throw invalidArgument(`could not select device driver ${JSON.stringify(req.driver)} with capabilities: ${goSlice(req.capabilities ?? [])}`)
     return buildSpec(await this.options(i))
   }
 
@@ -68,8 +71,7 @@ export class OciSpecBuilder implements SpecBuilder {
   private async options(i: SpecInput, execEnv: readonly string[] = []): Promise<SpecOptions> {
     const user = await resolveUser(i.rootfs, i.user, { groupAdd: i.groupAdd })
     // moby CreateDaemonEnvironment: PATH, HOSTNAME and TERM are the daemon's defaults, never part of Config.Env.
-    const defaults = [`PATH=${DEFAULT_PATH}`]
-    if (i.namespaces.uts !== 'host') defaults.push(`HOSTNAME=${i.hostname}`)
+    const defaults = [`PATH=${DEFAULT_PATH}`, `HOSTNAME=${i.hostname}`]
     if (i.tty) defaults.push('TERM=xterm')
     const env = replaceOrAppendEnv(replaceOrAppendEnv(defaults, i.env), execEnv)
     // runc's init sets HOME from the user's passwd entry when the environment has none; other runtimes may not.
@@ -109,12 +111,19 @@ export class OciSpecBuilder implements SpecBuilder {
       init: i.init,
       shmSize: i.shmSize,
       oomScoreAdj: i.oomScoreAdj,
-      sysctl: i.sysctls,
+      // moby setLinuxDomainname: the sysctl has setdomainname(2)'s effect, so no runtime support is needed.
+      sysctl: i.domainname ? { ...i.sysctls, 'kernel.domainname': i.domainname } : i.sysctls,
+      ...(i.annotations ? { annotations: i.annotations } : {}),
       resources: ociResources(i.resources),
       ...deviceSpecs(i.resources),
       ulimits: ulimits(i.resources.Ulimits),
     }
   }
+}
+
+/** Go's %v of a nested string slice: `[[gpu]]`. */
+function goSlice(v: unknown): string {
+  return Array.isArray(v) ? `[${v.map(goSlice).join(' ')}]` : String(v)
 }
 
 /** oci.DefaultPathEnv for Linux. */

@@ -2,7 +2,7 @@
  * docker's container JSON to berth's domain and back. Every default docker
  * fills in on inspect is filled in here, so clients see the shapes they expect.
  */
-import type { ContainerRecord, ContainerSpec, HealthConfig, NamespaceMode, NetworkMode, RestartPolicy } from '../../../containers/index.js'
+import type { ContainerRecord, ContainerSpec, DeviceRequest as DomainDeviceRequest, HealthConfig, NamespaceMode, NetworkMode, RestartPolicy } from '../../../containers/index.js'
 import { invalidArgument } from '../../../errors/index.js'
 import type { EndpointConfig, EndpointRecord, SandboxRecord } from '../../../network/index.js'
 import { endpointConfigOf } from '../networks/index.js'
@@ -14,6 +14,7 @@ import type {
   ContainerInspect,
   ContainerSummary,
   DeviceMapping,
+  DeviceRequest,
   EndpointSettings,
   HostConfig,
   NetworkSettings,
@@ -152,6 +153,7 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
     exposedPorts: Object.keys(body.ExposedPorts ?? {}),
     volumes: Object.keys(body.Volumes ?? {}),
     onBuild: body.OnBuild ?? null,
+    ...(Array.isArray(body.Shell) && body.Shell.length ? { shell: list(body.Shell) } : {}),
     networks,
     ...(body.Healthcheck ? { healthcheck: healthFromCreate(body.Healthcheck) } : {}),
     host: {
@@ -191,8 +193,18 @@ export function specFromCreate(body: ContainerCreateRequest | undefined): Contai
       resources,
       ...(typeof hc.CgroupParent === 'string' && hc.CgroupParent !== '' ? { cgroupParent: hc.CgroupParent } : {}),
       ...(typeof hc.UsernsMode === 'string' && hc.UsernsMode !== '' ? { usernsMode: hc.UsernsMode } : {}),
+      ...(hc.Annotations && Object.keys(hc.Annotations).length ? { annotations: strMap(hc.Annotations) } : {}),
+      ...(hc.VolumeDriver ? { volumeDriver: hc.VolumeDriver } : {}),
+      ...(hc.ContainerIDFile ? { containerIdFile: hc.ContainerIDFile } : {}),
+      ...(hc.Isolation ? { isolation: hc.Isolation } : {}),
+      ...(hc.StorageOpt && Object.keys(hc.StorageOpt).length ? { storageOpt: strMap(hc.StorageOpt) } : {}),
+      ...(hc.DeviceRequests?.length ? { deviceRequests: hc.DeviceRequests.map(deviceRequestFromApi) } : {}),
     },
   }
+}
+
+function deviceRequestFromApi(r: DeviceRequest): DomainDeviceRequest {
+  return { driver: r.Driver ?? '', count: r.Count ?? 0, deviceIds: r.DeviceIDs ?? null, capabilities: r.Capabilities ?? null, options: r.Options ?? null }
 }
 
 /** `web:w` as docker shows it in HostConfig.Links: `/web:/app/w`. */
@@ -234,13 +246,13 @@ export function hostConfigOf(rec: ContainerRecord): HostConfig {
   return {
     Binds: h.binds.length ? h.binds : null,
     ...(hostConfigMounts(h.mounts) ? { Mounts: hostConfigMounts(h.mounts) } : {}),
-    ContainerIDFile: '',
+    ContainerIDFile: h.containerIdFile ?? '',
     LogConfig: { Type: h.logConfig.type, Config: h.logConfig.config },
     NetworkMode: h.network.kind === 'container' ? `container:${h.network.ref}` : h.networkModeName === 'default' ? 'bridge' : h.networkModeName,
     PortBindings: Object.fromEntries(Object.entries(h.portBindings).map(([k, v]) => [k, v.map((b) => ({ HostIp: b.hostIp, HostPort: b.hostPort }))])),
     RestartPolicy: { Name: h.restartPolicy.name || 'no', MaximumRetryCount: h.restartPolicy.maximumRetryCount },
     AutoRemove: h.autoRemove,
-    VolumeDriver: '',
+    VolumeDriver: h.volumeDriver ?? '',
     VolumesFrom: h.volumesFrom.length ? h.volumesFrom : null,
     ConsoleSize: h.consoleSize,
     CapAdd: h.capAdd.length ? h.capAdd : null,
@@ -264,7 +276,7 @@ export function hostConfigOf(rec: ContainerRecord): HostConfig {
     UsernsMode: h.usernsMode ?? '',
     ShmSize: h.shmSize || 67108864,
     Runtime: h.runtime,
-    Isolation: '',
+    Isolation: h.isolation ?? '',
     CpuShares: num('CpuShares'),
     Memory: num('Memory'),
     NanoCpus: num('NanoCpus'),
@@ -283,7 +295,7 @@ export function hostConfigOf(rec: ContainerRecord): HostConfig {
     CpusetMems: typeof r.CpusetMems === 'string' ? r.CpusetMems : '',
     Devices: arr<DeviceMapping>('Devices'),
     DeviceCgroupRules: Array.isArray(r.DeviceCgroupRules) && r.DeviceCgroupRules.length ? (r.DeviceCgroupRules as string[]) : null,
-    DeviceRequests: null,
+    DeviceRequests: h.deviceRequests?.length ? h.deviceRequests.map((d) => ({ Driver: d.driver, Count: d.count, DeviceIDs: d.deviceIds, Capabilities: d.capabilities, Options: d.options })) : null,
     ...(num('KernelMemory') ? { KernelMemory: num('KernelMemory') } : {}),
     MemoryReservation: num('MemoryReservation'),
     MemorySwap: num('MemorySwap'),
@@ -298,6 +310,8 @@ export function hostConfigOf(rec: ContainerRecord): HostConfig {
     Init: h.init ? true : null,
     Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : undefined,
     Sysctls: Object.keys(h.sysctls).length ? h.sysctls : undefined,
+    ...(h.annotations ? { Annotations: h.annotations } : {}),
+    ...(h.storageOpt ? { StorageOpt: h.storageOpt } : {}),
     // Containers made before berth kept these show docker's defaults (none when privileged).
     MaskedPaths: h.maskedPaths ?? (h.privileged ? null : ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap']),
     ReadonlyPaths: h.readonlyPaths ?? (h.privileged ? null : ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']),
@@ -324,6 +338,7 @@ export function configOf(rec: ContainerRecord): ContainerConfig {
     WorkingDir: rec.effective.workingDir === '/' && !s.workingDir ? '' : rec.effective.workingDir,
     Entrypoint: rec.effective.entrypoint,
     OnBuild: s.onBuild,
+    ...(rec.effective.shell ? { Shell: rec.effective.shell } : {}),
     Labels: rec.effective.labels,
   }
   if (rec.effective.exposedPorts.length) cfg.ExposedPorts = Object.fromEntries(rec.effective.exposedPorts.map((p) => [p, {}]))

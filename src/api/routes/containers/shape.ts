@@ -52,6 +52,10 @@ const hostConfig: Shape = {
   LogConfig: { struct: { Type: 'string', Config: 'strmap' }, go: 'container.LogConfig' },
   Mounts: { list: { struct: { Type: 'string', Source: 'string', Target: 'string', ReadOnly: 'bool', Consistency: 'string' }, go: 'mount.Mount' }, go: '[]mount.Mount' },
   Ulimits: { list: { struct: { Name: 'string', Soft: 'int', Hard: 'int' }, go: 'container.Ulimit' }, go: '[]*container.Ulimit' },
+  DeviceRequests: {
+    list: { struct: { Driver: 'string', Count: 'int', DeviceIDs: 'strings', Capabilities: { list: 'strings', go: '[][]string' }, Options: 'strmap' }, go: 'container.DeviceRequest' },
+    go: '[]container.DeviceRequest',
+  },
   Devices: { list: { struct: { PathOnHost: 'string', PathInContainer: 'string', CgroupPermissions: 'string' }, go: 'container.DeviceMapping' }, go: '[]container.DeviceMapping' },
 }
 

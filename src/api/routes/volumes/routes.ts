@@ -2,6 +2,7 @@ import { invalidArgument, unavailable } from '../../../errors/index.js'
 import type { Ctx, Router } from '../../server/index.js'
 import type { VolumeCreateOptions, VolumeListResponse } from '../../types/index.js'
 import { bodyText, decodeBody } from '../networks/decode.js'
+import { NOT_A_MANAGER } from '../swarm/index.js'
 import type { VolumesBackend } from './backend.js'
 import { createOptionsType, createSpecOf, toVolume } from './convert.js'
 import { listSelector, pruneSelector, type Filters } from './filters.js'
@@ -25,8 +26,6 @@ function boolValue(v: string | null): boolean {
   return !['', '0', 'no', 'false', 'none'].includes(s)
 }
 
-/** What dockerd says when a cluster volume is asked of a node that is no swarm manager. */
-const NOT_A_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.'
 
 /**
  * The volume routes (moby api/server/router/volume). berth is never a swarm

@@ -1,0 +1,1 @@
+export { NOT_A_MANAGER, swarmRoutes } from './routes.js'
