@@ -345,6 +345,27 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is st
 const num = (v: unknown, parse: (x: string) => number, def = 0): number => (typeof v === 'string' ? parse(v) : def)
 
 /** The HostConfig fields and Healthcheck that run/create's resource, security and health flags make. */
+/** The limits `run`/`create` and `update` share, as both of docker's requests carry them. */
+export function sharedResourceFields(o: Opts): {
+  Memory: number; MemoryReservation: number; MemorySwap: number; NanoCpus: number; CpuPeriod: number; CpuQuota: number
+  CpuRealtimePeriod: number; CpuRealtimeRuntime: number; CpuShares: number; CpusetCpus: string; CpusetMems: string; BlkioWeight: number
+} {
+  return {
+    Memory: num(o.memory, parseBytes),
+    MemoryReservation: num(o.memoryReservation, parseBytes),
+    MemorySwap: num(o.memorySwap, parseSwapBytes),
+    NanoCpus: num(o.cpus, parseCpus),
+    CpuPeriod: num(o.cpuPeriod, parseInt64),
+    CpuQuota: num(o.cpuQuota, parseInt64),
+    CpuRealtimePeriod: num(o.cpuRtPeriod, parseInt64),
+    CpuRealtimeRuntime: num(o.cpuRtRuntime, parseInt64),
+    CpuShares: num(o.cpuShares, parseInt64),
+    CpusetCpus: s(o.cpusetCpus) ?? '',
+    CpusetMems: s(o.cpusetMems) ?? '',
+    BlkioWeight: num(o.blkioWeight, parseUint16),
+  }
+}
+
 export function resourceFields(o: Opts): {
   host: {
     Memory: number; MemoryReservation: number; MemorySwap: number; MemorySwappiness: number
@@ -379,22 +400,11 @@ export function resourceFields(o: Opts): {
   // Parsed for its errors only: docker's client drops KernelMemory from API 1.42 on.
   num(o.kernelMemory, parseBytes)
   const host = {
-    Memory: num(o.memory, parseBytes),
-    MemoryReservation: num(o.memoryReservation, parseBytes),
-    MemorySwap: num(o.memorySwap, parseSwapBytes),
+    ...sharedResourceFields(o),
     MemorySwappiness: swappiness,
     OomKillDisable: o.oomKillDisable === true,
     OomScoreAdj: num(o.oomScoreAdj, parseInt64),
-    NanoCpus: num(o.cpus, parseCpus),
-    CpuPeriod: num(o.cpuPeriod, parseInt64),
-    CpuQuota: num(o.cpuQuota, parseInt64),
-    CpuRealtimePeriod: num(o.cpuRtPeriod, parseInt64),
-    CpuRealtimeRuntime: num(o.cpuRtRuntime, parseInt64),
-    CpuShares: num(o.cpuShares, parseInt64),
-    CpusetCpus: s(o.cpusetCpus) ?? '',
-    CpusetMems: s(o.cpusetMems) ?? '',
     PidsLimit: num(o.pidsLimit, parseInt64),
-    BlkioWeight: num(o.blkioWeight, parseUint16),
     BlkioWeightDevice: list(o.blkioWeightDevice).map(parseWeightDevice),
     BlkioDeviceReadBps: list(o.deviceReadBps).map(parseThrottleBps),
     BlkioDeviceWriteBps: list(o.deviceWriteBps).map(parseThrottleBps),

@@ -3,6 +3,7 @@
  * layer's convert.ts maps docker's Config/HostConfig to and from these.
  */
 import type { EndpointConfig } from '../network/index.js'
+import type { HealthConfig } from '../oci/index.js'
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead'
 
@@ -44,16 +45,7 @@ export interface MountSpec {
   createSource?: boolean
 }
 
-/** docker's HealthConfig; durations in nanoseconds, where 0 means "inherit" (create) or "default" (monitor). */
-export interface HealthConfig {
-  /** `['NONE']`, `['CMD', ...argv]`, `['CMD-SHELL', command]`; empty inherits the image's. */
-  test: string[]
-  interval: number
-  timeout: number
-  startPeriod: number
-  startInterval: number
-  retries: number
-}
+export type { HealthConfig }
 
 export type HealthStatus = 'starting' | 'healthy' | 'unhealthy'
 

@@ -95,3 +95,18 @@ export interface Index {
   manifests: Descriptor[]
   annotations?: Record<string, string>
 }
+
+/**
+ * docker's container.HealthConfig with durations in nanoseconds, as the
+ * builder parses HEALTHCHECK and containers run it; 0 means "inherit" (at
+ * create) or "the default" (when probing).
+ */
+export interface HealthConfig {
+  /** `['NONE']`, `['CMD', ...argv]`, `['CMD-SHELL', command]`; empty inherits the image's. */
+  test: string[]
+  interval: number
+  timeout: number
+  startPeriod: number
+  startInterval: number
+  retries: number
+}

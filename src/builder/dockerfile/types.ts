@@ -4,6 +4,7 @@
  * until expansion); expandInstruction() substitutes variables the way the
  * build does, instruction by instruction.
  */
+import type { HealthConfig } from '../../oci/index.js'
 import type { ParseWarning } from './ast.js'
 import type { Directive, EscapeToken } from './directives.js'
 
@@ -171,16 +172,7 @@ export interface AddInstruction extends InstructionBase, SourcesAndDest {
   unpack?: boolean
 }
 
-export interface HealthConfig {
-  /** ["NONE"], ["CMD", ...argv] or ["CMD-SHELL", script], as in the image config. */
-  test: string[]
-  /** Nanoseconds; 0 means inherit the default. */
-  interval: number
-  timeout: number
-  startPeriod: number
-  startInterval: number
-  retries: number
-}
+export type { HealthConfig }
 
 export interface HealthcheckInstruction extends InstructionBase {
   kind: 'healthcheck'

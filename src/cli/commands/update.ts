@@ -3,7 +3,7 @@ import type { ContainerUpdateRequest, ContainerUpdateResponse } from '../../api/
 import type { Handler, Opts } from '../app.js'
 import { err, getClient, out, str } from '../context.js'
 import { parseRestartPolicy } from '../opts.js'
-import { parseBytes, parseCpus, parseInt64, parseSwapBytes, parseUint16 } from '../resource-opts.js'
+import { parseBytes, parseInt64, sharedResourceFields } from '../resource-opts.js'
 import { daemonMessage } from './container.js'
 
 /** The body docker's CLI sends: every Resources field (Go zero values), the restart policy. */
@@ -12,29 +12,30 @@ export function buildUpdateRequest(o: Opts): ContainerUpdateRequest {
   const restart = str(o.restart)
   const kernel = num(o.kernelMemory, parseBytes)
   const pids = num(o.pidsLimit, parseInt64)
+  const shared = sharedResourceFields(o)
   return {
-    CpuShares: num(o.cpuShares, parseInt64),
-    Memory: num(o.memory, parseBytes),
-    NanoCpus: num(o.cpus, parseCpus),
+    CpuShares: shared.CpuShares,
+    Memory: shared.Memory,
+    NanoCpus: shared.NanoCpus,
     CgroupParent: '',
-    BlkioWeight: num(o.blkioWeight, parseUint16),
+    BlkioWeight: shared.BlkioWeight,
     BlkioWeightDevice: null,
     BlkioDeviceReadBps: null,
     BlkioDeviceWriteBps: null,
     BlkioDeviceReadIOps: null,
     BlkioDeviceWriteIOps: null,
-    CpuPeriod: num(o.cpuPeriod, parseInt64),
-    CpuQuota: num(o.cpuQuota, parseInt64),
-    CpuRealtimePeriod: num(o.cpuRtPeriod, parseInt64),
-    CpuRealtimeRuntime: num(o.cpuRtRuntime, parseInt64),
-    CpusetCpus: str(o.cpusetCpus) ?? '',
-    CpusetMems: str(o.cpusetMems) ?? '',
+    CpuPeriod: shared.CpuPeriod,
+    CpuQuota: shared.CpuQuota,
+    CpuRealtimePeriod: shared.CpuRealtimePeriod,
+    CpuRealtimeRuntime: shared.CpuRealtimeRuntime,
+    CpusetCpus: shared.CpusetCpus,
+    CpusetMems: shared.CpusetMems,
     Devices: null,
     DeviceCgroupRules: null,
     DeviceRequests: null,
     ...(kernel ? { KernelMemory: kernel } : {}),
-    MemoryReservation: num(o.memoryReservation, parseBytes),
-    MemorySwap: num(o.memorySwap, parseSwapBytes),
+    MemoryReservation: shared.MemoryReservation,
+    MemorySwap: shared.MemorySwap,
     MemorySwappiness: null,
     OomKillDisable: null,
     // Only a non-zero --pids-limit is sent: null leaves the limit as it is.

@@ -6,9 +6,16 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { berth, containerNames, docker, missing, ok, uniq, waitFor } from '../../helpers.js'
+import { berth, containerNames, docker, missing, ok, uniq, waitFor, type CmdResult } from '../../helpers.js'
 
 const skip = missing('root', 'daemon', 'docker-cli')
+
+/** The command fails with `code` and says `message` on stderr. */
+async function refused(r: Promise<CmdResult>, code: number, message: string): Promise<void> {
+  const res = await r
+  expect(res.code).toBe(code)
+  expect(res.stderr).toContain(message)
+}
 
 describe.skipIf(skip)('run/create flags beyond the common ones', () => {
   const name = containerNames()
@@ -22,9 +29,7 @@ describe.skipIf(skip)('run/create flags beyond the common ones', () => {
       const id = ok(await cli(['run', '-d', '--cidfile', file, '--name', c, 'busybox', 'sleep', '1d'])).stdout.trim()
       expect(readFileSync(file, 'utf8')).toBe(id)
       expect(ok(await cli(['inspect', '-f', '{{.HostConfig.ContainerIDFile}}', c])).stdout.trim()).toBe(file)
-      const again = await cli(['run', '-d', '--cidfile', file, '--name', name('cid2'), 'busybox', 'true'])
-      expect(again.code).toBe(125)
-      expect(again.stderr).toContain(`container ID file found, make sure the other container isn't running or delete ${file}`)
+      await refused(cli(['run', '-d', '--cidfile', file, '--name', name('cid2'), 'busybox', 'true']), 125, `container ID file found, make sure the other container isn't running or delete ${file}`)
       expect(readFileSync(file, 'utf8')).toBe(id)
       const failed = path.join(tmp, uniq('cid-failed'))
       const r = await cli(['create', '--pull', 'never', '--cidfile', failed, 'berth-no-such-image:1'])
@@ -54,20 +59,14 @@ describe.skipIf(skip)('run/create flags beyond the common ones', () => {
   it('--isolation takes only the default on Linux', async () => {
     ok(await docker(['run', '--rm', '--isolation', 'default', 'busybox', 'true']))
     for (const cli of [berth, docker]) {
-      const r = await cli(['run', '--rm', '--isolation', 'hyperv', 'busybox', 'true'])
-      expect(r.code).toBe(125)
-      expect(r.stderr).toContain("invalid isolation 'hyperv' on linux")
+      await refused(cli(['run', '--rm', '--isolation', 'hyperv', 'busybox', 'true']), 125, "invalid isolation 'hyperv' on linux")
     }
   })
 
   it('--storage-opt: no per-container quota on this storage, with dockerd\'s words', async () => {
     for (const cli of [berth, docker]) {
-      const r = await cli(['run', '--rm', '--storage-opt', 'size=1G', 'busybox', 'true'])
-      expect(r.code).toBe(125)
-      expect(r.stderr).toContain("--storage-opt is supported only for overlay over xfs with 'pquota' mount option")
-      const bad = await cli(['run', '--rm', '--storage-opt', 'size', 'busybox', 'true'])
-      expect(bad.code).toBe(125)
-      expect(bad.stderr).toContain('invalid storage option')
+      await refused(cli(['run', '--rm', '--storage-opt', 'size=1G', 'busybox', 'true']), 125, "--storage-opt is supported only for overlay over xfs with 'pquota' mount option")
+      await refused(cli(['run', '--rm', '--storage-opt', 'size', 'busybox', 'true']), 125, 'invalid storage option')
     }
   })
 
@@ -77,9 +76,7 @@ describe.skipIf(skip)('run/create flags beyond the common ones', () => {
       ok(await docker(['run', '--rm', '--volume-driver', 'local', '-v', `${vol}:/data`, 'busybox', 'touch', '/data/x']))
       expect(ok(await docker(['volume', 'inspect', '-f', '{{.Driver}}', vol])).stdout.trim()).toBe('local')
       for (const cli of [berth, docker]) {
-        const r = await cli(['run', '--rm', '--volume-driver', 'nosuchdriver', '-v', `${uniq('vdrv2')}:/data`, 'busybox', 'true'])
-        expect(r.code).toBe(125)
-        expect(r.stderr).toContain('error looking up volume plugin nosuchdriver: plugin "nosuchdriver" not found')
+        await refused(cli(['run', '--rm', '--volume-driver', 'nosuchdriver', '-v', `${uniq('vdrv2')}:/data`, 'busybox', 'true']), 125, 'error looking up volume plugin nosuchdriver: plugin "nosuchdriver" not found')
       }
     } finally {
       await docker(['volume', 'rm', vol])
@@ -92,15 +89,9 @@ describe.skipIf(skip)('run/create flags beyond the common ones', () => {
       ok(await cli(['create', '--name', c, '--gpus', 'all', 'busybox', 'true']))
       const reqs = JSON.parse(ok(await cli(['inspect', '-f', '{{json .HostConfig.DeviceRequests}}', c])).stdout) as unknown
       expect(reqs).toEqual([{ Driver: '', Count: -1, DeviceIDs: null, Capabilities: [['gpu']], Options: {} }])
-      const s = await cli(['start', c])
-      expect(s.code).not.toBe(0)
-      expect(s.stderr).toContain('could not select device driver "" with capabilities: [[gpu]]')
-      const r = await cli(['run', '--rm', '--gpus', 'count=2,capabilities=compute', 'busybox', 'true'])
-      expect(r.code).toBe(125)
-      expect(r.stderr).toContain('could not select device driver "" with capabilities: [[compute gpu]]')
-      const bad = await cli(['run', '--rm', '--gpus', 'count=x', 'busybox', 'true'])
-      expect(bad.code).toBe(125)
-      expect(bad.stderr).toContain('invalid count (x): value must be either "all" or an integer')
+      await refused(cli(['start', c]), 1, 'could not select device driver "" with capabilities: [[gpu]]')
+      await refused(cli(['run', '--rm', '--gpus', 'count=2,capabilities=compute', 'busybox', 'true']), 125, 'could not select device driver "" with capabilities: [[compute gpu]]')
+      await refused(cli(['run', '--rm', '--gpus', 'count=x', 'busybox', 'true']), 125, 'invalid count (x): value must be either "all" or an integer')
     }
   })
 
