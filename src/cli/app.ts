@@ -199,6 +199,7 @@ const imagesOpts: OptSpec[] = [
   ['-q, --quiet', 'Only show image IDs'],
 ]
 
+const contexts = (): Promise<Record<string, unknown>> => import('./commands/context.js')
 const container = (): Promise<Record<string, unknown>> => import('./commands/container.js')
 const image = (): Promise<Record<string, unknown>> => import('./commands/image.js')
 const system = (): Promise<Record<string, unknown>> => import('./commands/system.js')
@@ -353,6 +354,13 @@ const specs: Record<string, CmdSpec> = {
   networkPrune: { use: 'prune [OPTIONS]', short: 'Remove all unused networks', args: [0, 0], opts: [['--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: network, fn: 'networkPruneCommand' },
   volumeCreate: { use: 'create [OPTIONS] [VOLUME]', short: 'Create a volume', args: [0, 1], opts: volumeCreateOpts, load: volume, fn: 'volumeCreateCommand' },
   volumeInspect: { use: 'inspect [OPTIONS] VOLUME [VOLUME...]', short: 'Display detailed information on one or more volumes', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON]], load: volume, fn: 'volumeInspectCommand' },
+  contextCreate: { use: 'create [OPTIONS] CONTEXT', short: 'Create a context', args: [1, 1], opts: [['--description <string>', 'Description of the context'], ['--docker <stringToString>', 'set the docker endpoint (default [])'], ['--from <string>', 'create context from a named context']], load: contexts, fn: 'contextCreateCommand' },
+  contextInspect: { use: 'inspect [OPTIONS] [CONTEXT] [CONTEXT...]', short: 'Display detailed information on one or more contexts', args: [0, -1], opts: [['-f, --format <string>', "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template."]], load: contexts, fn: 'contextInspectCommand' },
+  contextLs: { use: 'ls [OPTIONS]', short: 'List contexts', args: [0, 0], opts: [['--format <string>', FORMAT_TABLE], ['-q, --quiet', 'Only show context names']], load: contexts, fn: 'contextLsCommand' },
+  contextRm: { use: 'rm CONTEXT [CONTEXT...]', short: 'Remove one or more contexts', args: [1, -1], opts: [['-f, --force', 'Force the removal of a context in use']], load: contexts, fn: 'contextRmCommand' },
+  contextShow: { use: 'show', short: 'Print the name of the current context', args: [0, 0], opts: [], load: contexts, fn: 'contextShowCommand' },
+  contextUpdate: { use: 'update [OPTIONS] CONTEXT', short: 'Update a context', args: [1, 1], opts: [['--description <string>', 'Description of the context'], ['--docker <stringToString>', 'set the docker endpoint (default [])']], load: contexts, fn: 'contextUpdateCommand' },
+  contextUse: { use: 'use CONTEXT', short: 'Set the current docker context', args: [1, 1], opts: [], load: contexts, fn: 'contextUseCommand' },
   volumeLs: { use: 'ls [OPTIONS]', short: 'List volumes', args: [0, 0], opts: [['--cluster', 'Display only cluster volumes, and use cluster volume list formatting', 'hidden'], ['-f, --filter <filter>', 'Provide filter values (e.g. "dangling=true")', 'list'], ['--format <string>', FORMAT_TABLE], ['-q, --quiet', 'Only display volume names']], load: volume, fn: 'volumeLsCommand' },
   volumePrune: { use: 'prune [OPTIONS]', short: 'Remove unused local volumes', args: [0, 0], opts: [['-a, --all', 'Remove all unused volumes, not just anonymous ones'], ['--filter <filter>', 'Provide filter values (e.g. "label=<label>")', 'list'], ['-f, --force', 'Do not prompt for confirmation']], load: volume, fn: 'volumePruneCommand' },
   volumeRm: { use: 'rm [OPTIONS] VOLUME [VOLUME...]', short: 'Remove one or more volumes', args: [1, -1], opts: [['-f, --force', 'Force the removal of one or more volumes']], load: volume, fn: 'volumeRmCommand' },
@@ -381,6 +389,10 @@ const groups: Record<string, { short: string; cmds: Record<string, string> }> = 
     short: 'Manage networks',
     cmds: { connect: 'networkConnect', create: 'networkCreate', disconnect: 'networkDisconnect', inspect: 'networkInspect', ls: 'networkLs', prune: 'networkPrune', rm: 'networkRm' },
   },
+  context: {
+    short: 'Manage contexts',
+    cmds: { create: 'contextCreate', inspect: 'contextInspect', ls: 'contextLs', rm: 'contextRm', show: 'contextShow', update: 'contextUpdate', use: 'contextUse' },
+  },
   volume: {
     short: 'Manage volumes',
     cmds: { create: 'volumeCreate', inspect: 'volumeInspect', ls: 'volumeLs', prune: 'volumePrune', rm: 'volumeRm' },
@@ -392,6 +404,7 @@ const aliasOf: Record<string, string[]> = {
   'container ls': ['list', 'ps'], 'container rm': ['remove'], 'image ls': ['list'], 'image rm': ['remove'],
   'network ls': ['list'], 'network rm': ['remove'],
   'volume ls': ['list'], 'volume rm': ['remove'],
+  'context ls': ['list'], 'context rm': ['remove'],
 }
 
 /** docker's top-level "Common Commands", in docker's order. */
@@ -642,6 +655,7 @@ export function buildProgram(): Command {
   const program = new DockerCommand('berth')
     .description('A self-sufficient runtime for containers')
     .helpOption('--help', 'Print usage')
+    .option('-c, --context <string>', 'Name of the context to use to connect to the daemon (overrides BERTH_HOST env var and default context set with "berth context use")')
     .option('-H, --host <list>', 'Daemon socket to connect to')
     .option('--tls [bool]', 'Use TLS; implied by --tlsverify')
     .option('--tlscacert <string>', 'Trust certs signed only by this CA (default "~/.docker/ca.pem")')

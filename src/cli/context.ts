@@ -4,14 +4,27 @@ import os from 'node:os'
 import path from 'node:path'
 import { EngineClient, type ClientTls } from '../client/index.js'
 import type { Opts } from './app.js'
+import { contextEndpoint, contextName, ContextStore, DEFAULT_CONTEXT } from './contexts.js'
 import { configDir } from './credentials.js'
 
 let client: EngineClient | undefined
 
 export function getClient(globals: Opts): EngineClient {
-  const host = typeof globals.host === 'string' ? globals.host : undefined
-  client ??= new EngineClient({ host, userAgent: 'Berth-Client/0.1.0 (linux)', ...clientTls(globals, process.env) })
+  client ??= new EngineClient({ userAgent: 'Berth-Client/0.1.0 (linux)', ...endpointOf(globals, process.env) })
   return client
+}
+
+/**
+ * The daemon a command talks to: -H (with the --tls flags), else $BERTH_HOST,
+ * else the context in effect (--context, $BERTH_CONTEXT, config.json's
+ * currentContext), whose TLS files come from the context store.
+ */
+export function endpointOf(globals: Opts, env: NodeJS.ProcessEnv, store = new ContextStore()): { host?: string; tls?: ClientTls } {
+  const host = typeof globals.host === 'string' ? globals.host : undefined
+  if (host !== undefined && typeof globals.context === 'string' && globals.context !== '') throw new Error('conflicting options: cannot specify both --host and --context')
+  const name = contextName(globals, env, store)
+  if (name === DEFAULT_CONTEXT) return { ...(host !== undefined ? { host } : {}), ...clientTls(globals, env) }
+  return contextEndpoint(name, store)
 }
 
 /**
