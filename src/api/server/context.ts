@@ -62,8 +62,9 @@ export class Ctx {
   int(name: string, dflt?: number): number | undefined {
     const v = this.query.get(name)
     if (v === null || v === '') return dflt
-    const n = Number(v)
-    if (!Number.isFinite(n)) throw invalidArgument(`invalid value for ${name}: ${JSON.stringify(v)}`)
+    // strconv.Atoi: decimal digits with an optional sign, nothing else (no 1.5, 1e3 or 0x10).
+    const n = /^[+-]?\d+$/.test(v) ? Number(v) : NaN
+    if (!Number.isSafeInteger(n)) throw invalidArgument(`invalid value for ${name}: strconv.Atoi: parsing ${JSON.stringify(v)}: ${Number.isNaN(n) ? 'invalid syntax' : 'value out of range'}`)
     return n
   }
 

@@ -85,6 +85,13 @@ describe('Ctx parsing', () => {
     )
   }, 30_000 * SCALE)
 
+  it("int() takes what Go's strconv.Atoi takes", () => {
+    const int = (v: string) => new Ctx(fakeReq([]), undefined, {}, new URLSearchParams({ v }), 50).int('v')
+    expect([int('10'), int('+3'), int('-1'), int('007')]).toEqual([10, 3, -1, 7])
+    for (const bad of ['1.5', '1e3', '0x10', ' 1', 'Infinity']) expect(() => int(bad)).toThrow(`invalid value for v: strconv.Atoi: parsing ${JSON.stringify(bad)}: invalid syntax`)
+    expect(() => int('99999999999999999999')).toThrow('value out of range')
+  })
+
   it('json(): a value or a 400, whatever the bytes and however they are chunked', async () => {
     await fc.assert(
       fc.asyncProperty(
