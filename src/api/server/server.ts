@@ -196,7 +196,7 @@ export class ApiServer {
   private fail(ctx: Ctx | undefined, req: http.IncomingMessage, res: http.ServerResponse | undefined, upgrade: { socket: Duplex } | undefined, headers: Record<string, string>, err: unknown, linger?: () => Promise<void>): void {
     const status = statusOf[kindOf(err)]
     // A URL the client gave (import fromSrc, build remote) may carry user:password: never echoed, never logged.
-    const message = redactCredentials(messageOf(err))
+    const message = redactCredentials(diskFull(err) ? `no space left on device (berth.db: ${messageOf(err)})` : messageOf(err))
     const url = redactQuery(req.url ?? '')
     if (status >= 500) this.opts.logger.error('request failed', { method: req.method, url, err: redactCredentials(errorText(err)) })
     else this.opts.logger.debug('request refused', { method: req.method, url, status, message })
@@ -278,4 +278,10 @@ function errorText(err: unknown): string {
     }
   }
   return parts.join('\ncaused by: ')
+}
+
+/** SQLite's "database or disk is full" anywhere on the cause chain: the user must read docker's words for a full disk. */
+function diskFull(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) if ((e as NodeJS.ErrnoException).code === 'SQLITE_FULL') return true
+  return false
 }
