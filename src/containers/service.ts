@@ -343,7 +343,7 @@ export class ContainerService {
     for (const m of mounts) {
       // --volume-driver names the driver of -v volumes and VOLUMEs; only `local` exists here (no volume plugins).
       if (m.type === 'volume' && driver !== '' && driver !== 'local' && (m.origin === 'binds' || m.origin === 'volumes')) {
-        throw notFound(`error looking up volume plugin ${driver}: plugin ${JSON.stringify(driver)} not found`)
+        throw notFound(`create ${m.source || newId()}: error looking up volume plugin ${driver}: plugin ${JSON.stringify(driver)} not found`)
       }
       // -v makes a missing source a directory; an existing one (a file bind too) is used as it is.
       if (m.type === 'bind' && m.createSource && !(await fsp.lstat(m.source).then(() => true, () => false))) await fsp.mkdir(m.source, { recursive: true })

@@ -40,6 +40,7 @@ import { LogShipper, logSinks } from '../logs/index.js'
 import { diskUsageBackend, removeCacheImage } from './disk-usage.js'
 import { overlayDriverStatus } from './storage-info.js'
 import { probeSysInfo } from './sysinfo.js'
+import { IdleCollector } from './idle-gc.js'
 import { cgroupsPathFor, cgroupWarnings, validateCgroupParent } from './cgroups.js'
 import { checkUsernsConflicts, setupRemappedRoot, type RemapIdentity } from './userns.js'
 import { checkTraversable, remapContainerFs, remapImagesPort, remapVolumePort, RemappedSysfs, ShiftedLayers, unshiftingCommits } from './userns-storage.js'
@@ -255,11 +256,13 @@ export class Daemon {
     searchRoutes(router, { search: (q, signal) => searchRegistry({ ...q, insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`, signal }) })
     authRoutes(router, { login: (a, signal) => registryLogin(a.serverAddress, a.username, a.password, { insecureRegistries: cfg.insecureRegistries, userAgent: `berth/${BERTH_VERSION}`, signal }) })
 
+    const idle = new IdleCollector()
     const server = new ApiServer({
       router,
       logger: log.child({ module: 'api' }),
       serverName: `berth/${BERTH_VERSION} (linux)`,
       pingHeaders: () => ({ Swarm: 'inactive' }),
+      onActivity: () => idle.touch(),
     })
     for (const h of cfg.hosts) {
       if (h.startsWith('unix://')) {

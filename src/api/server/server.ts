@@ -28,6 +28,8 @@ export interface ServerOptions {
    * they take, as with dockerd.
    */
   headersTimeoutMs?: number
+  /** Called as each request arrives (the daemon's idle memory collection keys off it). */
+  onActivity?: () => void
 }
 
 /** PEM material of a TLS listener. */
@@ -121,9 +123,11 @@ export class ApiServer {
       srv.on('tlsClientError', (err: Error) => this.opts.logger.debug('TLS handshake refused', { reason: err.message }))
     }
     srv.on('request', (req, res) => {
+      this.opts.onActivity?.()
       void this.dispatch(req, res, undefined)
     })
     srv.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.opts.onActivity?.()
       this.sockets.add(socket)
       socket.on('close', () => this.sockets.delete(socket))
       socket.on('error', () => {})
