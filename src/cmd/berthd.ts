@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander'
-import { BERTH_VERSION, Daemon, defaults, loadConfig, type FlagValues } from '../daemon/index.js'
+import { BERTH_VERSION, Daemon, defaults, dropMallocPreload, loadConfig, type FlagValues } from '../daemon/index.js'
 import { messageOf } from '../errors/index.js'
 import { createLogger } from '../lib/index.js'
 
@@ -110,6 +110,7 @@ function poolFlag(v: string): { base: string; size: number } {
   return { base: kv.base, size: Number(kv.size) }
 }
 
+dropMallocPreload(process.env)
 main(process.argv).catch((err: unknown) => {
   console.error(`berthd: ${messageOf(err)}`)
   process.exit(1)
