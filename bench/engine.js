@@ -223,7 +223,7 @@ function runcFloor() {
 // ---- report --------------------------------------------------------------
 const dockerIdle = results['idle daemon, after warm-up (MiB RSS)']?.docker
 const targets = {
-  'run --rm busybox true (s)': ['≤ 0.3 × docker (issue 9: ≤ 0.5 ×)', (r) => r.berth <= 0.3 * r.docker],
+  'run --rm busybox true (s)': [['issue 9: ≤ 0.5 × docker', (r) => r.berth <= 0.5 * r.docker], ['berth\'s own: ≤ 0.3 × docker', (r) => r.berth <= 0.3 * r.docker]],
   'exec true (s)': ['≤ 0.5 × docker', (r) => r.berth <= 0.5 * r.docker],
   'per running container: monitor (MiB RSS)': ['≤ 2 MiB', (r) => r.berth <= 2],
   'per running container: monitor (MiB PSS)': ['≤ 2 MiB', (r) => r.berth <= 2],
