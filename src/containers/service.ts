@@ -256,7 +256,8 @@ export class ContainerService {
     const healthcheck = mergeHealthcheck(spec.healthcheck, healthOfImage(ic.Healthcheck))
     const { entrypoint, cmd } = mergeCommand(spec, ic)
     const argv = [...entrypoint, ...cmd]
-    if (argv.length === 0 || argv[0] === '') throw invalidArgument('no command specified')
+    // moby refuses only an empty command here; `[""]` fails at start, in the runtime (exit 127).
+    if (argv.length === 0) throw invalidArgument('no command specified')
 
     const resourceWarnings = verifyResources(spec.host.resources, this.o.sysInfo ?? FULL_SYSINFO, false)
     if (spec.host.oomScoreAdj < -1000 || spec.host.oomScoreAdj > 1000) throw invalidArgument(`Invalid value ${spec.host.oomScoreAdj}, range for oom score adj is [-1000, 1000]`)

@@ -39,6 +39,13 @@ describe.skipIf(skip)('container config as the docker CLI sends it', () => {
     expect(r.stderr).toContain('no command specified')
   })
 
+  it('an empty command name is created and fails at start, as in moby (exit 127)', async () => {
+    // runc's words, as dockerd's default runtime gives them (crun says `open executable: Operation not permitted`).
+    const r = await docker(['run', '--rm', '--runtime', 'runc', 'busybox', ''])
+    expect(r.code).toBe(127)
+    expect(r.stderr).toContain('exec: "": executable file not found in $PATH')
+  })
+
   it('-u puts the primary group among the supplementary ones (run and exec)', async () => {
     expect(ok(await docker(['run', '--rm', '-u', '1000:1000', 'busybox', 'id'])).stdout).toBe('uid=1000 gid=1000 groups=1000\n')
     expect(ok(await docker(['run', '--rm', '-u', 'nobody', 'busybox', 'id'])).stdout).toBe('uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n')
