@@ -5,7 +5,7 @@ import path from 'node:path'
 import { EngineClient, type ClientTls } from '../client/index.js'
 import type { Opts } from './app.js'
 import { contextEndpoint, contextName, ContextStore, DEFAULT_CONTEXT } from './contexts.js'
-import { configDir } from './credentials.js'
+import { loadDockerConfig } from './credentials.js'
 
 let client: EngineClient | undefined
 
@@ -95,7 +95,7 @@ export function int(v: unknown, flag: string): number | undefined {
  */
 export function configFormat(key: 'psFormat' | 'imagesFormat' | 'statsFormat' | 'networksFormat' | 'volumesFormat'): string | undefined {
   try {
-    const v = (JSON.parse(readFileSync(path.join(configDir(), 'config.json'), 'utf8')) as Record<string, unknown>)[key]
+    const v = loadDockerConfig()[key]
     return typeof v === 'string' && v !== '' ? v : undefined
   } catch {
     return undefined

@@ -22,10 +22,10 @@ describe('the docker CLI context store', () => {
     expect(() => store.get('nosuch')).toThrow(/^context "nosuch": context not found: open .*meta\.json: no such file or directory$/)
   })
 
-  it('resolves the context as the docker CLI: --context, then -H or BERTH_HOST, then BERTH_CONTEXT, then currentContext', () => {
+  it('resolves the context as the docker CLI: --context, then -H or BERTH_HOST, then BERTH_CONTEXT, then currentContext', async () => {
     store.create({ Name: 'local', Metadata: {}, Endpoints: { docker: { Host: 'unix:///tmp/other.sock' } } })
     expect(contextName({}, {}, store)).toBe('default')
-    store.setCurrent('local')
+    await store.setCurrent('local')
     expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'))).toEqual({ currentContext: 'local' })
     expect(contextName({}, {}, store)).toBe('local')
     expect(contextName({}, { BERTH_CONTEXT: 'remote' }, store)).toBe('remote')
@@ -36,7 +36,7 @@ describe('the docker CLI context store', () => {
     expect(() => endpointOf({ context: 'local', host: 'unix:///x' }, {}, store)).toThrow('conflicting options: cannot specify both --host and --context')
     // Other keys of config.json stay; default removes the key.
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auths: { a: {} }, currentContext: 'local' }))
-    store.setCurrent('')
+    await store.setCurrent('')
     expect(JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8'))).toEqual({ auths: { a: {} } })
   })
 

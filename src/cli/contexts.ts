@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import type { ClientTls } from '../client/index.js'
-import { configDir } from './credentials.js'
+import { configDir, loadDockerConfig, saveDockerConfig } from './credentials.js'
 
 export const DEFAULT_CONTEXT = 'default'
 const NAME_PATTERN = '^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$'
@@ -126,10 +126,10 @@ export class ContextStore {
     return out
   }
 
-  /** config.json's currentContext ('' when unset). */
+  /** config.json's currentContext ('' when unset or unreadable: docker then uses the default). */
   current(): string {
     try {
-      const v = (JSON.parse(readFileSync(path.join(this.dir, 'config.json'), 'utf8')) as { currentContext?: unknown }).currentContext
+      const v = loadDockerConfig(this.dir).currentContext
       return typeof v === 'string' ? v : ''
     } catch {
       return ''
@@ -137,19 +137,12 @@ export class ContextStore {
   }
 
   /** Sets config.json's currentContext ('' for default), keeping every other key. */
-  setCurrent(name: string): void {
-    const file = path.join(this.dir, 'config.json')
-    let cfg: Record<string, unknown> = {}
-    try {
-      cfg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
-    }
+  async setCurrent(name: string): Promise<void> {
+    const cfg = loadDockerConfig(this.dir)
     if ((typeof cfg.currentContext === 'string' ? cfg.currentContext : '') === name) return
     if (name === '') delete cfg.currentContext
     else cfg.currentContext = name
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 })
-    writeFileSync(file, JSON.stringify(cfg, null, '\t') + '\n', { mode: 0o600 })
+    await saveDockerConfig(this.dir, cfg)
   }
 }
 

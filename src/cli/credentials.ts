@@ -8,7 +8,7 @@
  * three commands; the npm packages for it are unmaintained or shell out to docker.
  */
 import { spawn } from 'node:child_process'
-import { promises as fsp } from 'node:fs'
+import { promises as fsp, readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { writeFileAtomic } from '../lib/index.js'
@@ -51,6 +51,39 @@ export type HelperRunner = (helper: string, action: HelperAction, input: string)
 /** The directory of config.json: $DOCKER_CONFIG, else ~/.docker. */
 export function configDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.DOCKER_CONFIG || path.join(env.HOME || os.homedir(), '.docker')
+}
+
+/**
+ * config.json of `dir`, as every part of the CLI that keeps something there
+ * reads it (logins, contexts, default formats): a missing or empty file is an
+ * empty config, a malformed one an error naming the file.
+ */
+export function loadDockerConfig(dir: string = configDir()): DockerConfig {
+  const file = path.join(dir, 'config.json')
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {}
+    throw e
+  }
+  if (text.trim() === '') return {}
+  let v: unknown
+  try {
+    v = JSON.parse(text)
+  } catch (e) {
+    throw new Error(`loading config file: ${file}: ${(e as Error).message}`, { cause: e })
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`loading config file: ${file}: not a JSON object`)
+  return v as DockerConfig
+}
+
+/** Writes config.json whole, through a temp file and rename, mode 0600 (it may hold passwords); a symlinked file stays a symlink, as docker keeps it. */
+export async function saveDockerConfig(dir: string, cfg: DockerConfig): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 })
+  const file = path.join(dir, 'config.json')
+  const target = await fsp.realpath(file).catch(() => file)
+  await writeFileAtomic(target, JSON.stringify(cfg, null, '\t') + '\n', 0o600)
 }
 
 /**
@@ -116,30 +149,11 @@ export class CredentialStore {
 
   /** The parsed config file; a missing or empty file is an empty config. */
   async load(): Promise<DockerConfig> {
-    let text: string
-    try {
-      text = await fsp.readFile(this.file, 'utf8')
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {}
-      throw e
-    }
-    if (text.trim() === '') return {}
-    let v: unknown
-    try {
-      v = JSON.parse(text)
-    } catch (e) {
-      throw new Error(`loading config file: ${this.file}: ${(e as Error).message}`, { cause: e })
-    }
-    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`loading config file: ${this.file}: not a JSON object`)
-    return v as DockerConfig
+    return loadDockerConfig(this.dir)
   }
 
-  /** Writes config.json whole, through a temp file and rename, mode 0600 (it may hold passwords). */
   async save(cfg: DockerConfig): Promise<void> {
-    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 })
-    // Keep a symlinked config.json a symlink: write where it points, as docker does.
-    const target = await fsp.realpath(this.file).catch(() => this.file)
-    await writeFileAtomic(target, JSON.stringify(cfg, null, '\t') + '\n', 0o600)
+    await saveDockerConfig(this.dir, cfg)
   }
 
   /** The helper configured for a server key, if any: credHelpers wins over credsStore. */

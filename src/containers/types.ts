@@ -153,7 +153,7 @@ export interface HostSpec {
   containerIdFile?: string
   /** HostConfig.Isolation ('' or 'default' on Linux). */
   isolation?: string
-  /** HostConfig.StorageOpt: per-container storage driver options. */
+  /** HostConfig.StorageOpt: per-container storage driver options (none is accepted yet: create refuses them as overlay2 without quotas). */
   storageOpt?: Record<string, string>
   /** HostConfig.DeviceRequests (`--gpus`): no device driver serves them here, so start refuses them as dockerd without one. */
   deviceRequests?: DeviceRequest[]

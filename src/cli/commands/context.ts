@@ -64,7 +64,7 @@ export const contextUseCommand: Handler = async ([name = ''], _opts) => {
     validateContextName(name)
     store.get(name)
   }
-  store.setCurrent(name === DEFAULT_CONTEXT ? '' : name)
+  await store.setCurrent(name === DEFAULT_CONTEXT ? '' : name)
   out(`${name}\n`)
   err(`Current context is now ${JSON.stringify(name)}\n`)
   if (name !== DEFAULT_CONTEXT && process.env[HOST_OVERRIDE]) {
@@ -139,7 +139,7 @@ export const contextUpdateCommand: Handler = async ([name = ''], opts) => {
     m.Endpoints = { ...m.Endpoints, docker: { Host: ep.host, SkipTLSVerify: ep.skipTLSVerify } }
     tls = ep.tls
   }
-  store.remove(name)
+  // Written over in place: a failure leaves the old context, not none.
   store.create(m, tls)
   out(`${name}\n`)
   err(`Successfully updated context ${JSON.stringify(name)}\n`)
@@ -189,7 +189,7 @@ export const contextRmCommand: Handler = async (names, opts, ctx) => {
         errors.push(`context ${JSON.stringify(name)} is in use, set -f flag to force remove`)
         continue
       }
-      store.setCurrent('')
+      await store.setCurrent('')
     }
     if (!force && !store.exists(name)) {
       errors.push(`context ${JSON.stringify(name)} does not exist`)

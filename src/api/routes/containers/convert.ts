@@ -311,7 +311,6 @@ export function hostConfigOf(rec: ContainerRecord): HostConfig {
     Tmpfs: Object.keys(h.tmpfs).length ? h.tmpfs : undefined,
     Sysctls: Object.keys(h.sysctls).length ? h.sysctls : undefined,
     ...(h.annotations ? { Annotations: h.annotations } : {}),
-    ...(h.storageOpt ? { StorageOpt: h.storageOpt } : {}),
     // Containers made before berth kept these show docker's defaults (none when privileged).
     MaskedPaths: h.maskedPaths ?? (h.privileged ? null : ['/proc/asound', '/proc/acpi', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap']),
     ReadonlyPaths: h.readonlyPaths ?? (h.privileged ? null : ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger']),
