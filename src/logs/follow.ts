@@ -44,9 +44,15 @@ interface Pending {
   sent: number
 }
 
+const STDOUT = Buffer.from('stdout')
+const STDERR = Buffer.from('stderr')
+
 export class K8sFileFollower {
   private ino: number | undefined
   private readonly pending = new Map<'stdout' | 'stderr', Pending>()
+  // conmon stamps a whole read with one time: parse each distinct one once.
+  private lastTime: Buffer = Buffer.alloc(0)
+  private lastStamp: LogMessage['timestamp'] | undefined
 
   constructor(
     private readonly file: string,
@@ -112,15 +118,15 @@ export class K8sFileFollower {
     const b = a < 0 ? -1 : rec.indexOf(0x20, a + 1)
     if (a < 0 || b < 0) return
     const c = rec.indexOf(0x20, b + 1)
-    const timeNano = parseTimeNano(rec.subarray(0, a).toString('latin1'))
-    const source = rec.subarray(a + 1, b).toString('latin1')
-    const tag = rec.subarray(b + 1, c < 0 ? rec.length : c).toString('latin1')
-    if (timeNano === undefined || (source !== 'stdout' && source !== 'stderr')) return
+    const stamp = this.stampOf(rec.subarray(0, a))
+    const src = rec.subarray(a + 1, b)
+    const source = src.equals(STDOUT) ? 'stdout' : src.equals(STDERR) ? 'stderr' : undefined
+    if (stamp === undefined || source === undefined) return
     const line = c < 0 ? Buffer.alloc(0) : Buffer.from(rec.subarray(c + 1))
     let p = this.pending.get(source)
-    if (tag.startsWith('P')) {
+    if (rec[b + 1] === 0x50 /* P */) {
       if (!p) {
-        p = { pieces: [], size: 0, timestamp: timestamp(timeNano), start: recStart, id: '', sent: 0 }
+        p = { pieces: [], size: 0, timestamp: stamp, start: recStart, id: '', sent: 0 }
         this.pending.set(source, p)
       }
       p.pieces.push(line)
@@ -136,13 +142,22 @@ export class K8sFileFollower {
       return
     }
     if (!p) {
-      out.push({ message: { line, source, timestamp: timestamp(timeNano) }, end })
+      out.push({ message: { line, source, timestamp: stamp }, end })
       return
     }
     this.pending.delete(source)
     const message: LogMessage = { line: Buffer.concat([...p.pieces, line]), source, timestamp: p.timestamp }
     if (p.sent > 0) message.partial = { id: p.id, ordinal: p.sent + 1, last: true }
     out.push({ message, end })
+  }
+
+  private stampOf(time: Buffer): LogMessage['timestamp'] | undefined {
+    if (!time.equals(this.lastTime)) {
+      const ns = parseTimeNano(time.toString('latin1'))
+      this.lastTime = Buffer.from(time)
+      this.lastStamp = ns === undefined ? undefined : timestamp(ns)
+    }
+    return this.lastStamp
   }
 
   /** Unfinished lines as they stand (no newline follows them). */

@@ -5,13 +5,20 @@
  * protobuf records), rotated by max-size into `.1` … `.N` (gzipped with
  * compress), and read back for `logs` (rotated files first, a rotation met
  * while following included).
+ *
+ * Reading streams each file in chunks, so `logs` of a large file holds one
+ * chunk's entries at a time; `--tail N` of a line-based file counts N lines
+ * back from its end instead of decoding what comes before, as moby's
+ * tailfile does. json-file lines in the shape dockerd and berthd write are
+ * decoded from their bytes without JSON.parse; anything else takes the
+ * general path.
  */
 import { createReadStream, promises as fsp } from 'node:fs'
 import { pipeline } from 'node:stream/promises'
 import { createGunzip, createGzip } from 'node:zlib'
 import { createWriteStream } from 'node:fs'
 import path from 'node:path'
-import { decodeLocalEntries, encodeJSONFileLine, encodeLocalEntry, logFiles, parseJSONFileLine, planRotation, shouldRotate, unixNano, type FileOptions, type LogMessage } from './drivers/index.js'
+import { decodeLocalEntries, encodeJSONFileLine, encodeLocalEntry, logFiles, parseJSONFileLine, parseRFC3339Nano, planRotation, shouldRotate, unixNano, type FileOptions, type LogMessage } from './drivers/index.js'
 import { followChanges, type LogEntry, type ReadLogsOptions } from './k8s-file.js'
 import type { LogSink } from './sink.js'
 
@@ -20,18 +27,82 @@ export interface FileFormat {
   encode(m: LogMessage): Buffer
   /** The whole records at the start of buf, and how many bytes they take. */
   decode(buf: Buffer): { entries: LogEntry[]; used: number }
+  /** One record a line: `--tail` may count newlines back from the end. */
+  lineBased?: boolean
 }
 
 export function jsonFileFormat(attrs?: string): FileFormat {
+  // A burst of lines shares conmon's timestamp: parse each distinct time once.
+  let lastTime = ''
+  let lastNano: bigint | undefined
+  const timeNano = (s: string): bigint | undefined => {
+    if (s !== lastTime) {
+      const t = parseRFC3339Nano(s)
+      lastTime = s
+      lastNano = t && unixNano(t)
+    }
+    return lastNano
+  }
   return {
+    lineBased: true,
     encode: (m) => encodeJSONFileLine(m, attrs),
     decode: (buf) => {
-      const used = buf.lastIndexOf(0x0a) + 1
-      const lines = buf.subarray(0, used).toString('utf8').split('\n')
-      lines.pop()
-      return { entries: lines.map(entryOf).filter((e): e is LogEntry => e !== undefined), used }
+      const entries: LogEntry[] = []
+      let start = 0
+      for (;;) {
+        const nl = buf.indexOf(0x0a, start)
+        if (nl < 0) break
+        const e = plainJSONFileEntry(buf, start, nl, timeNano) ?? entryOf(buf.toString('utf8', start, nl))
+        if (e) entries.push(e)
+        start = nl + 1
+      }
+      return { entries, used: start }
     },
   }
+}
+
+const LOG_KEY = Buffer.from('{"log":"')
+const STREAM_KEY = Buffer.from('","stream":"')
+const TIME_KEY = Buffer.from('","time":"')
+const STDOUT = Buffer.from('stdout')
+const STDERR = Buffer.from('stderr')
+
+// A loop, not buf.compare: the keys are short and compare's argument checks cost more than they do.
+function at(buf: Buffer, i: number, end: number, key: Buffer): boolean {
+  if (i + key.length > end) return false
+  for (let k = 0; k < key.length; k++) if (buf[i + k] !== key[k]) return false
+  return true
+}
+
+/**
+ * `{"log":"<text>[\n]","stream":"stdout|stderr","time":"<time>"}` whose text
+ * is printable ASCII without escapes: its bytes are the line's. Anything else
+ * (escapes, UTF-8, attrs, another key order) is undefined, for JSON.parse.
+ */
+function plainJSONFileEntry(buf: Buffer, start: number, end: number, timeNano: (s: string) => bigint | undefined): LogEntry | undefined {
+  if (!at(buf, start, end, LOG_KEY)) return undefined
+  const textStart = start + LOG_KEY.length
+  let i = textStart
+  for (; i < end; i++) {
+    const b = buf[i] as number
+    if (b === 0x22 || b === 0x5c || b < 0x20 || b >= 0x7f) break
+  }
+  const textEnd = i
+  const newline = buf[i] === 0x5c && buf[i + 1] === 0x6e
+  if (newline) i += 2
+  if (!at(buf, i, end, STREAM_KEY)) return undefined
+  i += STREAM_KEY.length
+  const stream = at(buf, i, end, STDOUT) ? 'stdout' : at(buf, i, end, STDERR) ? 'stderr' : undefined
+  if (!stream) return undefined
+  i += 6
+  if (!at(buf, i, end, TIME_KEY) || buf[end - 1] !== 0x7d || buf[end - 2] !== 0x22) return undefined
+  i += TIME_KEY.length
+  const nano = end - 2 > i ? timeNano(buf.toString('latin1', i, end - 2)) : undefined
+  if (nano === undefined) return undefined
+  const line = Buffer.allocUnsafe(textEnd - textStart + (newline ? 1 : 0))
+  line.set(buf.subarray(textStart, textEnd))
+  if (newline) line[line.length - 1] = 0x0a
+  return { stream, timeNano: nano, line }
 }
 
 /** dockerd's local driver keeps lines without their newline, and puts it back when read, partial pieces aside. */
@@ -130,71 +201,142 @@ function entryOf(text: string): LogEntry | undefined {
   }
 }
 
-/** The whole records of a (possibly gzipped) file from start, with the byte offset past the last one read. */
-async function readRecords(file: string, format: FileFormat, start = 0): Promise<{ entries: LogEntry[]; end: number } | undefined> {
+/** Bytes read at a time: a chunk's entries are what `logs` holds of a file at once. */
+const CHUNK = 1 << 20
+
+/**
+ * The whole records of a (possibly gzipped) file from start, a chunk's worth
+ * at a time; `pos.end` follows the byte offset past the last one read, and
+ * `pos.found` says whether the file was there.
+ */
+async function* recordBatches(file: string, format: FileFormat, start: number, pos: { end: number; found: boolean }): AsyncGenerator<LogEntry[]> {
   const gz = file.endsWith('.gz')
-  const chunks: Buffer[] = []
+  pos.end = start
+  pos.found = false
+  let rest: Buffer = Buffer.alloc(0)
+  const src = createReadStream(file, { start: gz ? 0 : start, highWaterMark: CHUNK })
+  let input: AsyncIterable<Buffer> = src
+  if (gz) {
+    const gunzip = createGunzip()
+    src.pipe(gunzip)
+    src.on('error', (err) => gunzip.destroy(err))
+    input = gunzip
+  }
   try {
-    const src = createReadStream(file, { start: gz ? 0 : start })
-    if (gz) {
-      const gunzip = createGunzip()
-      src.pipe(gunzip)
-      src.on('error', (err) => gunzip.destroy(err))
-      for await (const c of gunzip) chunks.push(c as Buffer)
-    } else {
-      for await (const c of src) chunks.push(c as Buffer)
+    for await (const chunk of input) {
+      pos.found = true
+      const buf = rest.length ? Buffer.concat([rest, chunk]) : chunk
+      const { entries, used } = format.decode(buf)
+      rest = buf.subarray(used)
+      pos.end += used
+      if (entries.length) yield entries
     }
+    pos.found = true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+    throw err
+  } finally {
+    src.destroy()
+  }
+}
+
+/** Where the last n whole lines of a file begin (the end of its last whole line for 0); undefined when there is no file. */
+export async function tailOffset(file: string, n: number): Promise<number | undefined> {
+  let fh: fsp.FileHandle
+  try {
+    fh = await fsp.open(file, 'r')
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
     throw err
   }
-  const { entries, used } = format.decode(Buffer.concat(chunks))
-  return { entries, end: start + used }
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024)
+    let pos = (await fh.stat()).size
+    // The newline ending the line before the last n: n + 1 newlines back (a partial last line has none).
+    let newlines = 0
+    while (pos > 0) {
+      const len = Math.min(buf.length, pos)
+      pos -= len
+      const { bytesRead } = await fh.read(buf, 0, len, pos)
+      for (let i = bytesRead - 1; i >= 0; i--) {
+        if (buf[i] === 0x0a && ++newlines === n + 1) return pos + i + 1
+      }
+    }
+    return 0
+  } finally {
+    await fh.close()
+  }
 }
+
+const lastOf = <T>(a: T[], n: number): T[] => (n === 0 ? [] : a.slice(-n))
 
 /**
  * `logs` of a container whose driver keeps files: rotated files oldest
  * first, then the live file; with `follow`, the live file as it grows (and,
  * when it is rotated meanwhile, the rest of the old one first) until `done`.
  * `sync` is awaited first, and before the last read, so what the container
- * wrote is there.
+ * wrote is there. As moby's, `tail` counts the files' last records and
+ * since/until filter those.
  */
 export async function* readLogFiles(file: string, fileOpts: FileOptions, format: FileFormat, opts: ReadLogsOptions & { sync?: () => Promise<void> }): AsyncGenerator<LogEntry> {
   const keep = (e: LogEntry) => (opts.sinceNano === undefined || e.timeNano >= opts.sinceNano) && (opts.untilNano === undefined || e.timeNano <= opts.untilNano)
   await opts.sync?.()
-  let entries: LogEntry[] = []
   // Every name a rotated file may have: compression happens after the rename.
   const names = [...new Set(logFiles(file, fileOpts.maxFile, fileOpts.compress).flatMap((f) => (f.endsWith('.gz') ? [f, f.slice(0, -3)] : [f])))]
+  const liveIno = async () => (await fsp.stat(file).catch(() => undefined))?.ino
   let liveEnd = 0
-  let liveIno: number | undefined
-  for (const f of names) {
-    if (f === file) liveIno = (await fsp.stat(file).catch(() => undefined))?.ino
-    const r = await readRecords(f, format)
-    if (!r) continue
-    if (f === file) liveEnd = r.end
-    // Not push(...): a file holds more entries than a call has room for arguments.
-    for (const e of r.entries) if (keep(e)) entries.push(e)
+  let ino: number | undefined
+  const pos = { end: 0, found: false }
+  if (opts.tail === undefined || opts.tail < 0) {
+    for (const f of names) {
+      if (f === file) ino = await liveIno()
+      for await (const batch of recordBatches(f, format, 0, pos)) {
+        const kept = batch.filter(keep)
+        if (kept.length) yield* kept
+      }
+      if (f === file) liveEnd = pos.end
+    }
+  } else {
+    // Newest file first, each from where its share of the last `tail` records begins.
+    const parts: LogEntry[][] = []
+    let need = opts.tail
+    for (const f of [...names].reverse()) {
+      if (need === 0 && f !== file) break
+      const lines = format.lineBased && !f.endsWith('.gz')
+      if (f === file) ino = await liveIno()
+      const from = lines ? await tailOffset(f, need) : 0
+      if (from === undefined) continue
+      let got: LogEntry[] = []
+      for await (const batch of recordBatches(f, format, from, pos)) {
+        for (const e of batch) got.push(e)
+        // Framed and gzipped files are read whole: keep only what the tail can use.
+        if (got.length > 2 * need + 1024) got = lastOf(got, need)
+      }
+      if (f === file) liveEnd = pos.end
+      got = lastOf(got, need)
+      parts.unshift(got)
+      need -= got.length
+    }
+    for (const p of parts) {
+      const kept = p.filter(keep)
+      if (kept.length) yield* kept
+    }
   }
-  if (opts.tail !== undefined && opts.tail >= 0) entries = opts.tail === 0 ? [] : entries.slice(-opts.tail)
-  yield* entries
   if (!opts.follow) return
 
   // The directory is watched: a rotation replaces the file.
   yield* followChanges(path.dirname(file), opts, async function* (final) {
     if (final) await opts.sync?.()
     const st = await fsp.stat(file).catch(() => undefined)
-    if (st && liveIno !== undefined && st.ino !== liveIno) {
+    if (st && ino !== undefined && st.ino !== ino) {
       // Rotated: the old live file is now `.1` (or gone with max-file 1); finish it, then start the new one.
-      const old = await readRecords(`${file}.1`, format, liveEnd).catch(() => undefined)
-      yield* (old?.entries ?? []).filter(keep)
+      for await (const batch of recordBatches(`${file}.1`, format, liveEnd, pos)) yield* batch.filter(keep)
       liveEnd = 0
     }
-    liveIno = st?.ino
-    const r = st ? await readRecords(file, format, liveEnd) : undefined
-    if (r) {
-      liveEnd = r.end
-      yield* r.entries.filter(keep)
-    }
+    ino = st?.ino
+    if (!st) return
+    for await (const batch of recordBatches(file, format, liveEnd, pos)) yield* batch.filter(keep)
+    if (pos.found) liveEnd = pos.end
   })
 }
 

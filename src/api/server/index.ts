@@ -2,4 +2,4 @@ export { ApiServer, API_VERSION, MIN_API_VERSION, type ServerOptions, type TlsOp
 export { Router, type Handler, type Method } from './router.js'
 export { Ctx, type Hijacked, MAX_JSON_BODY } from './context.js'
 export { statusOf } from './http-status.js'
-export { writeFrame, muxWriter, type StreamId } from './stdcopy.js'
+export { FrameBatcher, writeFrame, muxWriter, type StreamId } from './stdcopy.js'

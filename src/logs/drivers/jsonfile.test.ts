@@ -97,3 +97,28 @@ describe('parseJSONFileLine', () => {
     expect(() => parseJSONFileLine('[1]')).toThrow()
   })
 })
+
+describe('encodeJSONFileLine on plain lines (the bytes copied, not escaped)', () => {
+  it('gives each line its own time and stream when they change from line to line', () => {
+    const t2 = { ms: ts.ms + 1, nanos: 0 }
+    const lines = [msg('a'), msg('b', { timestamp: t2 }), msg('c'), msg('d', { source: 'stderr' }), msg('e', { partial: { id: 'p', ordinal: 1, last: false } }), msg('f')]
+    expect(lines.map((m) => encodeJSONFileLine(m).toString()).join('')).toBe(
+      [
+        '{"log":"a\\n","stream":"stdout","time":"2026-01-02T03:04:05.123456789Z"}',
+        '{"log":"b\\n","stream":"stdout","time":"2026-01-02T03:04:05.124Z"}',
+        '{"log":"c\\n","stream":"stdout","time":"2026-01-02T03:04:05.123456789Z"}',
+        '{"log":"d\\n","stream":"stderr","time":"2026-01-02T03:04:05.123456789Z"}',
+        '{"log":"e","stream":"stdout","time":"2026-01-02T03:04:05.123456789Z"}',
+        '{"log":"f\\n","stream":"stdout","time":"2026-01-02T03:04:05.123456789Z"}',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('reads back what it wrote', () => {
+    const line = 'plain text ~ with spaces and 0x7f \x7f'
+    const back = parseJSONFileLine(encodeJSONFileLine(msg(line)).toString().trimEnd())
+    expect(back.line.toString()).toBe(`${line}\n`)
+    expect(back.timestamp).toEqual(ts)
+  })
+})

@@ -31,6 +31,8 @@ export function jsonFileAttrs(info: LogInfo): string | undefined {
  * gets no '\n' inside `log`, which is how json-file marks partials.
  */
 export function encodeJSONFileLine(msg: LogMessage, attrs?: string): Buffer {
+  const newline = !msg.partial || msg.partial.last
+  if (attrs === undefined && msg.line.length > 0 && (msg.source === 'stdout' || msg.source === 'stderr') && plain(msg.line)) return plainLine(msg, newline)
   const parts: string[] = ['{']
   let first = true
   let line = msg.line
@@ -57,6 +59,35 @@ export function encodeJSONFileLine(msg: LogMessage, attrs?: string): Buffer {
   if (!first) parts.push(',')
   parts.push('"time":"', formatRFC3339Nano(msg.timestamp), '"}\n')
   return Buffer.from(parts.join(''))
+}
+
+/** Bytes moby's writer copies as they are: printable ASCII but for \\ " < > &. */
+function plain(line: Uint8Array): boolean {
+  for (let i = 0; i < line.length; i++) {
+    const b = line[i] as number
+    if (b < 0x20 || b >= 0x80 || b === 0x5c || b === 0x22 || b === 0x3c || b === 0x3e || b === 0x26) return false
+  }
+  return true
+}
+
+const LOG_KEY = Buffer.from('{"log":"')
+/** The line's end, stream and time of the last line encoded: a burst of lines shares them. */
+let lastTail: { ms: number; nanos: number; source: string; newline: boolean; bytes: Buffer } | undefined
+
+/** encodeJSONFileLine's bytes for a plain line, without building strings. */
+function plainLine(msg: LogMessage, newline: boolean): Buffer {
+  const { ms } = msg.timestamp
+  const nanos = msg.timestamp.nanos ?? 0
+  let t = lastTail
+  if (!t || t.ms !== ms || t.nanos !== nanos || t.source !== msg.source || t.newline !== newline) {
+    const bytes = Buffer.from(`${newline ? '\\n' : ''}","stream":"${msg.source}","time":"${formatRFC3339Nano(msg.timestamp)}"}\n`)
+    t = lastTail = { ms, nanos, source: msg.source, newline, bytes }
+  }
+  const out = Buffer.allocUnsafe(LOG_KEY.length + msg.line.length + t.bytes.length)
+  out.set(LOG_KEY, 0)
+  out.set(msg.line, LOG_KEY.length)
+  out.set(t.bytes, LOG_KEY.length + msg.line.length)
+  return out
 }
 
 /** moby's ffjsonWriteJSONBytesAsString, producing a JS string of ASCII and valid UTF-16. */

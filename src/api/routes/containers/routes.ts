@@ -2,7 +2,7 @@ import type { ContainerRecord, WaitCondition } from '../../../containers/index.j
 import { invalidArgument, messageOf } from '../../../errors/index.js'
 import { formatTimeNanoFixed } from '../../../logs/index.js'
 import type { Ctx, Router } from '../../server/index.js'
-import { muxWriter, writeFrame } from '../../server/index.js'
+import { FrameBatcher, muxWriter, writeFrame } from '../../server/index.js'
 import type { ContainerCreateRequest, ContainerWaitResponse, ExecConfig, ExecInspect, ExecStartConfig } from '../../types/index.js'
 import type { ContainersBackend } from './backend.js'
 import { inspectOf, specFromCreate, summaryOf } from './convert.js'
@@ -232,7 +232,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     })
     const res = ctx.stream(200, streamType(ctx, rec.spec.tty))
     res.on('close', () => abort.abort())
-    const write = muxWriter(res, !rec.spec.tty)
+    const out = new FrameBatcher(res, !rec.spec.tty)
     const ts = ctx.bool('timestamps')
     const details = ctx.bool('details')
     try {
@@ -240,11 +240,13 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
         if (res.destroyed) break
         if (e.stream === 'stdout' ? !stdout : !stderr) continue
         // moby's WriteLogStream: the attrs (sorted, query-escaped) and a space, after the time.
-        const prefix = `${ts ? `${formatTimeNanoFixed(e.timeNano)} ` : ''}${details ? `${attrsText(e.attrs)} ` : ''}`
-        const line = prefix ? Buffer.concat([Buffer.from(prefix), e.line]) : e.line
-        if (!write(e.stream, line)) await new Promise((resolve) => res.once('drain', resolve))
+        const prefix = ts || details ? Buffer.from(`${ts ? `${formatTimeNanoFixed(e.timeNano)} ` : ''}${details ? `${attrsText(e.attrs)} ` : ''}`) : undefined
+        out.push(e.stream, e.line, prefix)
+        if (!out.writable) await out.drained()
       }
+      out.flush()
     } catch (err) {
+      out.flush()
       // The stream has begun: as moby, the error goes on the system-error stream (a TTY's stream takes it as text).
       const text = Buffer.from(`Error grabbing logs: ${messageOf(err)}\n`)
       if (!res.destroyed) {
@@ -258,7 +260,7 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
   r.post('/containers/{id}/exec', async (ctx) => {
     const body = await ctx.json<ExecConfig>()
     if (!body || !Array.isArray(body.Cmd)) throw invalidArgument('No exec command specified')
-    const id = c.exec.create(ctx.params.id ?? '', {
+    const id = await c.exec.create(ctx.params.id ?? '', {
       cmd: body.Cmd.map(String),
       env: Array.isArray(body.Env) ? body.Env.map(String) : [],
       user: body.User ?? '',
@@ -276,7 +278,8 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
 
   r.post('/exec/{id}/start', async (ctx) => {
     const body = (await ctx.json<ExecStartConfig>()) ?? {}
-    const e = c.exec.get(ctx.params.id ?? '')
+    // moby ExecExists: an unknown exec or a container not running is refused before the hijack.
+    const e = c.exec.startable(ctx.params.id ?? '')
     const tty = body.Tty ?? e.config.tty
     const consoleSize = body.ConsoleSize ?? undefined
     if (body.Detach) {
@@ -289,7 +292,9 @@ export function containerRoutes(r: Router, b: ContainersBackend): void {
     try {
       await c.exec.start(e.id, { detach: false, tty, ...(consoleSize ? { consoleSize } : {}) }, { socket: h.socket, early: h.rest, write })
     } catch (err) {
-      h.socket.end(`Error: ${messageOf(err)}\n`)
+      // After the hijack a refusal ("already run") is written on stdout, as moby's route does.
+      write('stdout', Buffer.from(`${messageOf(err)}\r\n`))
+      h.socket.end()
     }
   })
 
