@@ -7,6 +7,7 @@ import { attachClient } from './attach.js'
 import { parseDetachKeys } from './detach-keys.js'
 import type { ExecHandle, RuntimePort, SpecBuilder } from './ports.js'
 import type { ContainerService } from './service.js'
+import type { ContainerRecord } from './types.js'
 
 export interface ExecConfigInput {
   cmd: string[]
@@ -49,11 +50,22 @@ export class ExecManager {
 
   constructor(private readonly d: ExecDeps) {}
 
-  create(ref: string, cfg: ExecConfigInput): string {
-    const rec = this.d.service.get(ref)
-    if (rec.state.status === 'paused') throw conflict(`Container ${rec.id} is paused, unpause the container before exec`)
-    if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`)
+  /**
+   * moby ContainerExecCreate. `ref` is the container as the client named it
+   * (the paused refusal repeats it). A -u is looked up now, so an unknown user
+   * fails the create (400) and no exec is left behind.
+   */
+  async create(ref: string, cfg: ExecConfigInput): Promise<string> {
     if (cfg.cmd.length === 0) throw new EngineError('invalid-argument', 'No exec command specified')
+    const rec = this.d.service.get(ref)
+    checkActive(rec, ref)
+    if (cfg.user) {
+      try {
+        await this.processFor(rec, cfg, cfg.tty)
+      } catch (err) {
+        throw new EngineError('invalid-argument', messageOf(err), { cause: err })
+      }
+    }
     if (cfg.detachKeys) parseDetachKeys(cfg.detachKeys)
     const id = newId()
     this.execs.set(id, { id, containerId: rec.id, config: cfg, running: false, exitCode: null, canRemove: false })
@@ -72,8 +84,25 @@ export class ExecManager {
     return e
   }
 
+  /** A container's ExecIDs: as moby's, only execs that have not ended (a failed start ends one). */
   idsFor(containerId: string): string[] {
-    return [...this.execs.values()].filter((e) => e.containerId === containerId).map((e) => e.id)
+    return [...this.execs.values()].filter((e) => e.containerId === containerId && e.exitCode === null).map((e) => e.id)
+  }
+
+  /**
+   * The exec, if it may start now (moby getExecConfig). The start route asks
+   * before it hijacks the connection, so these refusals are HTTP errors.
+   */
+  startable(id: string): ExecRecord {
+    const e = this.get(id)
+    let rec: ContainerRecord
+    try {
+      rec = this.d.service.get(e.containerId)
+    } catch {
+      throw notFound(`No such container: ${id}`)
+    }
+    checkActive(rec, rec.id)
+    return e
   }
 
   /**
@@ -81,33 +110,22 @@ export class ExecManager {
    * when the process exits; detached, it just runs.
    */
   async start(id: string, opts: { detach: boolean; tty?: boolean; consoleSize?: [number, number] }, client?: { socket: Duplex; early: Buffer; write: (s: 'stdout' | 'stderr', d: Buffer) => void }): Promise<void> {
-    const e = this.get(id)
-    if (e.running || e.exitCode !== null) throw conflict(`Error: Exec command ${id} has already run`)
+    const e = this.startable(id)
+    if (e.exitCode !== null) throw conflict(`exec command ${e.id} has already run`)
+    if (e.running) throw conflict(`exec command ${e.id} is already running`)
+    e.running = true
     const rec = this.d.service.get(e.containerId)
-    if (rec.state.status !== 'running') throw conflict(`container ${rec.id} is not running`)
+    // moby publishes exec_start before the process starts: a start that fails has one too.
+    this.d.events.publish('container', `exec_start: ${e.config.cmd.join(' ')}`, rec.id, { ...rec.effective.labels, name: rec.name, image: rec.spec.image, execID: id })
     const tty = opts.tty ?? e.config.tty
     let process: unknown
     try {
-      process = await this.d.specs.execProcess({
-        containerSpec: this.d.service.specInput(rec, this.d.service.rootfsPath(rec)),
-        args: e.config.cmd,
-        env: e.config.env,
-        cwd: e.config.workingDir || rec.effective.workingDir,
-        user: e.config.user || rec.effective.user,
-        tty,
-        privileged: e.config.privileged || rec.spec.host.privileged,
-      })
+      process = await this.processFor(rec, e.config, tty)
     } catch (err) {
-      // moby's ContainerExecStart: an exec that fails before the runtime (-u nosuchuser) gets 126
-      // and, attached, its error on the stream as below.
-      e.exitCode = 126
-      if (!client) throw err
-      client.write('stdout', Buffer.from(`${messageOf(err)}\r\n`))
-      client.socket.end()
-      return
+      // moby's ContainerExecStart: failing before the runtime is tried leaves its default, 126.
+      return this.startFailed(e, { exitCode: 126, message: messageOf(err), error: err }, client)
     }
     const size = opts.consoleSize ?? e.config.consoleSize
-    e.running = true
     let handle: ExecHandle
     try {
       handle = await this.d.runtime.exec(rec.id, {
@@ -115,24 +133,22 @@ export class ExecManager {
         process,
         tty,
         stdin: e.config.attachStdin && !opts.detach,
+        // Detached, the runtime says at once whether the process started (moby answers the request with it).
+        ...(opts.detach ? { attach: false } : {}),
         ...(size && size[0] && size[1] ? { consoleSize: { height: size[0], width: size[1] } } : {}),
       })
     } catch (err) {
-      e.running = false
-      const msg = messageOf(err)
-      e.exitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied/.test(msg) ? 126 : 126
-      if (client) {
-        // docker reports a failed exec on the stream (stdout, CRLF: moby postContainerExecStart), then the CLI reads ExitCode.
-        client.write('stdout', Buffer.from(`${withPrefix(msg)}\r\n`))
-        client.socket.end()
-        return
-      }
-      throw new EngineError('internal', withPrefix(msg), { cause: err })
+      // The runtime's own refusal comes with dockerd's words and code (126/127 a bad
+      // program or directory: moby answers 400; 128 anything else: 500).
+      const code = exitCodeOf(err)
+      const message = code === undefined ? withPrefix(messageOf(err)) : messageOf(err)
+      const kind = code === 126 || code === 127 ? 'invalid-argument' : 'internal'
+      return this.startFailed(e, { exitCode: code ?? 128, message, error: new EngineError(kind, message, { cause: err }) }, client)
     }
     e.handle = handle
-    this.d.events.publish('container', `exec_start: ${e.config.cmd.join(' ')}`, rec.id, { ...rec.effective.labels, name: rec.name, image: rec.spec.image, execID: id })
     const recorded = handle.exit.then(
-      (code) => this.finished(e, code),
+      // A process the runtime could not start ends with no pid; its reason is already on the stream.
+      (code) => (handle.pid > 0 ? this.finished(e, code) : this.notStarted(e, code)),
       (err: unknown) => {
         this.d.logger.warn('exec wait failed', { id, err })
         this.finished(e, 126)
@@ -153,6 +169,37 @@ export class ExecManager {
       handle.attach.onData(() => {})
       handle.attach.onEnd(() => handle.attach.close())
     }
+  }
+
+  private processFor(rec: ContainerRecord, cfg: ExecConfigInput, tty: boolean): Promise<unknown> {
+    return this.d.specs.execProcess({
+      containerSpec: this.d.service.specInput(rec, this.d.service.rootfsPath(rec)),
+      args: cfg.cmd,
+      env: cfg.env,
+      cwd: cfg.workingDir || rec.effective.workingDir,
+      user: cfg.user || rec.effective.user,
+      tty,
+      privileged: cfg.privileged || rec.spec.host.privileged,
+    })
+  }
+
+  /**
+   * moby's ContainerExecStart on a failed start: the exec is over with its code
+   * (inspect: Running false, that ExitCode) and there is no exec_die. Attached,
+   * the reason goes on the stream's stdout with CRLF (moby
+   * postContainerExecStart) and the client reads the code from inspect;
+   * detached, it is the request's error.
+   */
+  private startFailed(e: ExecRecord, f: { exitCode: number; message: string; error: unknown }, client?: { socket: Duplex; write: (s: 'stdout' | 'stderr', d: Buffer) => void }): void {
+    this.notStarted(e, f.exitCode)
+    if (!client) throw f.error
+    client.write('stdout', Buffer.from(`${f.message}\r\n`))
+    client.socket.end()
+  }
+
+  private notStarted(e: ExecRecord, code: number): void {
+    e.running = false
+    e.exitCode = code
   }
 
   private finished(e: ExecRecord, code: number): void {
@@ -218,7 +265,8 @@ export class ExecManager {
       const code = await handle.exit.catch(() => 126)
       clearTimeout(timer)
       o.signal.removeEventListener('abort', kill)
-      this.finished(e, code)
+      if (handle.pid > 0) this.finished(e, code)
+      else this.notStarted(e, code)
       return { exitCode: code, timedOut }
     } finally {
       this.execs.delete(id)
@@ -246,5 +294,19 @@ export class ExecManager {
 }
 
 const killProcess = (pid: number) => process.kill(pid, 'SIGKILL')
+
+/** moby getActiveContainer/getExecConfig: execs only go into a running container. */
+function checkActive(rec: ContainerRecord, name: string): void {
+  const s = rec.state.status
+  if (s === 'paused') throw conflict(`Container ${name} is paused, unpause the container before exec`)
+  if (s === 'restarting') throw conflict(`Container ${rec.id} is restarting, wait until the container is running`)
+  if (s !== 'running') throw conflict(`container ${rec.id} is not running`)
+}
+
+/** The exit code a runtime start failure carries (RuntimePort.exec). */
+function exitCodeOf(err: unknown): number | undefined {
+  const code = (err as { exitCode?: unknown } | null)?.exitCode
+  return typeof code === 'number' ? code : undefined
+}
 
 const withPrefix = (msg: string) => (msg.startsWith('OCI runtime exec failed') ? msg : `OCI runtime exec failed: ${msg}`)

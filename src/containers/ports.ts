@@ -89,6 +89,8 @@ export interface RuntimeExecOptions {
   tty: boolean
   stdin: boolean
   consoleSize?: { height: number; width: number }
+  /** False for a detached exec: nobody reads its output, and it outlives the daemon. */
+  attach?: boolean
 }
 
 export interface RuntimePort {
@@ -99,6 +101,11 @@ export interface RuntimePort {
   delete(id: string, o?: { force?: boolean }): Promise<void>
   attach(id: string, o: { stdin: boolean }): Promise<AttachStream>
   resize(id: string, size: { height: number; width: number }): Promise<void>
+  /**
+   * Run a process in the container. One the runtime cannot start rejects with
+   * an error whose `exitCode` is dockerd's for it, or, started in the
+   * foreground, ends with dockerd's words on its stream, that code and pid 0.
+   */
   exec(id: string, o: RuntimeExecOptions): Promise<ExecHandle>
   onExit(cb: (id: string, info: ExitInfo) => void): void
   /** An OOM kill in a running container's cgroup (the container may live on). */

@@ -1,5 +1,6 @@
 import type { AttachStream, ExecHandle, RuntimePort } from '../containers/index.js'
 import type { ConmonRuntime, OciProcess, OciSpec } from '../runtime/index.js'
+import { StartError } from '../runtime/index.js'
 import { updateResources } from './specs.js'
 
 /** A stream that is already over: for a detached exec nobody reads. */
@@ -41,8 +42,10 @@ export function runtimePort(rt: ConmonRuntime, pids: (id: string) => Promise<num
         tty: o.tty,
         stdin: o.stdin,
         ...(o.consoleSize ? { consoleSize: o.consoleSize } : {}),
+        ...(o.attach === false ? { attach: false } : {}),
       })
-      if (s.error) throw new Error(s.error)
+      // The exit code goes with the words: the exec records it (containers/exec.ts).
+      if (s.error) throw new StartError(s.error, await s.exit)
       return {
         attach: s.stream ?? endedStream(),
         get pid() {

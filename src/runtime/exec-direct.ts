@@ -13,11 +13,12 @@ import { spawn } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { existsSync, promises as fsp } from 'node:fs'
 import type { AttachStream, StdStream } from './attach.js'
-import { cleanRuntimeMessage, startErrorCode } from './oci-cli.js'
+import { execStartFailure } from './exec-failure.js'
+import { cleanRuntimeMessage } from './oci-cli.js'
 
 export interface DirectExecResult {
   stream: AttachStream
-  /** The exit code; 126/127 as docker's when the process could not be started. */
+  /** The exit code; 126/127/128 as dockerd's when the process could not be started. */
   exit: Promise<number>
   /** The process's pid once known, else 0. */
   pid(): number
@@ -130,10 +131,10 @@ export function directExec(o: { runtimePath: string; runtimeArgs: string[]; id: 
     }
     // Never started: what the runtime wrote is its reason, told the way docker tells it
     // (moby's exec start route writes the error on the stdout stream, ending in CRLF).
-    const msg = cleanRuntimeMessage(Buffer.concat(held).toString()) || `exit status ${code}`
-    stream.output('stdout', Buffer.from(`OCI runtime exec failed: ${msg}\r\n`))
+    const failed = execStartFailure(cleanRuntimeMessage(Buffer.concat(held).toString()) || `exit status ${code}`)
+    stream.output('stdout', Buffer.from(`${failed.message}\r\n`))
     stream.finish()
-    return startErrorCode(msg)
+    return failed.exitCode
   })
   return { stream, exit, pid: () => pid }
 }

@@ -22,6 +22,7 @@ import { ExitWatcher, type ExitInfo, type ExitListener } from './exits.js'
 import { oomKilled, OomWatcher, type OomListener } from './oom.js'
 import { lookPathInRoot } from './user.js'
 import { OciCli, cleanRuntimeMessage, startErrorCode, type RuntimeConfig, type RuntimeStatus } from './oci-cli.js'
+import { execStartFailure } from './exec-failure.js'
 export { startErrorCode } from './oci-cli.js'
 import type { OciProcess, OciResources, OciSpec } from './oci-spec.js'
 
@@ -87,7 +88,7 @@ export interface ExecSession {
   /** Undefined if attach was false. */
   stream: AttachStream | undefined
   resize(size: { height: number; width: number }): Promise<void>
-  /** The exit code; 126/127 as docker's when the program cannot be run. */
+  /** The exit code; 126/127/128 as dockerd's when the program cannot be run. */
   exit: Promise<number>
   /**
    * The runtime's message when the process could not be started, for execs
@@ -458,8 +459,8 @@ export class ConmonRuntime {
       const cmd = proc.args[0] ?? ''
       if (root && !cmd.includes('/') && !(await lookPathInRoot(root, cmd, proc.env ?? []))) {
         await cleanup()
-        const msg = `exec failed: unable to start container process: exec: "${cmd}": executable file not found in $PATH`
-        return { execId: o.execId, pid: 0, stream: undefined, resize: () => Promise.resolve(), exit: Promise.resolve(127), error: `OCI runtime exec failed: ${msg}` }
+        const failed = execStartFailure(`exec failed: unable to start container process: exec: "${cmd}": executable file not found in $PATH`)
+        return { execId: o.execId, pid: 0, stream: undefined, resize: () => Promise.resolve(), exit: Promise.resolve(failed.exitCode), error: failed.message }
       }
     }
     if (!o.tty && o.attach !== false) {
@@ -528,8 +529,9 @@ export class ConmonRuntime {
     }
     if (!first || first.data <= 0) {
       const detail = cleanRuntimeMessage(first?.message ?? '') || cm.stderr() || 'conmon exited without a pid'
-      session.error = `OCI runtime exec failed: ${detail}`
-      session.exit = Promise.resolve(startErrorCode(detail))
+      const failed = execStartFailure(detail)
+      session.error = failed.message
+      session.exit = Promise.resolve(failed.exitCode)
       cm.sync.close()
       stream?.close()
       await cleanup()

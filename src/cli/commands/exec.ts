@@ -32,13 +32,11 @@ export function buildExecConfig(args: string[], opts: Record<string, unknown>, c
 export const execCommand: Handler = async ([container = '', ...cmd], opts, ctx) => {
   const client = getClient(ctx.globals)
   const tty = bool(opts.tty)
-  if (tty && bool(opts.interactive) && !process.stdin.isTTY) {
+  // As the docker CLI: an unknown container first, then the TTY; whether the container can take an exec
+  // (stopped, paused) is the daemon's to say at create.
+  await client.containerInspect(container)
+  if (!bool(opts.detach) && tty && bool(opts.interactive) && !process.stdin.isTTY) {
     err('the input device is not a TTY\n')
-    return 1
-  }
-  const info = await client.containerInspect(container)
-  if (!info.State.Running) {
-    err(`Error response from daemon: container ${info.Id} is not running\n`)
     return 1
   }
   const size = tty ? consoleSize() : undefined

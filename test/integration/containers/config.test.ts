@@ -89,9 +89,9 @@ describe.skipIf(skip)('container config as the docker CLI sends it', () => {
     expect(r.code).toBe(127)
     expect(r.stdout).toMatch(/^OCI runtime exec failed: .*"berthnosuchcmd": executable file not found in \$PATH.*\r\n$/)
     expect(r.stderr).toBe('')
-    // Failing before the runtime (an unknown user): moby's 126, the reason on stdout as well.
+    // An unknown user: moby 28 looks it up at exec create, which fails (400) before any exec exists.
     const u = await docker(['exec', '-u', 'berthnosuchuser', c, 'true'])
-    expect(u.code).toBe(126)
-    expect(u.stdout).toBe('unable to find user berthnosuchuser: no matching entries in passwd file\r\n')
+    expect(u.code).toBe(1)
+    expect(u.stderr).toBe('Error response from daemon: unable to find user berthnosuchuser: no matching entries in passwd file\n')
   })
 })
