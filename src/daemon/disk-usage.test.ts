@@ -38,40 +38,53 @@ describe('imagesUsage', () => {
 describe('buildCacheUsage', () => {
   const describeStep = (id: string) => `step ${id}`
   const byId = (rs: ReturnType<typeof buildCacheUsage>) => Object.fromEntries(rs.map((r) => [r.id, r]))
+  const list = (g: LayerGraph): ImageSummary[] => {
+    const parents = new Set(g.images.map((i) => i.parent))
+    return g.images.filter((i) => i.referenced || !parents.has(i.id)).map((i) => ({ id: i.id, parentId: i.parent, repoTags: [], repoDigests: [], created: 0, size: 0, labels: null, containers: -1 }))
+  }
+  const total = (g: LayerGraph, ids: string[]) => [...new Set(g.images.filter((i) => ids.includes(i.id)).flatMap((i) => i.chainIds))].reduce((n, c) => n + (g.layerSizes.get(c) ?? 0), 0)
 
-  it('makes records of untagged cache images; what builder prune would remove is what is not shared or in use', () => {
+  it('makes records of the untagged cache images with children; a dangling last step is an image, as `docker images` lists it', () => {
     const rs = byId(buildCacheUsage(graph(), entries('s1', 's2', 's3', 's4'), none, describeStep))
-    // s2 is tagged: an image, not cache.
-    expect(Object.keys(rs).sort()).toEqual(['s1', 's3', 's4'])
-    // s4 then s3 go (children first); s1 stays for the tagged s2, its layers are s2's.
-    expect(rs.s4).toMatchObject({ inUse: false, shared: false, size: 0, parents: ['s3'], description: 'step s4', type: 'regular' })
-    expect(rs.s3).toMatchObject({ inUse: false, shared: false, size: 3 * KB, parents: ['s1'] })
+    // s2 is tagged, s4 untagged without children: images, not cache.
+    expect(Object.keys(rs).sort()).toEqual(['s1', 's3'])
+    // builder prune would take s4 then s3; s1 stays for the tagged s2.
+    expect(rs.s3).toMatchObject({ inUse: false, shared: false, size: 0, parents: ['s1'], description: 'step s3', type: 'regular' })
     expect(rs.s1).toMatchObject({ inUse: false, shared: true, size: 0, parents: [] })
   })
 
+  it('counts every byte once: LayersSize and the records together are the distinct layers', () => {
+    for (const g of [graph(), graph({ s2: { referenced: false } })]) {
+      const records = buildCacheUsage(g, entries('s1', 's2', 's3', 's4'), none, describeStep)
+      const { layersSize } = imagesUsage(g, list(g), none)
+      expect(layersSize + records.reduce((n, r) => n + r.size, 0)).toBe(total(g, g.images.map((i) => i.id)))
+    }
+  })
+
   it('marks a record a container uses, and the records under it, in use', () => {
-    const rs = byId(buildCacheUsage(graph(), entries('s1', 's3', 's4'), (id) => (id === 's4' ? 1 : 0), describeStep))
-    expect(rs.s4).toMatchObject({ inUse: true, shared: false })
-    expect(rs.s3).toMatchObject({ inUse: true, shared: false, size: 3 * KB })
+    const rs = byId(buildCacheUsage(graph(), entries('s1', 's3', 's4'), (id) => (id === 's3' ? 1 : 0), describeStep))
+    expect(rs.s3).toMatchObject({ inUse: true, shared: false })
     // s1 is kept by the tagged s2 as well as by s3, which is in use.
     expect(rs.s1).toMatchObject({ inUse: true, shared: false })
   })
 
-  it('counts a layer only when nothing outside the removable records holds it', () => {
-    // An unrelated tagged image with the same chain as s3 keeps L3.
-    const g = graph()
-    g.images.push({ id: 'twin', parent: '', chainIds: ['L0', 'L1', 'L3'], referenced: true })
-    const rs = byId(buildCacheUsage(g, entries('s3', 's4'), none, describeStep))
-    expect(rs.s3?.size).toBe(0)
-    expect(rs.s4?.size).toBe(0)
+  it('a container on a dangling last step keeps the records under it, shared with that image', () => {
+    const rs = byId(buildCacheUsage(graph(), entries('s1', 's3', 's4'), (id) => (id === 's4' ? 1 : 0), describeStep))
+    expect(rs.s4).toBeUndefined()
+    expect(rs.s3).toMatchObject({ inUse: false, shared: true, size: 0 })
   })
 
   it('forgets entries whose image is gone', () => {
     expect(buildCacheUsage(graph(), entries('gone'), none, describeStep)).toEqual([])
   })
 
-  it('reports a step from scratch with its whole chain', () => {
-    const g: LayerGraph = { images: [{ id: 'x', parent: '', chainIds: ['A', 'B'], referenced: false }], layerSizes: new Map([['A', 5], ['B', 7]]) }
-    expect(buildCacheUsage(g, entries('x'), none, describeStep)[0]).toMatchObject({ size: 12, createdAt: 1_700_000_000_000, lastUsedAt: 1_700_000_000_000, usageCount: 1 })
+  it('reports a step from scratch, built on by a tagged image', () => {
+    const g: LayerGraph = {
+      images: [{ id: 'x', parent: '', chainIds: ['A', 'B'], referenced: false }, { id: 'y', parent: 'x', chainIds: ['A', 'B', 'C'], referenced: true }],
+      layerSizes: new Map([['A', 5], ['B', 7], ['C', 1]]),
+    }
+    expect(buildCacheUsage(g, entries('x'), none, describeStep)).toEqual([
+      { id: 'x', parents: [], type: 'regular', description: 'step x', inUse: false, shared: true, size: 0, createdAt: 1_700_000_000_000, lastUsedAt: 1_700_000_000_000, usageCount: 1 },
+    ])
   })
 })

@@ -3,15 +3,20 @@
  * layers from the image service, containers with their writable layers,
  * local volumes measured as dockerd measures them, and the build cache.
  *
- * berth's build cache is the classic builder's: step images the builder
- * recorded (builder/cache.ts). Untagged ones are the records; `builder
- * prune` removes, children first, those no tag, container or other image
- * needs (removeCacheImage below). A record is reclaimable exactly when that
- * prune would remove it, and its size is the layers only it introduced, so
- * df's RECLAIMABLE for the build cache is what `builder prune` frees.
- * Records kept by a container (or whose cache descendants a container
- * keeps) are InUse; records kept by an image outside the cache are Shared
- * (their layers are that image's), which the docker CLI leaves out of SIZE.
+ * Every byte counts once. berth's build cache is the classic builder's:
+ * step images the builder recorded (builder/cache.ts). A step image `docker
+ * images` lists — tagged, or untagged without children, as the last step of
+ * an earlier build or of an untagged one is — is an image, in Images and
+ * LayersSize, as dockerd counts it; the records are the untagged step
+ * images with children, which only `images -a` shows. Their layers are
+ * also their descendants', so the Images part already counts them: a record
+ * counts no layer that part counts, which leaves records at 0 bytes (dockerd,
+ * whose classic builder has no build cache at all, shows none). `builder
+ * prune` removes, children first, the cache images no tag, container or
+ * other image needs (removeCacheImage below), dangling last steps included:
+ * the bytes it frees are in the Images part's RECLAIMABLE. A record is
+ * InUse when a container uses it or a record built on it, Shared when
+ * something else keeps it (that prune would not remove it).
  */
 import type { BuildCacheUsage, ContainerUsage, DiskUsageBackend, ImageUsage, VolumeUsage } from '../api/routes/system/index.js'
 import type { ContainerService } from '../containers/index.js'
@@ -54,6 +59,11 @@ function childrenOf(graph: LayerGraph): Map<string, string[]> {
   return out
 }
 
+/** Images `docker images` lists (moby's top-level images): tagged, or without children. */
+function topLevel(graph: LayerGraph, children: Map<string, string[]>): GraphImage[] {
+  return graph.images.filter((i) => i.referenced || (children.get(i.id)?.length ?? 0) === 0)
+}
+
 /**
  * df's Images part (moby SystemDiskUsage): each listed image with its
  * container count and SharedSize — its layers that more than one image
@@ -67,10 +77,7 @@ export function imagesUsage(graph: LayerGraph, list: ImageSummary[], containers:
   const children = childrenOf(graph)
   const size = (c: string) => graph.layerSizes.get(c) ?? 0
   const held = new Set<string>()
-  for (const i of graph.images) {
-    if (!i.referenced && (children.get(i.id)?.length ?? 0) > 0) continue
-    for (const c of i.chainIds) held.add(c)
-  }
+  for (const i of topLevel(graph, children)) for (const c of i.chainIds) held.add(c)
   let layersSize = 0
   for (const c of held) layersSize += size(c)
   const images = list.map((s) => {
@@ -82,22 +89,24 @@ export function imagesUsage(graph: LayerGraph, list: ImageSummary[], containers:
 }
 
 /**
- * The build cache records: untagged images the cache points at, with what
- * `builder prune` would do to each (see the module comment). `describe`
+ * The build cache records: the untagged cache images with children, with
+ * what `builder prune` would do to each (see the module comment). `describe`
  * gives a record's step (its image's last history line).
  */
 export function buildCacheUsage(graph: LayerGraph, entries: CacheEntry[], containers: (imageId: string) => number, describe: (imageId: string) => string): BuildCacheUsage[] {
   const byId = new Map(graph.images.map((i) => [i.id, i]))
   const children = childrenOf(graph)
   const entryOf = new Map(entries.map((e) => [e.imageId, e]))
-  const records = entries.map((e) => byId.get(e.imageId)).filter((i): i is GraphImage => i !== undefined && !i.referenced)
+  const cached = entries.map((e) => byId.get(e.imageId)).filter((i): i is GraphImage => i !== undefined && !i.referenced)
+  const images = new Set(topLevel(graph, children).map((i) => i.id))
+  const records = cached.filter((i) => !images.has(i.id))
   const isRecord = new Set(records.map((r) => r.id))
 
-  // What builder prune removes: repeatedly, records with no container and no child left.
+  // What builder prune removes: repeatedly, cache images with no container and no child left.
   const removable = new Set<string>()
   for (let progress = true; progress;) {
     progress = false
-    for (const r of records) {
+    for (const r of cached) {
       if (removable.has(r.id) || containers(r.id) > 0) continue
       if ((children.get(r.id) ?? []).every((c) => removable.has(c))) {
         removable.add(r.id)
@@ -115,23 +124,14 @@ export function buildCacheUsage(graph: LayerGraph, entries: CacheEntry[], contai
     return v
   }
 
-  const holders = new Map<string, string[]>()
-  for (const i of graph.images) {
-    for (const c of new Set(i.chainIds)) {
-      const list = holders.get(c) ?? []
-      list.push(i.id)
-      holders.set(c, list)
-    }
-  }
+  // The layers the Images part counts (imagesUsage's LayersSize) are never counted again here.
   const counted = new Set<string>()
+  for (const id of images) for (const c of byId.get(id)?.chainIds ?? []) counted.add(c)
   const sizeOf = (r: GraphImage): number => {
-    // A layer counts for the record that introduced it, when nothing beyond the records (the removable ones, for those) holds it.
-    const within = removable.has(r.id) ? removable : isRecord
     const below = new Set(byId.get(r.parent)?.chainIds ?? [])
     let n = 0
     for (const c of r.chainIds) {
       if (below.has(c) || counted.has(c)) continue
-      if (!(holders.get(c) ?? []).every((h) => within.has(h))) continue
       counted.add(c)
       n += graph.layerSizes.get(c) ?? 0
     }

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import type { BuildCacheRecord, DiskUsage } from '../../../src/api/types/index.js'
+import type { DiskUsage } from '../../../src/api/types/index.js'
 import { dockerBin, missing, ok, repo, uniq, type CmdOptions, type CmdResult } from '../../helpers.js'
 import { api, PrivateDaemon } from './helpers.js'
 
@@ -147,7 +147,7 @@ describe.skipIf(skip)('system prune (a berthd of its own)', () => {
     expect(viaBerth).toEqual(viaDocker)
   })
 
-  it('reports as reclaimable build cache what builder prune frees, and keeps tagged images', async () => {
+  it('builder prune frees the dangling step images df counts under Images (not twice under Build Cache), and keeps tagged images', async () => {
     const dir = mkdtempSync(path.join(d.base, 'ctx-'))
     try {
       const app = `app-${uniq('bc')}`
@@ -156,21 +156,28 @@ describe.skipIf(skip)('system prune (a berthd of its own)', () => {
         ok(await d.berth(['build', '-q', '-t', app, dir]))
       }
       await build('1', 100)
-      // Rebuilt after a change: the first build's last steps are cache no tag needs.
+      const first = await id(['image', 'inspect', '-f', '{{.Id}}', app])
+      // Rebuilt after a change: the first build's last steps are cache no tag needs; its result, dangling, is an image (as dockerd lists it).
       await build('2', 50)
-      const df = async (): Promise<BuildCacheRecord[]> => ((await api(d.sock, 'GET', '/v1.50/system/df?type=build-cache')).json as DiskUsage).BuildCache ?? []
-      const cache = await df()
-      const reclaimable = cache.filter((b) => !b.Shared && !b.InUse).reduce((n, b) => n + b.Size, 0)
-      expect(reclaimable).toBeGreaterThanOrEqual(100_000)
+      const df = async (): Promise<DiskUsage> => (await api(d.sock, 'GET', '/v1.50/system/df?type=image&type=build-cache')).json as DiskUsage
+      const before = await df()
+      const cache = before.BuildCache ?? []
+      expect(cache.filter((b) => !b.Shared && !b.InUse).reduce((n, b) => n + b.Size, 0)).toBe(0)
       expect(cache.some((b) => b.Shared)).toBe(true)
-      // Both CLIs print that figure in the Build Cache row.
+      const dangling = (before.Images ?? []).find((i) => i.Id === first)
+      const unique = (dangling?.Size ?? 0) - (dangling?.SharedSize ?? 0)
+      expect(unique).toBeGreaterThanOrEqual(100_000)
+      // Both CLIs print that the build cache holds nothing to reclaim.
       const human = (await d.berth(['system', 'df', '--format', '{{if eq .Type "Build Cache"}}{{.Reclaimable}}{{end}}'])).stdout.trim()
+      expect(human).toBe('0B')
       if (dockerBin) expect((await d.docker(['system', 'df', '--format', '{{if eq .Type "Build Cache"}}{{.Reclaimable}}{{end}}'])).stdout.trim()).toBe(human)
       const pruned = await api(d.sock, 'POST', '/v1.50/build/prune')
-      expect(pruned.json).toMatchObject({ SpaceReclaimed: reclaimable })
+      expect(pruned.json).toMatchObject({ SpaceReclaimed: unique })
       expect(await exists('image', app)).toBe(true)
       const after = await df()
-      expect(after.filter((b) => !b.Shared && !b.InUse)).toEqual([])
+      expect(after.LayersSize).toBe(before.LayersSize - unique)
+      expect((after.Images ?? []).some((i) => i.Id === first)).toBe(false)
+      expect((after.BuildCache ?? []).filter((b) => !b.Shared && !b.InUse)).toEqual([])
       expect(ok(await d.berth(['system', 'df'])).stdout).toMatch(/\nBuild Cache +\d+ +0 +0B +0B\n/)
     } finally {
       rmSync(dir, { recursive: true, force: true })
