@@ -197,6 +197,7 @@ const imagesOpts: OptSpec[] = [
   ['--format <string>', FORMAT_TABLE],
   ['--no-trunc', "Don't truncate output"],
   ['-q, --quiet', 'Only show image IDs'],
+  ['--tree', 'List multi-platform images as a tree (EXPERIMENTAL)'],
 ]
 
 const contexts = (): Promise<Record<string, unknown>> => import('./commands/context.js')
@@ -213,6 +214,7 @@ const volume = (): Promise<Record<string, unknown>> => import('./commands/volume
 const cp = (): Promise<Record<string, unknown>> => import('./commands/cp.js')
 const updateCmd = (): Promise<Record<string, unknown>> => import('./commands/update.js')
 const check = (): Promise<Record<string, unknown>> => import('./commands/check.js')
+const plugin = (): Promise<Record<string, unknown>> => import('./commands/plugin.js')
 
 /** docker's legacy-builder `build` flags (BuildKit-only ones hidden: the command refuses them). */
 const buildOpts: OptSpec[] = [
@@ -369,6 +371,17 @@ const specs: Record<string, CmdSpec> = {
   systemDf: { use: 'df [OPTIONS]', short: 'Show berth disk usage', args: [0, 0], opts: [['--format <string>', FORMAT_TABLE], ['-v, --verbose', 'Show detailed information on space usage']], load: system, fn: 'dfCommand' },
   systemCheck: { use: 'check [OPTIONS]', short: "Verify berth's stores and look for leftovers on the host (berth only)", args: [0, 0], opts: [['--format <string>', 'Format output: json'], ['-v, --verbose', 'Also say how many objects of each kind were checked']], load: check, fn: 'systemCheckCommand' },
   systemPrune: { use: 'prune [OPTIONS]', short: 'Remove unused data', args: [0, 0], opts: [['-a, --all', 'Remove all unused images not just dangling ones'], ['--filter <filter>', 'Provide filter values (e.g. "label=<key>=<value>")', 'list'], ['-f, --force', 'Do not prompt for confirmation'], ['--volumes', 'Prune anonymous volumes']], load: system, fn: 'systemPruneCommand' },
+  pluginCreate: { use: 'create [OPTIONS] PLUGIN PLUGIN-DATA-DIR', short: 'Create a plugin from a rootfs and configuration. Plugin data directory must contain config.json and rootfs directory.', args: [2, -1], opts: [['--compress', 'Compress the context using gzip']], load: plugin, fn: 'pluginCreateCommand' },
+  pluginDisable: { use: 'disable [OPTIONS] PLUGIN', short: 'Disable a plugin', args: [1, 1], opts: [['-f, --force', 'Force the disable of an active plugin']], load: plugin, fn: 'pluginDisableCommand' },
+  // No default value, so help prints docker's "(default 30)" rather than a quoted string; the handler applies it.
+  pluginEnable: { use: 'enable [OPTIONS] PLUGIN', short: 'Enable a plugin', args: [1, 1], opts: [['--timeout <int>', 'HTTP client timeout (in seconds) (default 30)']], load: plugin, fn: 'pluginEnableCommand' },
+  pluginInspect: { use: 'inspect [OPTIONS] PLUGIN [PLUGIN...]', short: 'Display detailed information on one or more plugins', args: [1, -1], opts: [['-f, --format <string>', FORMAT_JSON]], load: plugin, fn: 'pluginInspectCommand' },
+  pluginInstall: { use: 'install [OPTIONS] PLUGIN [KEY=VALUE...]', short: 'Install a plugin', args: [1, -1], opts: [['--alias <string>', 'Local name for plugin'], ['--disable', 'Do not enable the plugin on install'], ['--disable-content-trust [bool]', 'Skip image verification', 'optbool', true], ['--grant-all-permissions', 'Grant all permissions necessary to run the plugin']], load: plugin, fn: 'pluginInstallCommand' },
+  pluginLs: { use: 'ls [OPTIONS]', short: 'List plugins', args: [0, 0], opts: [['-f, --filter <filter>', 'Provide filter values (e.g. "enabled=true")', 'list'], ['--format <string>', FORMAT_TABLE], ['--no-trunc', "Don't truncate output"], ['-q, --quiet', 'Only display plugin IDs']], load: plugin, fn: 'pluginLsCommand' },
+  pluginPush: { use: 'push [OPTIONS] PLUGIN[:TAG]', short: 'Push a plugin to a registry', args: [1, 1], opts: [['--disable-content-trust [bool]', 'Skip image signing', 'optbool', true]], load: plugin, fn: 'pluginPushCommand' },
+  pluginRm: { use: 'rm [OPTIONS] PLUGIN [PLUGIN...]', short: 'Remove one or more plugins', args: [1, -1], opts: [['-f, --force', 'Force the removal of an active plugin']], load: plugin, fn: 'pluginRmCommand' },
+  pluginSet: { use: 'set PLUGIN KEY=VALUE [KEY=VALUE...]', short: 'Change settings for a plugin', args: [2, -1], load: plugin, fn: 'pluginSetCommand' },
+  pluginUpgrade: { use: 'upgrade [OPTIONS] PLUGIN [REMOTE]', short: 'Upgrade an existing plugin', args: [1, 2], opts: [['--disable-content-trust [bool]', 'Skip image verification', 'optbool', true], ['--grant-all-permissions', 'Grant all permissions necessary to run the plugin'], ['--skip-remote-check', 'Do not check if specified remote plugin matches existing plugin image']], load: plugin, fn: 'pluginUpgradeCommand' },
   search: { use: 'search [OPTIONS] TERM', short: 'Search Docker Hub for images', args: [1, 1], opts: [['-f, --filter <filter>', 'Filter output based on conditions provided', 'list'], ['--format <string>', 'Pretty-print search using a Go template'], ['--limit <int>', 'Max number of search results'], ['--no-trunc', "Don't truncate output"]], load: () => import('./commands/search.js'), fn: 'searchCommand' },
 }
 
@@ -393,6 +406,10 @@ const groups: Record<string, { short: string; cmds: Record<string, string> }> = 
     short: 'Manage contexts',
     cmds: { create: 'contextCreate', inspect: 'contextInspect', ls: 'contextLs', rm: 'contextRm', show: 'contextShow', update: 'contextUpdate', use: 'contextUse' },
   },
+  plugin: {
+    short: 'Manage plugins',
+    cmds: { create: 'pluginCreate', disable: 'pluginDisable', enable: 'pluginEnable', inspect: 'pluginInspect', install: 'pluginInstall', ls: 'pluginLs', push: 'pluginPush', rm: 'pluginRm', set: 'pluginSet', upgrade: 'pluginUpgrade' },
+  },
   volume: {
     short: 'Manage volumes',
     cmds: { create: 'volumeCreate', inspect: 'volumeInspect', ls: 'volumeLs', prune: 'volumePrune', rm: 'volumeRm' },
@@ -405,6 +422,7 @@ const aliasOf: Record<string, string[]> = {
   'network ls': ['list'], 'network rm': ['remove'],
   'volume ls': ['list'], 'volume rm': ['remove'],
   'context ls': ['list'], 'context rm': ['remove'],
+  'plugin ls': ['list'], 'plugin rm': ['remove'],
 }
 
 /** docker's top-level "Common Commands", in docker's order. */

@@ -2,15 +2,16 @@
 import { createReadStream, createWriteStream, openSync, statSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { pipeline } from 'node:stream/promises'
-import type { JSONMessage } from '../../api/types/index.js'
-import { ClientError, readJSONStream } from '../../client/index.js'
-import type { Handler } from '../app.js'
+import type { ImageSummary, JSONMessage } from '../../api/types/index.js'
+import { ClientError, compareVersions, encodeFilters, readJSONStream } from '../../client/index.js'
+import type { Handler, Opts } from '../app.js'
 import { bool, configFormat, err, getClient, out, str, strs } from '../context.js'
 import { parseFilters, UsageError } from '../opts.js'
 import {
   DEFAULT_HISTORY_TABLE, DEFAULT_IMAGE_TABLE, DEFAULT_IMAGE_TABLE_DIGEST, HISTORY_HEADERS, historyRow, IMAGE_HEADERS, imageRows,
 } from '../output/contexts.js'
 import { QUIET_FORMAT, renderFormat, TABLE_KEY } from '../output/format.js'
+import { renderImageTree } from '../output/image-tree.js'
 import { ProgressRenderer } from '../output/progress.js'
 import { humanSizeWithPrecision } from '../../lib/index.js'
 import { familiarName, normalizeReference, parseReference, referenceProblem } from '../reference.js'
@@ -29,10 +30,31 @@ export function imageFormat(source: string | undefined, quiet: boolean, digest: 
   return f
 }
 
+/** Why docker refuses these `images` flags with --tree, or undefined; docker checks them in this order. */
+export function treeFlagProblem(opts: Opts): string | undefined {
+  if (bool(opts.quiet)) return '--quiet is not yet supported with --tree'
+  if (opts.trunc === false) return '--no-trunc is not yet supported with --tree'
+  if (bool(opts.digests)) return '--show-digest is not yet supported with --tree'
+  if (str(opts.format)) return '--format is not yet supported with --tree'
+  return undefined
+}
+
+/** The subcommands of `image`: `berth images ls` more likely meant `berth image ls` (docker's printAmbiguousHint). */
+const IMAGE_VERBS = ['build', 'history', 'import', 'inspect', 'list', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag']
+
 export const imagesCommand: Handler = async ([repo], opts, ctx) => {
   const client = getClient(ctx.globals)
   const filters = parseFilters(strs(opts.filter))
   if (repo) filters.reference = { ...(filters.reference ?? {}), [repo]: true }
+  if (bool(opts.tree)) {
+    const problem = treeFlagProblem(opts)
+    if (problem) throw new Error(problem)
+    // As docker's client: per-platform manifests are asked for from API 1.47 on.
+    const manifests = compareVersions(await client.apiVersion(), '1.47') >= 0 ? '1' : undefined
+    const images = await client.json<ImageSummary[]>('GET', '/images/json', { query: { all: bool(opts.all) ? '1' : undefined, filters: encodeFilters(filters), manifests } })
+    out(renderImageTree(images ?? [], { all: bool(opts.all), isTerminal: !!process.stdout.isTTY, ttyWidth: process.stdout.isTTY ? process.stdout.columns || 0 : 0 }))
+    return
+  }
   const list = await client.imageList({ all: bool(opts.all), filters })
   const digest = bool(opts.digests)
   const format = imageFormat(str(opts.format) || (bool(opts.quiet) ? undefined : configFormat('imagesFormat')), bool(opts.quiet), digest)
@@ -40,6 +62,9 @@ export const imagesCommand: Handler = async ([repo], opts, ctx) => {
   // -q prints each image once, as docker dedups quiet output.
   if (format === QUIET_FORMAT) rows = rows.filter((r, i) => rows.findIndex((x) => x.ID === r.ID) === i)
   out(renderFormat(format, rows, IMAGE_HEADERS))
+  if (repo && !list.length && ctx.path === 'berth images' && IMAGE_VERBS.includes(repo)) {
+    err(`\nNo images found matching ${JSON.stringify(repo)}: did you mean "berth image ${repo}"?\n`)
+  }
 }
 
 export const rmiCommand: Handler = async (names, opts, ctx) => {
