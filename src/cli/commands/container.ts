@@ -186,15 +186,55 @@ export function indentJSON(v: unknown): string {
   return JSON.stringify(v, null, 4).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`)
 }
 
+/** docker inspect's object types, in its autodetect order; swarm objects only on a manager. */
+const INSPECT_TYPES: ReadonlyArray<{ type: string; swarm?: boolean; path?: (name: string) => string }> = [
+  { type: 'container' },
+  { type: 'image' },
+  { type: 'network' },
+  { type: 'volume' },
+  { type: 'service', swarm: true, path: (n) => `/services/${encodeURIComponent(n)}?insertDefaults=true` },
+  { type: 'task', swarm: true, path: (n) => `/tasks/${encodeURIComponent(n)}` },
+  { type: 'node', swarm: true, path: (n) => `/nodes/${encodeURIComponent(n)}` },
+  { type: 'plugin', path: (n) => `/plugins/${encodeURIComponent(n)}/json` },
+  { type: 'secret', swarm: true, path: (n) => `/secrets/${encodeURIComponent(n)}` },
+  { type: 'config', swarm: true, path: (n) => `/configs/${encodeURIComponent(n)}` },
+]
+const ALL_TYPES = '"config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume"'
+
+/** docker's isErrSkippable: autodetect goes on to the next type. */
+const skippable = (e: unknown) => (e instanceof ClientError && e.statusCode === 404) || /not supported|invalid reference format/.test((e as Error).message)
+
 export const inspectCommand: Handler = async (names, opts, ctx) => {
   const client = getClient(ctx.globals)
   const type = str(opts.type)
   const group = ctx.path.split(' ')[1]
-  const kind = type ?? (group === 'container' ? 'container' : group === 'image' ? 'image' : undefined)
-  if (kind && kind !== 'container' && kind !== 'image' && kind !== 'network') {
-    err(`unknown type: "${kind}": must be one of "config", "container", "image", "network", "node", "plugin", "secret", "service", "task", "volume"\n`)
+  if (type === '') {
+    err(`type is empty: must be one of ${ALL_TYPES}\n`)
     return 1
   }
+  const kind = type ?? (group === 'container' ? 'container' : group === 'image' ? 'image' : undefined)
+  if (kind && !INSPECT_TYPES.some((t) => t.type === kind)) {
+    err(`unknown type: "${kind}": must be one of ${ALL_TYPES}\n`)
+    return 1
+  }
+  const size = bool(opts.size)
+  const inspectAs = (t: (typeof INSPECT_TYPES)[number], name: string): Promise<unknown> => {
+    if (t.type === 'container') return client.containerInspect(name, { size })
+    if (t.type === 'image') return client.imageInspect(name)
+    if (t.type === 'network') return client.networkInspect(name)
+    if (t.type === 'volume') return client.volumeInspect(name)
+    return client.json('GET', t.path?.(name) ?? '/')
+  }
+  // One Info call, the first time autodetect reaches a swarm type, as docker's isSwarmManager.
+  let manager: Promise<boolean> | undefined
+  const isManager = () =>
+    (manager ??= client.info().then(
+      (i) => (i as { Swarm?: { ControlAvailable?: boolean } }).Swarm?.ControlAvailable === true,
+      (e: unknown) => {
+        err(`${(e as Error).message}\n`)
+        return false
+      },
+    ))
   const format = str(opts.format)
   let tmpl
   try {
@@ -203,48 +243,39 @@ export const inspectCommand: Handler = async (names, opts, ctx) => {
     err(`template parsing error: ${(e as Error).message}\n`)
     return 64
   }
-  let printed = false
+  // As docker's inspect.Inspect: the output once every name is looked up, then the errors.
+  let text = ''
   const found: unknown[] = []
-  let failed = false
+  const errors: string[] = []
   for (const name of names) {
     try {
       let obj: unknown
-      if (kind === 'container') obj = await client.containerInspect(name, { size: bool(opts.size) })
-      else if (kind === 'image') obj = await client.imageInspect(name)
-      else if (kind === 'network') obj = await client.networkInspect(name)
-      else {
-        // docker's order when no type is given: container, image, network.
-        const lookups = [() => client.containerInspect(name, { size: bool(opts.size) }), () => client.imageInspect(name), () => client.networkInspect(name)]
-        for (const lookup of lookups) {
-          try {
-            obj = await lookup()
-            break
-          } catch (e) {
-            if (!(e instanceof ClientError) || e.statusCode !== 404) throw e
-          }
-        }
-        if (obj === undefined) throw new Error(`Error: No such object: ${name}`)
-      }
-      if (tmpl) {
-        let text: string
+      for (const t of INSPECT_TYPES) {
+        if (kind ? t.type !== kind : t.swarm && !(await isManager())) continue
         try {
-          text = tmpl.execute(obj)
+          obj = await inspectAs(t, name)
+        } catch (e) {
+          if (!kind && skippable(e)) continue
+          throw e
+        }
+        if (size && t.type !== 'container') err(`WARNING: --size ignored for ${t.type}\n`)
+        break
+      }
+      if (obj === undefined) throw new Error(`Error: No such object: ${name}`)
+      if (tmpl) {
+        try {
+          text += tmpl.execute(obj) + '\n'
         } catch (e) {
           throw new Error(`template parsing error: ${(e as Error).message}`)
         }
-        out(text + '\n')
-        printed = true
       } else found.push(obj)
     } catch (e) {
-      failed = true
-      const msg = e instanceof ClientError ? (kind ? `Error response from daemon: ${e.message}` : e.message) : (e as Error).message
-      err(`${msg}\n`)
+      errors.push(e instanceof ClientError ? `Error response from daemon: ${e.message}` : (e as Error).message)
     }
   }
-  if (tmpl && !printed) out('\n')
-  if (!tmpl) {
-    if (format === 'json') out(JSON.stringify(found) + '\n')
-    else out(found.length ? indentJSON(found) + '\n' : '[]\n')
-  }
-  return failed ? 1 : 0
+  if (tmpl) out(text || '\n')
+  else if (format === 'json') out(JSON.stringify(found) + '\n')
+  else out(found.length ? indentJSON(found) + '\n' : '[]\n')
+  if (errors.length) err(`${errors.join('\n')}\n`)
+  return errors.length ? 1 : 0
 }
