@@ -71,3 +71,41 @@ describe('digests', () => {
     expect(parseDigest(sha256(''))).toBe('sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')
   })
 })
+const problem = (s: string): string => {
+  try {
+    parseNormalizedNamed(s)
+    return ''
+  } catch (e) {
+    return (e as Error).message
+  }
+}
+
+describe('ParseNormalizedNamed as the docker CLI runs it (plugin install, upgrade, create)', () => {
+  it('normalises names as distribution/reference does', () => {
+    expect(formatReference(parseNormalizedNamed('foo'))).toBe('docker.io/library/foo')
+    expect(formatReference(parseNormalizedNamed('vieux/sshfs:1'))).toBe('docker.io/vieux/sshfs:1')
+    expect(formatReference(parseNormalizedNamed('index.docker.io/x'))).toBe('docker.io/library/x')
+    expect(formatReference(parseNormalizedNamed('localhost:5000/x/y'))).toBe('localhost:5000/x/y')
+    expect(formatReference(parseNormalizedNamed('Foo/bar'))).toBe('Foo/bar')
+    expect(formatReference(withDefaultTag(parseNormalizedNamed('x')))).toBe('docker.io/library/x:latest')
+  })
+
+  it('gives back the familiar form', () => {
+    expect(familiarString(withDefaultTag(parseNormalizedNamed('docker.io/library/x')))).toBe('x:latest')
+    expect(familiarString(parseNormalizedNamed('vieux/sshfs:1'))).toBe('vieux/sshfs:1')
+    expect(familiarString(parseNormalizedNamed('docker.io/library/a/b'))).toBe('library/a/b')
+    expect(familiarString(parseNormalizedNamed('127.0.0.1:5000/p'))).toBe('127.0.0.1:5000/p')
+  })
+
+  it('refuses with its exact words', () => {
+    expect(problem('BAD')).toBe('invalid reference format: repository name (library/BAD) must be lowercase')
+    expect(problem('a'.repeat(64))).toBe(`invalid repository name (${'a'.repeat(64)}), cannot specify 64-byte hexadecimal strings`)
+    expect(problem('x@sha256:abc')).toBe('invalid reference format')
+    expect(problem(`x@sha256:${'a'.repeat(40)}`)).toBe('invalid checksum digest length')
+    expect(problem(`x@sha256:${'A'.repeat(64)}`)).toBe('invalid checksum digest format')
+    expect(problem(`x@md5:${'a'.repeat(32)}`)).toBe('unsupported digest algorithm')
+    expect(problem('')).toBe('invalid reference format')
+    expect(problem(`x@sha256:${'a'.repeat(64)}`)).toBe('')
+  })
+})
+

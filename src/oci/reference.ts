@@ -41,15 +41,19 @@ export type AnyReference = { kind: 'named'; ref: Reference } | { kind: 'id'; id:
 
 const refErr = (msg: string) => invalidArgument(msg)
 
+/** go-digest's algorithms docker links in, by encoded length. */
+const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 }
+
+/** go-digest's Digest.Validate, with its words. */
 function parseDigestStrict(d: string): string {
-  if (SHA256_RE.test(d)) return d
-  const [alg, hex = ''] = d.split(':', 2)
-  if (alg === 'sha256') throw refErr('invalid checksum digest length')
-  if (alg === 'sha384' || alg === 'sha512') {
-    if (!/^[a-f0-9]+$/.test(hex)) throw refErr('invalid checksum digest format')
-    return d
-  }
-  throw refErr('unsupported digest algorithm')
+  const i = d.indexOf(':')
+  if (i <= 0 || i + 1 === d.length) throw refErr('invalid checksum digest format')
+  const size = DIGEST_HEX_LENGTH[d.slice(0, i)]
+  if (size === undefined) throw refErr(new RegExp(`^${digestPat}$`).test(d) ? 'unsupported digest algorithm' : 'invalid checksum digest format')
+  const encoded = d.slice(i + 1)
+  if (encoded.length !== size) throw refErr('invalid checksum digest length')
+  if (!/^[a-f0-9]+$/.test(encoded)) throw refErr('invalid checksum digest format')
+  return d
 }
 
 /** distribution/reference.Parse: no normalization, docker's errors. */

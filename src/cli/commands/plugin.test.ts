@@ -1,46 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { renderFormat } from '../output/format.js'
-import {
-  escapePathSegment, familiarRefString, parseNormalizedNamed, PLUGIN_HEADERS, pluginConfigProblem, pluginFormat, pluginRow, refString, tagNameOnly,
-} from './plugin.js'
-
-const problem = (s: string): string => {
-  try {
-    parseNormalizedNamed(s)
-    return ''
-  } catch (e) {
-    return (e as Error).message
-  }
-}
-
-describe('ParseNormalizedNamed', () => {
-  it('normalises names as distribution/reference does', () => {
-    expect(refString(parseNormalizedNamed('foo'))).toBe('docker.io/library/foo')
-    expect(refString(parseNormalizedNamed('vieux/sshfs:1'))).toBe('docker.io/vieux/sshfs:1')
-    expect(refString(parseNormalizedNamed('index.docker.io/x'))).toBe('docker.io/library/x')
-    expect(refString(parseNormalizedNamed('localhost:5000/x/y'))).toBe('localhost:5000/x/y')
-    expect(refString(parseNormalizedNamed('Foo/bar'))).toBe('Foo/bar')
-    expect(refString(tagNameOnly(parseNormalizedNamed('x')))).toBe('docker.io/library/x:latest')
-  })
-
-  it('gives back the familiar form', () => {
-    expect(familiarRefString(tagNameOnly(parseNormalizedNamed('docker.io/library/x')))).toBe('x:latest')
-    expect(familiarRefString(parseNormalizedNamed('vieux/sshfs:1'))).toBe('vieux/sshfs:1')
-    expect(familiarRefString(parseNormalizedNamed('docker.io/library/a/b'))).toBe('library/a/b')
-    expect(familiarRefString(parseNormalizedNamed('127.0.0.1:5000/p'))).toBe('127.0.0.1:5000/p')
-  })
-
-  it('refuses with its exact words', () => {
-    expect(problem('BAD')).toBe('invalid reference format: repository name (library/BAD) must be lowercase')
-    expect(problem('a'.repeat(64))).toBe(`invalid repository name (${'a'.repeat(64)}), cannot specify 64-byte hexadecimal strings`)
-    expect(problem('x@sha256:abc')).toBe('invalid reference format')
-    expect(problem(`x@sha256:${'a'.repeat(40)}`)).toBe('invalid checksum digest length')
-    expect(problem(`x@sha256:${'A'.repeat(64)}`)).toBe('invalid checksum digest format')
-    expect(problem(`x@md5:${'a'.repeat(32)}`)).toBe('unsupported digest algorithm')
-    expect(problem('')).toBe('invalid reference format')
-    expect(problem(`x@sha256:${'a'.repeat(64)}`)).toBe('')
-  })
-})
+import { escapePathSegment, PLUGIN_HEADERS, pluginConfigProblem, pluginFormat, pluginRow } from './plugin.js'
 
 describe('plugin requests', () => {
   it('escapes names in the path as Go url paths are escaped', () => {

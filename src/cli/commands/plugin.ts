@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream'
 import type { JSONMessage } from '../../api/types/index.js'
 import { ClientError, encodeFilters, readJSONStream, type EngineClient } from '../../client/index.js'
 import { dockerFuncs, parseTemplate } from '../../gotemplate/index.js'
+import { familiarString, formatReference, parseNormalizedNamed, withDefaultTag, type Reference } from '../../oci/index.js'
 import type { Handler } from '../app.js'
 import { bool, err, getClient, int, out, str, strs } from '../context.js'
 import { loadDockerConfig, registryAuthHeader } from '../credentials.js'
@@ -45,98 +46,6 @@ interface PluginPrivilege {
   Name: string
   Description: string
   Value: string[] | null
-}
-
-// ---------------------------------------------------------------- references
-
-/** A reference split as distribution/reference holds it. */
-export interface NamedRef {
-  domain: string
-  path: string
-  tag?: string
-  digest?: string
-}
-
-const DEFAULT_DOMAIN = 'docker.io'
-const ALNUM = '[a-z0-9]+'
-const SEPARATOR = '(?:[._]|__|[-]+)'
-const PATH_COMPONENT = `${ALNUM}(?:${SEPARATOR}${ALNUM})*`
-const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])'
-const HOST = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[(?:[a-fA-F0-9:]+)\\])`
-const NAME = `(?:${HOST}(?::[0-9]+)?/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*`
-const TAG = '[\\w][\\w.-]{0,127}'
-const DIGEST = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*[:][0-9a-fA-F]{32,}'
-const REFERENCE_RE = new RegExp(`^(${NAME})(?::(${TAG}))?(?:@(${DIGEST}))?$`)
-/** go-digest's algorithms in the docker CLI binary, by encoded length. */
-const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 }
-
-/** go-digest's Digest.Validate: the error text, or undefined. */
-function digestProblem(d: string): string | undefined {
-  const i = d.indexOf(':')
-  if (i <= 0 || i + 1 === d.length) return 'invalid checksum digest format'
-  const algorithm = d.slice(0, i)
-  const encoded = d.slice(i + 1)
-  const size = DIGEST_HEX_LENGTH[algorithm]
-  if (size === undefined) return new RegExp(`^${DIGEST}$`).test(d) ? 'unsupported digest algorithm' : 'invalid checksum digest format'
-  if (encoded.length !== size) return 'invalid checksum digest length'
-  if (!/^[a-f0-9]+$/.test(encoded)) return 'invalid checksum digest format'
-  return undefined
-}
-
-/** distribution/reference's ParseNormalizedNamed; throws its error text. */
-export function parseNormalizedNamed(s: string): NamedRef {
-  if (/^[a-f0-9]{64}$/.test(s)) throw new Error(`invalid repository name (${s}), cannot specify 64-byte hexadecimal strings`)
-  // splitDockerDomain: a first component that is no host name belongs to Docker Hub.
-  const i = s.indexOf('/')
-  let domain: string
-  let remainder: string
-  const first = i < 0 ? '' : s.slice(0, i)
-  if (i < 0 || (!/[.:]/.test(first) && first !== 'localhost' && first.toLowerCase() === first)) {
-    domain = DEFAULT_DOMAIN
-    remainder = s
-  } else {
-    domain = first
-    remainder = s.slice(i + 1)
-  }
-  if (domain === 'index.docker.io') domain = DEFAULT_DOMAIN
-  if (domain === DEFAULT_DOMAIN && !remainder.includes('/')) remainder = `library/${remainder}`
-  const tagSep = remainder.indexOf(':')
-  const remoteName = tagSep < 0 ? remainder : remainder.slice(0, tagSep)
-  if (remoteName.toLowerCase() !== remoteName) throw new Error(`invalid reference format: repository name (${remoteName}) must be lowercase`)
-  const full = `${domain}/${remainder}`
-  const m = REFERENCE_RE.exec(full)
-  if (!m) {
-    if (REFERENCE_RE.test(full.toLowerCase())) throw new Error('repository name must be lowercase')
-    throw new Error('invalid reference format')
-  }
-  const name = m[1] ?? ''
-  if (name.length > 255) throw new Error('repository name must not be more than 255 characters')
-  const digest = m[3]
-  if (digest) {
-    const problem = digestProblem(digest)
-    if (problem) throw new Error(problem)
-  }
-  return { domain, path: name.slice(domain.length + 1), ...(m[2] ? { tag: m[2] } : {}), ...(digest ? { digest } : {}) }
-}
-
-/** reference.TagNameOnly: a name alone gets `latest`. */
-export function tagNameOnly(r: NamedRef): NamedRef {
-  return r.tag || r.digest ? r : { ...r, tag: 'latest' }
-}
-
-/** Named.String(): the fully qualified form. */
-export function refString(r: NamedRef): string {
-  return `${r.domain}/${r.path}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`
-}
-
-/** reference.FamiliarString: Docker Hub's domain and `library/` left out. */
-export function familiarRefString(r: NamedRef): string {
-  let name = `${r.domain}/${r.path}`
-  if (r.domain === DEFAULT_DOMAIN) {
-    const rest = r.path.startsWith('library/') ? r.path.slice('library/'.length) : undefined
-    name = rest !== undefined && !rest.includes('/') ? rest : r.path
-  }
-  return `${name}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`
 }
 
 // ---------------------------------------------------------------- requests
@@ -293,9 +202,9 @@ export const pluginInstallCommand: Handler = async ([remoteArg = '', ...args], o
   if (alias) {
     const a = parseNormalizedNamed(alias)
     if (a.digest) throw new Error(`invalid name: ${alias}`)
-    localName = familiarRefString(tagNameOnly(a))
+    localName = familiarString(withDefaultTag(a))
   }
-  const remote = refString(parseNormalizedNamed(remoteArg))
+  const remote = formatReference(parseNormalizedNamed(remoteArg))
   const auth = await registryAuthHeader(remoteArg)
   const privileges = await acceptedPrivileges(client, remote, remoteArg, auth, bool(opts.grantAllPermissions))
   const res = await client.stream('POST', '/plugins/pull', { query: { name: localName, remote }, body: privileges, headers: { 'X-Registry-Auth': auth } })
@@ -317,25 +226,25 @@ export const pluginUpgradeCommand: Handler = async ([local = '', remoteArg], opt
   if (p.Enabled) throw new Error('the plugin must be disabled before upgrading')
   const name = p.Name ?? ''
   const remoteText = remoteArg ?? p.PluginReference ?? ''
-  let remote: NamedRef
+  let remote: Reference
   try {
-    remote = tagNameOnly(parseNormalizedNamed(remoteText))
+    remote = withDefaultTag(parseNormalizedNamed(remoteText))
   } catch (e) {
     throw new Error(`error parsing remote upgrade image reference: ${(e as Error).message}`)
   }
-  let old: NamedRef
+  let old: Reference
   try {
-    old = tagNameOnly(parseNormalizedNamed(p.PluginReference ?? ''))
+    old = withDefaultTag(parseNormalizedNamed(p.PluginReference ?? ''))
   } catch (e) {
     throw new Error(`error parsing current image reference: ${(e as Error).message}`)
   }
-  out(`Upgrading plugin ${name} from ${familiarRefString(old)} to ${familiarRefString(remote)}\n`)
-  if (!bool(opts.skipRemoteCheck) && refString(remote) !== refString(old)) {
+  out(`Upgrading plugin ${name} from ${familiarString(old)} to ${familiarString(remote)}\n`)
+  if (!bool(opts.skipRemoteCheck) && formatReference(remote) !== formatReference(old)) {
     // docker's cancelledErr: a declined upgrade ends quietly and successfully.
     if (!(await confirm('Plugin images do not match, are you sure? [y/N] '))) return 0
   }
   // buildPullConfig parses the text again: the query carries the untagged form.
-  const query = refString(parseNormalizedNamed(remoteText))
+  const query = formatReference(parseNormalizedNamed(remoteText))
   const auth = await registryAuthHeader(remoteText)
   const upgradePath = pluginPath(name, '/upgrade')
   const privileges = await acceptedPrivileges(client, query, remoteText, auth, bool(opts.grantAllPermissions))
@@ -472,7 +381,7 @@ export const pluginSetCommand: Handler = async ([name = '', ...settings], _opts,
 export const pluginPushCommand: Handler = async ([nameArg = ''], _opts, ctx) => {
   const named = parseNormalizedNamed(nameArg)
   if (named.digest) throw new Error(`invalid name: ${nameArg}`)
-  const familiar = familiarRefString(tagNameOnly(named))
+  const familiar = familiarString(withDefaultTag(named))
   const client = getClient(ctx.globals)
   const res = await client.stream('POST', pluginPath(familiar, '/push'), { headers: { 'X-Registry-Auth': await registryAuthHeader(nameArg) } })
   await display(res)
