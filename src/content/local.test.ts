@@ -59,4 +59,23 @@ describe('LocalContentStore', () => {
     await LocalContentStore.open(root)
     expect(await fsp.readdir(path.join(root, 'blobs/ingest'))).toEqual([])
   })
+
+  it('adopts a file by linking it: hashed unless verified, refused when it is not the digest, once when two adopt it', async () => {
+    const s = await LocalContentStore.open(root)
+    const file = path.join(root, 'spooled')
+    await fsp.writeFile(file, 'layer bytes', { mode: 0o600 })
+    const digest = sha256('layer bytes')
+    await expect(s.adopt(file, sha256('other bytes'))).rejects.toThrow(/digest mismatch: expected sha256:[0-9a-f]{64}, got sha256:[0-9a-f]{64}/)
+    expect(await s.stat(sha256('other bytes'))).toBeNull()
+    expect(await s.adopt(file, digest)).toEqual({ digest, size: 11 })
+    const st = await fsp.stat(s.path(digest))
+    expect(st.ino).toBe((await fsp.stat(file)).ino)
+    expect(st.mode & 0o777).toBe(0o644)
+    // A second adopter of the same bytes (verified elsewhere) finds the blob there.
+    const again = path.join(root, 'again')
+    await fsp.writeFile(again, 'layer bytes')
+    expect(await s.adopt(again, digest, { verified: true })).toEqual({ digest, size: 11 })
+    await fsp.rm(file)
+    expect((await s.readAll(digest)).toString()).toBe('layer bytes')
+  })
 })

@@ -36,6 +36,13 @@ export interface Ingester {
    */
   ingest(src: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, opts?: IngestOptions): Promise<BlobInfo>
   ingestBytes(data: Uint8Array, expected?: Digest): Promise<BlobInfo>
+  /**
+   * Keep an existing file (one berthd wrote and will not touch again) as the
+   * blob `expected`, linked into place instead of copied; hashed first unless
+   * `verified` says its bytes were already checked. On another filesystem it
+   * is copied through ingest.
+   */
+  adopt(file: string, expected: Digest, opts?: { verified?: boolean; signal?: AbortSignal }): Promise<BlobInfo>
 }
 
 export interface Manager {

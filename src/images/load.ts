@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { createReadStream, promises as fsp } from 'node:fs'
 import path from 'node:path'
 import { Readable } from 'node:stream'
-import { cleanMemberName, decompress, TarReader } from '../archive/index.js'
+import { cleanMemberName, decompress, detectCompression, TarReader } from '../archive/index.js'
 import { EngineError, invalidArgument } from '../errors/index.js'
 import { shortId } from '../lib/index.js'
 import { chainId as makeChainId, familiarString, isDigest, parseNormalizedNamed, sha256, type ImageConfig, type Index, type Manifest } from '../oci/index.js'
@@ -137,6 +137,18 @@ async function manifestFromIndex(s: Spool): Promise<ManifestItem[]> {
 }
 
 /** Counts bytes for "Loading layer" progress. */
+/** An uncompressed layer in the archive (docker save's layer.tar, an OCI layout's plain tar blob). */
+async function isPlain(file: string): Promise<boolean> {
+  const fh = await fsp.open(file, 'r')
+  try {
+    const head = Buffer.alloc(6)
+    const { bytesRead } = await fh.read(head, 0, 6, 0)
+    return detectCompression(head.subarray(0, bytesRead)) === 'none'
+  } finally {
+    await fh.close()
+  }
+}
+
 function counting(file: string, total: number, id: string, progress?: (ev: ImageProgress) => void): Readable {
   const src = createReadStream(file)
   if (!progress) return src
@@ -198,16 +210,23 @@ export async function loadArchive(svc: ImageService, input: Readable, opts: Load
           const file = s.resolve(m.Layers[i] as string)
           if (!file) throw invalidArgument(`invalid archive: layer ${JSON.stringify(m.Layers[i])} is missing`)
           const total = (await fsp.stat(file)).size
-          const plain = await decompress(counting(file, total, shortId(diffId), opts.progress))
+          const loading = counting(file, total, shortId(diffId), opts.progress)
           try {
-            await svc.content.ingest(plain, { expected: diffId, signal: opts.signal })
+            if (await isPlain(file)) {
+              // One pass, as dockerd's load: unpacked from the archive's own tar (the snapshotter
+              // checks its diffID), which is then kept as the layer's tar instead of a copy.
+              const r = await svc.commitLayerFromStream(parent, diffId, loading, { ...(opts.signal ? { signal: opts.signal } : {}) })
+              await svc.content.adopt(file, diffId, { verified: r.verified, ...(opts.signal ? { signal: opts.signal } : {}) })
+            } else {
+              await svc.content.ingest(await decompress(loading), { expected: diffId, signal: opts.signal })
+              await svc.commitLayerFromBlob(parent, diffId, opts.signal)
+            }
           } catch (err) {
             if (err instanceof EngineError && /digest mismatch/.test(err.message)) {
               throw invalidArgument(`invalid diffID for layer ${i}: expected "${diffId}", got "${err.message.replace(/.*got /, '')}"`)
             }
             throw err
           }
-          await svc.commitLayerFromBlob(parent, diffId, opts.signal)
         }
         chains.push(chain)
         parent = chain

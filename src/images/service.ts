@@ -524,12 +524,14 @@ export class ImageService {
    * blob the tar comes from, is recorded in the same transaction as the
    * layer: save and push read the layer from it. A layer already unpacked is
    * not unpacked again, but the stream is still hashed before its blob is
-   * recorded. (Internal to images/: pull uses it.)
+   * recorded. `verified`: the whole stream was hashed and matched (false
+   * when a concurrent unpack made reading it unnecessary). (Internal to
+   * images/: pull and load use it.)
    */
   async commitLayerFromStream(
     parent: string | null, diffId: string, tar: Readable,
     opts: { blob?: Omit<LayerBlobRow, 'tar_size'>; signal?: AbortSignal } = {},
-  ): Promise<{ chainId: string; diffId: string; size: number }> {
+  ): Promise<{ chainId: string; diffId: string; size: number; verified: boolean }> {
     const chain = makeChainId(parent, diffId)
     if (await this.snapshotter.hasLayer(chain)) {
       const got = await digestOf(tar, opts.signal)
@@ -539,7 +541,7 @@ export class ImageService {
         this.store.addLayer({ chain_id: chain, diff_id: diffId, parent, size: info.size })
         if (opts.blob) this.store.addLayerBlob({ ...opts.blob, tar_size: got.size })
       })()
-      return { chainId: chain, diffId, size: info.size }
+      return { chainId: chain, diffId, size: info.size, verified: true }
     }
     let consumed = false
     tar.once('end', () => {
@@ -551,7 +553,7 @@ export class ImageService {
       // Unpacked meanwhile by someone else (the stream was skipped, not hashed): the blob is not known to be this layer.
       if (opts.blob && consumed) this.store.addLayerBlob({ ...opts.blob, tar_size: info.tarSize ?? null })
     })()
-    return { chainId: info.chainId, diffId: info.diffId, size: info.size }
+    return { chainId: info.chainId, diffId: info.diffId, size: info.size, verified: consumed }
   }
 
   /**
