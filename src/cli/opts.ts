@@ -764,3 +764,42 @@ export function parseMountFlag(value: string): import('../api/types/index.js').M
   if (out.Target === '') throw new UsageError(`invalid argument "${value}" for "--mount" flag: target is required`)
   return out
 }
+
+const KNOWN_OS = new Set(['aix', 'android', 'darwin', 'dragonfly', 'freebsd', 'hurd', 'illumos', 'ios', 'js', 'linux', 'nacl', 'netbsd', 'openbsd', 'plan9', 'solaris', 'wasip1', 'windows', 'zos'])
+const KNOWN_ARCH = new Set([
+  '386', 'amd64', 'amd64p32', 'arm', 'armbe', 'arm64', 'arm64be', 'loong64', 'mips', 'mipsle', 'mips64', 'mips64le', 'mips64p32', 'mips64p32le',
+  'ppc', 'ppc64', 'ppc64le', 'riscv', 'riscv64', 's390', 's390x', 'sparc', 'sparc64', 'wasm',
+])
+const ARCH_ALIASES: Record<string, string> = { i386: '386', x86_64: 'amd64', 'x86-64': 'amd64', aarch64: 'arm64', armhf: 'arm', armel: 'arm' }
+
+/** containerd's platforms.Parse as the docker CLI runs it (`--platform`), with its errors; the host is linux/amd64. */
+export function parsePlatformFlag(spec: string): { os: string; architecture: string; variant?: string } {
+  if (spec.includes('*')) throw new Error(`${JSON.stringify(spec)}: wildcards not yet supported: invalid argument`)
+  const parts = spec.split('/')
+  for (const part of parts) {
+    if (!/^[A-Za-z0-9_-]+$/.test(part)) {
+      throw new Error(`${JSON.stringify(part)}: is an invalid component of ${JSON.stringify(spec)}: platform specifier component must match "^[A-Za-z0-9_-]+$": invalid argument`)
+    }
+  }
+  const os = (s: string) => (s.toLowerCase() === 'macos' ? 'darwin' : s.toLowerCase())
+  const arch = (a: string, v = ''): { architecture: string; variant?: string } => {
+    let architecture = ARCH_ALIASES[a.toLowerCase()] ?? a.toLowerCase()
+    let variant = v.toLowerCase()
+    if (architecture === 'aarch64') architecture = 'arm64'
+    if (architecture === 'arm64' && (variant === '8' || variant === 'v8')) variant = ''
+    if (architecture === 'arm' && variant === '') variant = 'v7'
+    if (architecture === 'arm' && /^\d$/.test(variant)) variant = `v${variant}`
+    if (architecture === 'amd64' && variant === 'v1') variant = ''
+    return variant ? { architecture, variant } : { architecture }
+  }
+  if (parts.length === 1) {
+    const one = parts[0] as string
+    if (KNOWN_OS.has(os(one))) return { os: os(one), architecture: 'amd64' }
+    const a = arch(one)
+    if (KNOWN_ARCH.has(a.architecture)) return { os: 'linux', ...a }
+    throw new Error(`${JSON.stringify(spec)}: unknown operating system or architecture: invalid argument`)
+  }
+  if (parts.length === 2) return { os: os(parts[0] as string), ...arch(parts[1] as string) }
+  if (parts.length === 3) return { os: os(parts[0] as string), ...arch(parts[1] as string, parts[2]) }
+  throw new Error(`${JSON.stringify(spec)}: cannot parse platform specifier: invalid argument`)
+}

@@ -653,8 +653,11 @@ export class EngineClient {
     })
   }
 
-  imageInspect(name: string): Promise<ImageInspect> {
-    return this.json('GET', `/images/${name}/json`)
+  /** `platform`: the OCI platform as JSON (API 1.49), as the docker client sends it. */
+  imageInspect(name: string, opts: { platform?: { os: string; architecture: string; variant?: string } } = {}): Promise<ImageInspect> {
+    const p = opts.platform
+    const query = p ? { platform: JSON.stringify({ architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) }) } : undefined
+    return this.json('GET', `/images/${name}/json`, query ? { query } : {})
   }
 
   imageHistory(name: string): Promise<HistoryItem[]> {

@@ -10,10 +10,10 @@ import type { EventBus } from '../events/index.js'
 import { exclusive, shortId, type Logger } from '../lib/index.js'
 import {
   chainId as makeChainId, familiarMatch, familiarName, familiarString, formatReference, hostPlatform, parseAnyReference,
-  parseNormalizedNamed, sha256, withDefaultTag, type ImageConfig, type Reference, type RunConfig,
+  parseNormalizedNamed, parseReference, sha256, withDefaultTag, type ImageConfig, type Platform, type Reference, type RunConfig,
 } from '../oci/index.js'
 import { Transfers } from './transfers.js'
-import { RegistryClient, type RegistryClientOptions } from '../registry/index.js'
+import { formatPlatform, platformMatches, RegistryClient, type RegistryClientOptions } from '../registry/index.js'
 import { OverlaySnapshotter, type DriverData, type Mount, type Snapshotter } from '../snapshots/index.js'
 import { applyChanges } from './changes.js'
 import { commitSnapshot, snapshotChanges, type CommitOptions, type CommitResult } from './commit.js'
@@ -165,8 +165,29 @@ export class ImageService {
     }
   }
 
-  inspect(refOrId: string): ImageRecord {
-    return this.resolve(refOrId)
+  /**
+   * With a platform (image inspect --platform, API 1.49), only an image of
+   * that platform: another is "not found", in moby GetImage's words.
+   */
+  inspect(refOrId: string, opts: { platform?: Platform } = {}): ImageRecord {
+    const img = this.resolve(refOrId)
+    const want = opts.platform
+    if (want) {
+      const c = img.config
+      const have: Platform = { os: c.os ?? '', architecture: c.architecture ?? '', ...(c.variant ? { variant: c.variant } : {}) }
+      if (!platformMatches(want, have)) {
+        // moby names the image familiarly only when it was given in full (reference.ParseNamed).
+        let name = refOrId
+        try {
+          const r = parseReference(refOrId)
+          if (formatReference(r) === refOrId && r.domain) name = familiarString(r)
+        } catch {
+          // an ID or a short name: as given
+        }
+        throw notFound(`image with reference ${name} was found but its platform (${formatPlatform(have)}) does not match the specified platform (${formatPlatform(want)})`)
+      }
+    }
+    return img
   }
 
   /** GraphDriver data of an image (its top layer's dirs). */

@@ -4,7 +4,7 @@ import type { Handler } from '../app.js'
 import { ClientError } from '../../client/index.js'
 import { parseTemplate, dockerFuncs } from '../../gotemplate/index.js'
 import { bool, configFormat, err, getClient, int, out, str, strs } from '../context.js'
-import { parseFilters } from '../opts.js'
+import { parseFilters, parsePlatformFlag } from '../opts.js'
 import { CONTAINER_HEADERS, containerRow, DEFAULT_CONTAINER_TABLE } from '../output/contexts.js'
 import { QUIET_FORMAT, renderFormat, TABLE_KEY } from '../output/format.js'
 import { humanSizeWithPrecision } from '../../lib/index.js'
@@ -218,9 +218,16 @@ export const inspectCommand: Handler = async (names, opts, ctx) => {
     return 1
   }
   const size = bool(opts.size)
+  let platform: ReturnType<typeof parsePlatformFlag> | undefined
+  try {
+    platform = str(opts.platform) ? parsePlatformFlag(str(opts.platform) ?? '') : undefined
+  } catch (e) {
+    err(`${(e as Error).message}\n`)
+    return 1
+  }
   const inspectAs = (t: (typeof INSPECT_TYPES)[number], name: string): Promise<unknown> => {
     if (t.type === 'container') return client.containerInspect(name, { size })
-    if (t.type === 'image') return client.imageInspect(name)
+    if (t.type === 'image') return client.imageInspect(name, platform ? { platform } : {})
     if (t.type === 'network') return client.networkInspect(name)
     if (t.type === 'volume') return client.volumeInspect(name)
     return client.json('GET', t.path?.(name) ?? '/')

@@ -2,10 +2,12 @@
  * `berth inspect` finds objects as `docker inspect` does: its autodetect
  * order (container, image, network, volume, plugin; swarm objects only on a
  * manager), `--type` for each of docker's ten types, `--size` warnings, and
- * the output printed once all names are looked up, the errors after it.
+ * the output printed once all names are looked up, the errors after it;
+ * and `image inspect --platform` (API 1.49) as docker 28 answers it.
  */
+import http from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { berth, containerNames, docker, missing, ok, uniq } from '../../helpers.js'
+import { berth, containerNames, docker, missing, ok, sock, uniq } from '../../helpers.js'
 
 const skip = missing('root', 'daemon', 'docker-cli')
 
@@ -57,5 +59,50 @@ describe.skipIf(skip)('berth inspect against docker inspect', () => {
     expect(r.code).toBe(1)
     expect(r.stdout).toBe('[]\n')
     expect(r.stderr).toBe('Error: No such object: nope-object\n')
+  })
+})
+
+function get(p: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get({ socketPath: sock(), path: p }, (res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => (body += c.toString()))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    }).on('error', reject)
+  })
+}
+
+describe.skipIf(skip)('image inspect --platform', () => {
+  it('the image when its platform matches, "not found" in moby\'s words when not; the CLIs agree', async () => {
+    for (const args of [
+      ['--platform', 'linux/amd64', '-f', '{{.Os}}/{{.Architecture}}', 'busybox'],
+      ['--platform', 'linux/arm64', 'busybox'],
+      ['--platform', 'linux/arm64', 'docker.io/library/busybox:latest'],
+      ['--platform', 'windows', 'busybox'],
+      ['--platform', 'bogus', 'busybox'],
+      ['--platform', 'linux/*', 'busybox'],
+      ['--platform', 'a/b/c/d', 'busybox'],
+      ['--platform', 'x86_64', '-f', '{{.Os}}', 'busybox'],
+    ]) {
+      const d = await docker(['image', 'inspect', ...args])
+      const b = await berth(['image', 'inspect', ...args])
+      expect({ code: b.code, stdout: b.stdout, stderr: b.stderr }, args.join(' ')).toEqual({ code: d.code, stdout: d.stdout, stderr: d.stderr })
+    }
+    expect(ok(await berth(['image', 'inspect', '--platform', 'linux/amd64', '-f', '{{.Os}}/{{.Architecture}}', 'busybox'])).stdout).toBe('linux/amd64\n')
+    const r = await berth(['image', 'inspect', '--platform', 'linux/arm64', 'busybox'])
+    expect(r.code).toBe(1)
+    expect(r.stderr).toBe('Error response from daemon: image with reference busybox was found but its platform (linux/amd64) does not match the specified platform (linux/arm64)\n')
+  })
+
+  it('the API refuses a bad platform and platform with manifests; before 1.49 platform is ignored', async () => {
+    const q = (v: string) => encodeURIComponent(v)
+    expect(await get(`/v1.49/images/busybox/json?platform=${q('{"os":')}`)).toMatchObject({ status: 400, body: expect.stringContaining('failed to parse platform') })
+    expect(await get(`/v1.49/images/busybox/json?platform=${q('{"os":"linux"}')}`)).toMatchObject({ status: 400, body: expect.stringContaining('both OS and Architecture must be provided') })
+    expect(await get(`/v1.49/images/busybox/json?platform=${q('{"variant":"v8"}')}`)).toMatchObject({ status: 400, body: expect.stringContaining('optional platform fields provided, but OS and Architecture are missing') })
+    expect(await get(`/v1.49/images/busybox/json?manifests=1&platform=${q('{"os":"linux","architecture":"amd64"}')}`)).toMatchObject({
+      status: 400, body: expect.stringContaining('conflicting options: manifests and platform options cannot both be set'),
+    })
+    expect((await get(`/v1.48/images/busybox/json?platform=${q('{"os":"linux","architecture":"arm64"}')}`)).status).toBe(200)
+    expect((await get(`/v1.49/images/busybox/json?platform=${q('{"os":"linux","architecture":"arm64"}')}`)).status).toBe(404)
   })
 })

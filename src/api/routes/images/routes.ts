@@ -2,7 +2,7 @@ import http from 'node:http'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { invalidArgument, messageOf, notFound } from '../../../errors/index.js'
-import { formatReference, parseNormalizedNamed, withDefaultTag } from '../../../oci/index.js'
+import { formatReference, parseNormalizedNamed, withDefaultTag, type Platform } from '../../../oci/index.js'
 import type { Ctx, Router } from '../../server/index.js'
 import type { ImagesBackend } from './backend.js'
 import type { PullProgress, PushProgress } from '../../../images/index.js'
@@ -150,7 +150,12 @@ export function imageRoutes(r: Router, b: ImagesBackend): void {
   })
 
   r.get('/images/{name:.*}/json', async (ctx) => {
-    const img = b.inspect(ctx.params.name ?? '')
+    // moby 28: manifests from 1.48 (berth's store keeps no manifest lists: none to show), platform from 1.49.
+    const manifests = ctx.version >= 48 && ctx.bool('manifests')
+    const platformQ = ctx.version >= 49 ? ctx.query.get('platform') : null
+    const platform = platformQ ? decodePlatform(platformQ) : undefined
+    if (manifests && platform) throw invalidArgument('conflicting options: manifests and platform options cannot both be set')
+    const img = b.inspect(ctx.params.name ?? '', platform ? { platform } : {})
     ctx.send(200, toInspect(img, await b.driverData(img.id), ctx.version))
   })
 
@@ -193,4 +198,22 @@ async function sendTar(ctx: Ctx, tar: Readable): Promise<void> {
     // The client went away or a blob vanished mid-stream: the status is sent; cut the connection.
     res.destroy()
   }
+}
+
+/** moby httputils.DecodePlatform: the OCI platform as JSON, OS and architecture required. */
+export function decodePlatform(text: string): Platform {
+  let p: Partial<Record<keyof Platform | 'os.version' | 'os.features', unknown>>
+  try {
+    p = JSON.parse(text) as typeof p
+  } catch (err) {
+    throw invalidArgument(`failed to parse platform: ${(err as Error).message}`)
+  }
+  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw invalidArgument('failed to parse platform: json: cannot unmarshal into Go value of type v1.Platform')
+  const str = (v: unknown) => (typeof v === 'string' ? v : '')
+  const os = str(p.os)
+  const architecture = str(p.architecture)
+  const optional = str(p.variant) !== '' || str(p['os.version']) !== '' || (Array.isArray(p['os.features']) && p['os.features'].length > 0)
+  if (os === '' && architecture === '' && optional) throw invalidArgument('optional platform fields provided, but OS and Architecture are missing')
+  if (os === '' || architecture === '') throw invalidArgument('both OS and Architecture must be provided')
+  return { os, architecture, ...(str(p.variant) ? { variant: str(p.variant) } : {}) }
 }
