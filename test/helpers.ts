@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import net from 'node:net'
 import path from 'node:path'
-import { afterAll, inject } from 'vitest'
+import { afterAll, expect, inject } from 'vitest'
 
 export const repo = path.resolve(import.meta.dirname, '..')
 export const berthBin = path.join(repo, 'bin/berth')
@@ -135,4 +135,18 @@ export async function loadBcrypt(): Promise<Bcrypt | null> {
   } catch {
     return null
   }
+}
+
+/** The program's name (docker or berth, in usage errors and help) as PROG: the one thing the two CLIs may print differently. */
+export function withoutProgName(r: CmdResult): CmdResult {
+  const n = (s: string): string => s.replace(/\b(docker|berth)\b/gi, 'PROG')
+  return { code: r.code, stdout: n(r.stdout), stderr: n(r.stderr) }
+}
+
+/** The same arguments through the docker CLI and berth: exit code and output must agree but for the program's name. Returns docker's result. */
+export async function sameAsDocker(args: string[]): Promise<CmdResult> {
+  const d = await docker(args)
+  const b = await berth(args)
+  expect(withoutProgName(b), args.join(' ')).toEqual(withoutProgName(d))
+  return d
 }

@@ -8,23 +8,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { berth, berthBin, docker, dockerBin, missing, ok, repo, sock, uniq, type CmdResult } from '../../helpers.js'
+import { berth, berthBin, dockerBin, missing, ok, repo, sameAsDocker, sock, uniq } from '../../helpers.js'
 
 const skip = missing('root', 'daemon', 'docker-cli')
 const noScript = spawnSync('script', ['--version']).status === 0 ? undefined : 'script(1) is not installed'
 
-/** The program's name (in usage errors) is the only thing allowed to differ. */
-function normalize(r: CmdResult): CmdResult {
-  const n = (s: string): string => s.replace(/\b(docker|berth)\b/g, 'PROG')
-  return { code: r.code, stdout: n(r.stdout), stderr: n(r.stderr) }
-}
-
-async function both(args: string[]): Promise<CmdResult> {
-  const d = await docker(args)
-  const b = await berth(args)
-  expect(normalize(b), args.join(' ')).toEqual(normalize(d))
-  return d
-}
+const both = sameAsDocker
 
 /** A command line run on a terminal of `cols` columns (script(1)), its output as the terminal got it. */
 function onTerminal(command: string, cols: number): Promise<string> {

@@ -8,22 +8,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { berth, docker, missing, type CmdResult } from '../../helpers.js'
+import { missing, sameAsDocker } from '../../helpers.js'
 
 const skip = missing('root', 'daemon', 'docker-cli')
 
-/** The program's name is the only thing allowed to differ. */
-function normalize(r: CmdResult): CmdResult {
-  const n = (s: string): string => s.replace(/\b(docker|berth)\b/gi, 'PROG')
-  return { code: r.code, stdout: n(r.stdout), stderr: n(r.stderr) }
-}
-
-async function both(args: string[]): Promise<CmdResult> {
-  const d = await docker(args)
-  const b = await berth(args)
-  expect(normalize(b), args.join(' ')).toEqual(normalize(d))
-  return d
-}
+const both = sameAsDocker
 
 describe.skipIf(skip)('berth plugin prints what docker plugin prints', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'berth-plugin-'))
