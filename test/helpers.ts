@@ -150,3 +150,14 @@ export async function sameAsDocker(args: string[]): Promise<CmdResult> {
   expect(withoutProgName(b), args.join(' ')).toEqual(withoutProgName(d))
   return d
 }
+
+/** docker's 8-byte-header stdcopy frames as (stream, text) pairs. */
+export function stdcopyFrames(buf: Buffer): Array<[number, string]> {
+  const out: Array<[number, string]> = []
+  for (let i = 0; i + 8 <= buf.length; ) {
+    const size = buf.readUInt32BE(i + 4)
+    out.push([buf[i] ?? -1, buf.subarray(i + 8, i + 8 + size).toString()])
+    i += 8 + size
+  }
+  return out
+}

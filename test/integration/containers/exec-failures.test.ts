@@ -11,7 +11,7 @@
 import http from 'node:http'
 import type { Duplex } from 'node:stream'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { berth, containerNames, docker, dockerBin, missing, ok, sock, type CmdResult } from '../../helpers.js'
+import { berth, type CmdResult, containerNames, docker, dockerBin, missing, ok, sock, stdcopyFrames } from '../../helpers.js'
 
 const skip = missing('root', 'daemon')
 
@@ -62,16 +62,7 @@ function startAttached(id: string): Promise<{ status: number; data: Buffer }> {
   })
 }
 
-/** Docker's 8-byte-header frames as (stream, text). */
-function demux(buf: Buffer): Array<[number, string]> {
-  const out: Array<[number, string]> = []
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const size = buf.readUInt32BE(i + 4)
-    out.push([buf[i] ?? -1, buf.subarray(i + 8, i + 8 + size).toString()])
-    i += 8 + size
-  }
-  return out
-}
+const demux = stdcopyFrames
 
 /** The berth CLI, and the docker CLI when installed, with the same arguments: the same output and status. */
 async function both(args: string[]): Promise<CmdResult> {

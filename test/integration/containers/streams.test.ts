@@ -2,7 +2,7 @@ import http from 'node:http'
 import { statSync } from 'node:fs'
 import type { Duplex } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { berth, containerNames, missing, ok, sock, waitFor } from '../../helpers.js'
+import { berth, containerNames, missing, ok, sock, stdcopyFrames, waitFor } from '../../helpers.js'
 
 const skip = missing('root', 'daemon')
 
@@ -31,16 +31,7 @@ function collect(socket: Duplex): Promise<Buffer> {
   })
 }
 
-/** Split docker's 8-byte-header frames into (stream, text) pairs. */
-function demux(buf: Buffer): Array<[number, string]> {
-  const out: Array<[number, string]> = []
-  for (let i = 0; i + 8 <= buf.length; ) {
-    const size = buf.readUInt32BE(i + 4)
-    out.push([buf[i] ?? -1, buf.subarray(i + 8, i + 8 + size).toString()])
-    i += 8 + size
-  }
-  return out
-}
+const demux = stdcopyFrames
 
 describe.skipIf(skip)('hijacked streams, events and the socket', () => {
   const name = containerNames()

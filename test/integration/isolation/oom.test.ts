@@ -25,14 +25,18 @@ describe.skipIf(skip)('OOM kills', () => {
 
   it('reports an OOM kill the container lives through at once, and keeps it until the next start', async () => {
     const n = name('oomchild')
-    // sort holds all of its input: the kernel kills it, the shell goes on. Only the first run does it.
-    // Its raised oom_score_adj makes it the victim for certain: on a busy host the killer once took the shell.
-    const hog = 'sh -c "echo 1000 >/proc/self/oom_score_adj; exec sort"'
-    const once = `if [ ! -e /once ]; then touch /once; head -c 64m /dev/zero | tr "\\0" a | ${hog} >/dev/null; fi; exec sleep 1d`
-    ok(await docker(['run', '-d', '--name', n, '--memory', '16m', 'busybox', 'sh', '-c', once]))
+    // sort, run through exec, holds all of its input: the kernel kills it and the container's own process,
+    // a sleep that never allocates again, lives on. sort raises its oom_score_adj to 1000 to be the victim
+    // for certain (lowering the others' needs CAP_SYS_RESOURCE, which a test host may lack). A shell as
+    // the container's process was once killed too on a busy host: its next allocation came while sort's
+    // memory was still being freed.
+    ok(await docker(['run', '-d', '--name', n, '--memory', '16m', 'busybox', 'sleep', '1d']))
+    await docker(['exec', n, 'sh', '-c', 'head -c 64m /dev/zero | tr "\\0" a | sh -c "echo 1000 >/proc/self/oom_score_adj; exec sort" >/dev/null'])
     let seen = ''
-    await waitFor(async () => (seen = ok(await docker(['inspect', '-f', '{{.State.OOMKilled}} {{.State.Running}}', n])).stdout.trim()) === 'true true' || undefined, 30_000, 'the OOM flag on a running container').catch((e: unknown) => {
-      throw new Error(`${(e as Error).message} (last seen: OOMKilled Running = ${seen})`)
+    const state = '{{.State.OOMKilled}} {{.State.Running}}'
+    await waitFor(async () => (seen = ok(await docker(['inspect', '-f', state, n])).stdout.trim()) === 'true true' || undefined, 30_000, 'the OOM flag on a running container').catch(async (e: unknown) => {
+      const detail = (await docker(['inspect', '-f', '{{.State.Status}} exit {{.State.ExitCode}} {{.State.Error}}', n])).stdout.trim()
+      throw new Error(`${(e as Error).message} (last seen: OOMKilled Running = ${seen}; ${detail})`)
     })
     const until = String(Math.floor(Date.now() / 1000) + 1)
     expect(lines(ok(await docker(['events', '--since', '1m', '--until', until, '--filter', `container=${n}`, '--filter', 'event=oom', '--format', '{{.Action}}'])).stdout)).toEqual(['oom'])
