@@ -11,7 +11,7 @@ import { detectCompression } from '../archive/index.js'
 import { invalidArgument, notFound, unavailable } from '../errors/index.js'
 import { limiter, shortId } from '../lib/index.js'
 import {
-  DEFAULT_DOMAIN, familiarName, familiarString, formatReference, hostPlatform, MediaType, parseNormalizedNamed,
+  decodePlatform, DEFAULT_DOMAIN, familiarName, familiarString, formatReference, hostPlatform, MediaType, parseNormalizedNamed,
   type Descriptor, type ImageConfig, type Platform, type Reference,
 } from '../oci/index.js'
 import {
@@ -71,11 +71,7 @@ export function layerStatus(diffId: string, status: string): PushProgress {
 /** The API sends platform as OCI JSON (1.46+); the CLI form is `os/arch[/variant]`. */
 function wantedPlatform(s: string): Platform {
   const t = s.trim()
-  if (t.startsWith('{')) {
-    const p = JSON.parse(t) as Partial<Platform>
-    if (typeof p.os !== 'string' || typeof p.architecture !== 'string') throw invalidArgument(`invalid platform ${t}`)
-    return { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) }
-  }
+  if (t.startsWith('{')) return decodePlatform(t)
   return parsePlatform(t, hostPlatform())
 }
 

@@ -62,15 +62,16 @@ describe.skipIf(skip)('berth inspect against docker inspect', () => {
   })
 })
 
-function get(p: string): Promise<{ status: number; body: string }> {
+function send(method: string, p: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    http.get({ socketPath: sock(), path: p }, (res) => {
+    http.request({ socketPath: sock(), method, path: p, headers: { 'X-Registry-Auth': 'e30=' } }, (res) => {
       let body = ''
       res.on('data', (c: Buffer) => (body += c.toString()))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
-    }).on('error', reject)
+    }).on('error', reject).end()
   })
 }
+const get = (p: string) => send('GET', p)
 
 describe.skipIf(skip)('image inspect --platform', () => {
   it('the image when its platform matches, "not found" in moby\'s words when not; the CLIs agree', async () => {
@@ -94,7 +95,7 @@ describe.skipIf(skip)('image inspect --platform', () => {
     expect(r.stderr).toBe('Error response from daemon: image with reference busybox was found but its platform (linux/amd64) does not match the specified platform (linux/arm64)\n')
   })
 
-  it('the API refuses a bad platform and platform with manifests; before 1.49 platform is ignored', async () => {
+  it('the API refuses a bad platform (inspect and push) and platform with manifests; before 1.49 inspect ignores platform', async () => {
     const q = (v: string) => encodeURIComponent(v)
     expect(await get(`/v1.49/images/busybox/json?platform=${q('{"os":')}`)).toMatchObject({ status: 400, body: expect.stringContaining('failed to parse platform') })
     expect(await get(`/v1.49/images/busybox/json?platform=${q('{"os":"linux"}')}`)).toMatchObject({ status: 400, body: expect.stringContaining('both OS and Architecture must be provided') })
@@ -103,6 +104,8 @@ describe.skipIf(skip)('image inspect --platform', () => {
       status: 400, body: expect.stringContaining('conflicting options: manifests and platform options cannot both be set'),
     })
     expect((await get(`/v1.48/images/busybox/json?platform=${q('{"os":"linux","architecture":"arm64"}')}`)).status).toBe(200)
+    // push decodes its platform JSON with the same rules (it was a 500 on malformed JSON).
+    expect(await send('POST', `/v1.49/images/busybox/push?tag=latest&platform=${q('{"os":')}`)).toMatchObject({ status: 400, body: expect.stringContaining('failed to parse platform') })
     expect((await get(`/v1.49/images/busybox/json?platform=${q('{"os":"linux","architecture":"arm64"}')}`)).status).toBe(404)
   })
 })

@@ -2,7 +2,7 @@ import http from 'node:http'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { invalidArgument, messageOf, notFound } from '../../../errors/index.js'
-import { formatReference, parseNormalizedNamed, withDefaultTag, type Platform } from '../../../oci/index.js'
+import { decodePlatform, formatReference, parseNormalizedNamed, withDefaultTag } from '../../../oci/index.js'
 import type { Ctx, Router } from '../../server/index.js'
 import type { ImagesBackend } from './backend.js'
 import type { PullProgress, PushProgress } from '../../../images/index.js'
@@ -198,22 +198,4 @@ async function sendTar(ctx: Ctx, tar: Readable): Promise<void> {
     // The client went away or a blob vanished mid-stream: the status is sent; cut the connection.
     res.destroy()
   }
-}
-
-/** moby httputils.DecodePlatform: the OCI platform as JSON, OS and architecture required. */
-export function decodePlatform(text: string): Platform {
-  let p: Partial<Record<keyof Platform | 'os.version' | 'os.features', unknown>>
-  try {
-    p = JSON.parse(text) as typeof p
-  } catch (err) {
-    throw invalidArgument(`failed to parse platform: ${(err as Error).message}`)
-  }
-  if (typeof p !== 'object' || p === null || Array.isArray(p)) throw invalidArgument('failed to parse platform: json: cannot unmarshal into Go value of type v1.Platform')
-  const str = (v: unknown) => (typeof v === 'string' ? v : '')
-  const os = str(p.os)
-  const architecture = str(p.architecture)
-  const optional = str(p.variant) !== '' || str(p['os.version']) !== '' || (Array.isArray(p['os.features']) && p['os.features'].length > 0)
-  if (os === '' && architecture === '' && optional) throw invalidArgument('optional platform fields provided, but OS and Architecture are missing')
-  if (os === '' || architecture === '') throw invalidArgument('both OS and Architecture must be provided')
-  return { os, architecture, ...(str(p.variant) ? { variant: str(p.variant) } : {}) }
 }
